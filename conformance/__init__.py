@@ -1,0 +1,8 @@
+"""mmapspec: an executable specification of the luapower mmap API.
+
+``mmapspec.reference`` is a ctypes implementation of the API, ``mmapspec.spec``
+the clause catalogue and its tests, ``mmapspec.adapters`` the door through which
+tests reach an implementation, and this package the conformance runner.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Placeholder; the reference implementation lands here."""
