@@ -1,0 +1,129 @@
+"""Resolving the ``file`` argument: a name, a descriptor, a file object, or (on
+Windows) a HANDLE, into an open OS file plus what it takes to clean up after it."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import NamedTuple, Union
+
+from ._errors import MmapError, Step, errcode_for, os_failure
+from ._platform import OsCallError, OsFile, backend
+
+FileArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", int, object]
+"""What ``file`` may be: a filename (str, bytes or os.PathLike; UTF-8), an int file
+descriptor, a file object (anything with ``fileno()``), or on Windows a HANDLE
+given as ``ctypes.c_void_p``."""
+
+
+class Opened(NamedTuple):
+    f: OsFile
+    owned: bool
+    """True when we opened it (so we close it); adopted descriptors stay open."""
+    created: bool
+    """True when this call created the file (a failed map removes it again)."""
+    path: str | None
+    """The filename, where there is one."""
+    tag: str | None
+    """The tagname, for shared memory."""
+    label: str
+    """How error messages name the file."""
+
+
+def _path_of(file: object) -> str | None:
+    if isinstance(file, str):
+        path = file
+    elif isinstance(file, bytes):
+        path = os.fsdecode(file)
+    elif isinstance(file, os.PathLike):
+        path = os.fsdecode(os.fspath(file))
+    else:
+        return None
+    if "\0" in path:
+        raise ValueError("file must not contain NUL characters")
+    return path
+
+
+def _fd_of(fd: int) -> int:
+    if fd < 0:
+        raise ValueError(f"file descriptor must be >= 0, got {fd}")
+    if fd > 0x7FFFFFFF:
+        raise ValueError(f"file descriptor must be < 2**31, got {fd}")
+    return fd
+
+
+def _from_fileobj(file: object) -> OsFile:
+    # The doc: "write buffers are flushed before mapping an already-opened file".
+    # Only the user-space buffer: an fsync is not needed for the map to see the data.
+    flush = getattr(file, "flush", None)
+    try:
+        if flush is not None:
+            flush()
+        fd = file.fileno()  # type: ignore[attr-defined]
+    except OSError as e:  # includes io.UnsupportedOperation (no descriptor)
+        if e.errno is None:
+            raise ValueError(f"file object has no usable file descriptor: {e}") from None
+        raise MmapError(errcode_for(e.errno, "reserve"),
+                        f"flushing the file object's buffer failed: {e.strerror}", e.errno,
+                        getattr(file, "name", None)) from None
+    except ValueError as e:  # closed file
+        raise ValueError(f"file object is not usable: {e}") from None
+    if type(fd) is not int:
+        raise TypeError(f"file.fileno() must return an int, got {type(fd).__name__}")
+    return backend.from_fd(_fd_of(fd))
+
+
+def open_file(file: object, write: bool, step: Step, func: str) -> Opened:
+    """Open or adopt ``file``. With ``write`` a named file is opened read+write and
+    created if missing. OS failures raise :class:`MmapError` with errcodes for ``step``."""
+    if isinstance(file, bool):
+        raise TypeError("file must be a filename, a file descriptor or a file object, not bool")
+    if type(file) is int:
+        return Opened(backend.from_fd(_fd_of(file)), False, False, None, None, f"fd {file}")
+    path = _path_of(file)
+    if path is not None:
+        try:
+            f, created = backend.open_path(path, write)
+        except OsCallError as e:
+            raise os_failure(e, step, f"{func}: cannot open {path!r}", path) from None
+        return Opened(f, True, created, path, None, repr(path))
+    if isinstance(file, ctypes.c_void_p):
+        if backend.name != "windows":
+            raise TypeError("file: a HANDLE (c_void_p) is accepted on Windows only")
+        return Opened(file.value or 0, False, False, None, None, f"handle {file.value}")
+    if hasattr(file, "fileno"):
+        name = getattr(file, "name", None)
+        return Opened(_from_fileobj(file), False, False, name if isinstance(name, str) else None,
+                      None, f"file object {file!r}")
+    raise TypeError(
+        "file must be a filename (str, bytes, os.PathLike), a file descriptor (int) or a "
+        f"file object (with fileno()), got {type(file).__name__}")
+
+
+def open_tag(tagname: str, write: bool, func: str) -> Opened:
+    """Open (with ``write``: create, owner-only) the shared memory file of a tagname."""
+    try:
+        f, created = backend.open_tag(tagname, write)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"{func}: cannot open shared memory {tagname!r}") from None
+    return Opened(f, True, created, None, tagname, f"shared memory {tagname!r}")
+
+
+def release(opened: Opened) -> None:
+    """Close what we opened; adopted descriptors and file objects stay open (COORD reading 8)."""
+    if opened.owned:
+        backend.close(opened.f)
+
+
+def discard(opened: Opened) -> None:
+    """After a failure: close what we opened and remove what this call created
+    (COORD reading 9: no debris; an existing file is never removed)."""
+    release(opened)
+    if opened.created:
+        if opened.tag is not None:
+            try:
+                backend.unlink_tag(opened.tag)
+            except OsCallError:
+                pass  # best effort: the original failure is the one to report
+        elif opened.path is not None:
+            backend.remove_path(opened.path)

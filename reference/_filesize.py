@@ -1,0 +1,59 @@
+"""``filesize(file)`` and ``filesize(file, size)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._args import OFF_MAX, as_int, check_range
+from ._errors import failure, os_failure
+from ._files import discard, open_file, release
+from ._platform import OsCallError, backend
+
+
+def filesize(file: Any, size: int | None = None) -> int:
+    """Get the size of ``file`` in bytes, or with ``size`` set it and return it.
+
+    ``file`` is a filename, a file descriptor or a file object (its write buffer is
+    flushed first, so buffered writes count). Getting fails with ``'not_found'``
+    for a missing file; setting creates a missing file, keeps the data up to
+    ``size`` when truncating, reserves the blocks when enlarging (the new bytes
+    are undefined: zeros here) and fails with ``'disk_full'`` when the disk is
+    full, restoring the original size (and removing a file it created). Other
+    failures carry the OS error number. Do not resize a file while it is mapped.
+    """
+    if file is None:
+        raise ValueError("file: the file to query or resize is required")
+    if size is None:
+        opened = open_file(file, False, "open_filesize", "filesize")
+        try:
+            return backend.file_size(opened.f)
+        except OsCallError as e:
+            raise os_failure(e, "open_filesize", f"filesize: cannot stat {opened.label}",
+                             opened.path) from None
+        finally:
+            release(opened)
+    size = check_range("size", as_int("size", size), 0, ">= 0")
+    opened = open_file(file, True, "reserve", "filesize")
+    try:
+        old = backend.file_size(opened.f)
+        if size > OFF_MAX:
+            raise failure("disk_full", f"filesize: {opened.label} cannot grow to {size} bytes "
+                          "(larger than the largest file size)", opened.path)
+        if size > old:
+            try:
+                backend.reserve(opened.f, old, size)
+            except OsCallError:
+                if backend.file_size(opened.f) != old:
+                    backend.truncate(opened.f, old)
+                raise
+        elif size < old:
+            backend.truncate(opened.f, size)
+    except OsCallError as e:
+        discard(opened)
+        raise os_failure(e, "reserve", f"filesize: cannot set the size of {opened.label} to "
+                         f"{size}", opened.path) from None
+    except BaseException:
+        discard(opened)
+        raise
+    release(opened)
+    return size

@@ -1,0 +1,316 @@
+"""``map()`` and the ``Map`` object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._align import PAGESIZE
+from ._args import OFF_MAX, U64, as_int, check_aligned, check_range, check_tagname
+from ._buffer import Exporter
+from ._errors import MmapError, failure, os_failure
+from ._files import Opened, discard, open_file, open_tag, release
+from ._platform import OsCallError, OsFile, backend
+from ._region import Region
+
+ACCESS_MODES = ("", "w", "c", "x", "wx", "cx")
+_WRITE = frozenset({"w", "wx"})
+"""Write access: may create and extend files. 'c' never writes the file (COORD reading 5)."""
+_READONLY = frozenset({"", "x"})
+_unmap = backend.unmap
+
+
+class Map(Region):
+    """A memory mapping made by :func:`map`.
+
+    ``addr`` (int) and ``size`` (the requested or resolved size in bytes, not
+    rounded up to pages) are the documented fields. Use it as a context manager,
+    index and slice it like ``bytearray``, or take ``memoryview(m)``.
+
+    After :meth:`free` every use raises ``ValueError("map is freed")`` (except
+    ``memoryview(m)``, which raises TypeError: see ``_buffer``).
+
+    The documented limitation: I/O errors from accessing mapped memory crash the
+    process. Reading a page of a file that was truncated after mapping raises
+    SIGBUS, and so does writing when the disk fills up under a sparse file. Do
+    not truncate files while mapped (set the size, then map); :func:`map` with
+    write access reserves the blocks it adds, so a full disk fails the map with
+    ``'disk_full'`` instead of killing the process later.
+    """
+
+    __slots__ = ("_size", "_access", "_tagname", "_file", "_mirror")
+    _size: int
+    _access: str
+    _tagname: str | None
+    _file: OsFile | None
+    """The open file where the backend keeps one (Windows); None on POSIX."""
+    _mirror: Region | None
+
+    @property
+    def size(self) -> int:
+        """The byte size of the mapped memory (as requested; not rounded to pages)."""
+        self._check()
+        return self._size
+
+    @property
+    def access(self) -> str:
+        """The access mode the map was made with."""
+        self._check()
+        return self._access
+
+    @property
+    def tagname(self) -> str | None:
+        """The tagname of a shared memory map, else None."""
+        self._check()
+        return self._tagname
+
+    def flush(self, *args: Any, async_: bool | None = None, addr: int | None = None,
+              size: int | None = None) -> bool:
+        """Flush (part of) the memory to disk; returns True.
+
+        The documented forms ``flush([async, ][addr, size])`` in Python::
+
+            m.flush()                     # the whole map, synchronously
+            m.flush(True)                 # asynchronously: schedule and return
+            m.flush(addr, size)           # the bytes [addr, addr+size)
+            m.flush(True, addr, size)
+            m.flush(async_=True, addr=a, size=n)
+
+        ``addr`` is an absolute address inside the map. An unaligned ``addr`` is
+        aligned left and the length grows to match, so the whole requested range
+        is flushed. The range must lie within ``[m.addr, m.addr + m.size]``.
+        """
+        self._check()
+        n = len(args)
+        if n:
+            if n > 3:
+                raise TypeError(f"flush() takes at most 3 positional arguments, got {n}")
+            pos = dict(zip(("async_", "addr", "size") if n != 2 else ("addr", "size"), args))
+            given = {"async_": async_, "addr": addr, "size": size}
+            for k in pos:
+                if given[k] is not None:
+                    raise TypeError(f"flush() got multiple values for {k}")
+            async_ = pos.get("async_", async_)
+            addr = pos.get("addr", addr)
+            size = pos.get("size", size)
+        if async_ is None:
+            async_ = False
+        elif type(async_) is not bool:
+            raise TypeError(f"async_ must be a bool, got {type(async_).__name__}")
+        lo, hi = self._addr, self._addr + self._size
+        if addr is None and size is None:
+            start, length = lo, self._size
+        elif addr is None or size is None:
+            raise TypeError("flush(): addr and size must be given together")
+        else:
+            a = check_range("addr", as_int("addr", addr), 0, ">= 0")
+            s = check_range("size", as_int("size", size), 0, ">= 0")
+            if not lo <= a <= hi:
+                raise ValueError(f"addr must be within the map [{lo:#x}, {hi:#x}], got {a:#x}")
+            if a + s > hi:
+                raise ValueError(f"addr + size must not pass the end of the map ({hi:#x}), "
+                                 f"got {a:#x} + {s}")
+            start = a - a % PAGESIZE
+            length = a + s - start
+        try:
+            backend.flush(start, length, async_, self._file)
+        except OsCallError as e:
+            raise os_failure(e, "map", f"flush of {length} bytes at {start:#x} failed") from None
+        return True
+
+    def unlink(self) -> None:
+        """Remove the shared memory object of this map's tagname (see :func:`unlink`)."""
+        self._check()
+        if self._tagname is None:
+            raise ValueError("map has no tagname: unlink() concerns shared memory only")
+        unlink(self._tagname)
+
+    def _release(self) -> None:
+        if self._mirror is not None and self._mirror._exports:
+            raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
+        _unmap(self._addr, self._size)
+        if self._file is not None:
+            backend.close(self._file)
+            self._file = None
+
+    def __repr__(self) -> str:
+        if self._addr == 0:
+            return "<mmapspec.reference.Map freed>"
+        tag = f" tagname={self._tagname!r}" if self._tagname else ""
+        return f"<mmapspec.reference.Map addr={self._addr:#x} size={self._size} " \
+               f"access={self._access!r}{tag}>"
+
+
+class _LiveMap(Map, Exporter):  # type: ignore[misc,valid-type]
+    """A map that is not freed: exports its memory as a buffer (see ``_buffer``)."""
+
+    __slots__ = ()
+
+
+Map._freed_class = Map
+
+
+def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | None,
+         mirror: Region | None = None) -> Map:
+    m: Map = _LiveMap.__new__(_LiveMap)
+    m._addr = addr
+    m._span = m._size = size
+    m._readonly = access in _READONLY
+    m._exports = 0
+    m._access = access
+    m._tagname = tagname
+    m._file = file
+    m._mirror = mirror
+    return m
+
+
+def map(file: Any = None, access: str | None = "", size: int | None = None,
+        offset: int | None = 0, addr: int | None = None, tagname: str | None = None) -> Map:
+    """Create a memory map (``mmap.map(file, access, size, offset, addr, tagname)``).
+
+    * ``file``: None for the pagefile (anonymous memory), else a filename (str,
+      bytes, os.PathLike; UTF-8), an int file descriptor, a file object (its
+      write buffer is flushed first), or on Windows a HANDLE (``ctypes.c_void_p``).
+    * ``access``: ``''`` read-only (default), ``'w'`` read+write, ``'c'``
+      copy-on-write, ``'x'`` executable, ``'wx'``, ``'cx'``.
+    * ``size``: > 0; default: the file size minus ``offset`` (with a tagname, the
+      size of the existing shared memory object). Required for the pagefile.
+    * ``offset``: >= 0, page-aligned; ignored (not even checked) for the pagefile.
+    * ``addr``: map exactly there (page-aligned, nonzero) or fail with
+      ``'out_of_mem'``: an existing mapping is never replaced.
+    * ``tagname``: shared memory name (not with ``file``; no '/', '\\\\', NUL).
+
+    A missing file is created with write access (``'w'``, ``'wx'``), else fails
+    with ``'no_file'``; a file shorter than ``offset + size`` is extended (blocks
+    reserved) with write access, else fails with ``'file_too_short'``. A failing
+    map leaves an existing file as it was and removes a file it created.
+    Errors: :class:`MmapError` (documented failures), ValueError/TypeError (bad
+    arguments). ``None`` for any argument means "not given".
+    """
+    if access is None:
+        access = ""
+    elif type(access) is not str:
+        raise TypeError(f"access must be a str, got {type(access).__name__}")
+    if access not in ACCESS_MODES:
+        raise ValueError(f"access must be one of '', 'w', 'c', 'x', 'wx', 'cx', got {access!r}")
+    if size is not None:
+        if type(size) is not int:
+            size = as_int("size", size)
+        if size <= 0 or size >= U64:
+            check_range("size", size, 1, "> 0")
+    if addr is not None:
+        addr = _check_addr(addr)
+    if tagname is not None:
+        if file is not None:
+            raise ValueError("file and tagname cannot be used together")
+        tagname = check_tagname(tagname)
+    elif file is None:  # the pagefile; offset is ignored, as documented (COORD reading 6)
+        if size is None:
+            raise ValueError("size expected when mapping the pagefile")
+        try:
+            got = backend.map(None, size, 0, access, addr, None)
+        except OsCallError as e:
+            raise os_failure(e, "map", f"map: cannot map {size} bytes of the pagefile") from None
+        return _new(got, size, access, None, None)
+    if offset is None:
+        offset = 0
+    else:
+        offset = check_aligned("offset", check_range("offset", as_int("offset", offset), 0,
+                                                     ">= 0"), PAGESIZE)
+    write = access in _WRITE
+    if tagname is not None and not backend.SHM_FILES:
+        return _map_named(access, size, offset, addr, tagname)
+    opened = open_tag(tagname, write, "map") if tagname is not None else \
+        open_file(file, write, "open", "map")
+    try:
+        got = _map_opened(opened, write, access, size, offset, addr)
+    except BaseException:
+        discard(opened)
+        raise
+    size = got[1]
+    if backend.KEEPS_FILE:  # the map owns the file it opened; adopted ones are the caller's
+        kept = opened.f if opened.owned else None
+    else:
+        release(opened)
+        kept = None
+    return _new(got[0], size, access, tagname, kept)
+
+
+def _check_addr(addr: object) -> int:
+    a = as_int("addr", addr)
+    if a == 0:
+        raise ValueError("addr must not be zero")
+    check_range("addr", a, 1, "> 0")
+    return check_aligned("addr", a, PAGESIZE)
+
+
+def _map_opened(opened: Opened, write: bool, access: str, size: int | None, offset: int,
+                addr: int | None) -> tuple[int, int]:
+    """Size, extend and map an open file; on failure restore its size. Returns (addr, size)."""
+    f, label = opened.f, opened.label
+    try:
+        fsize = backend.file_size(f)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"map: cannot get the size of {label}") from None
+    if size is None:
+        size = fsize - offset
+        if size <= 0:
+            what = "is empty" if fsize == 0 else f"has {fsize} bytes, not more than offset {offset}"
+            raise failure("file_too_short", f"map: {label} {what}", opened.path)
+    end = offset + size
+    extended = False
+    if fsize < end:
+        if not write:
+            raise failure("file_too_short", f"map: {label} has {fsize} bytes, "
+                          f"{end} needed (offset {offset} + size {size})", opened.path)
+        if end > OFF_MAX:
+            raise failure("disk_full", f"map: {label} cannot be extended to {end} bytes "
+                          "(larger than the largest file size)", opened.path)
+        try:
+            backend.reserve(f, max(offset, fsize), end)
+            extended = True
+        except OsCallError as e:
+            _restore(f, fsize)
+            raise os_failure(e, "reserve", f"map: cannot extend {label} to {end} bytes",
+                             opened.path) from None
+    try:
+        return backend.map(f, size, offset, access, addr, None), size
+    except OsCallError as e:
+        if extended:
+            _restore(f, fsize)
+        raise os_failure(e, "map", f"map: cannot map {size} bytes of {label} at offset "
+                         f"{offset}", opened.path) from None
+
+
+def _restore(f: OsFile, size: int) -> None:
+    """Put a file back to its original size after a failed extension (best effort)."""
+    try:
+        if backend.file_size(f) != size:
+            backend.truncate(f, size)
+    except OsCallError:
+        pass  # the original failure is the one to report
+
+
+def _map_named(access: str, size: int | None, offset: int, addr: int | None,
+               tagname: str) -> Map:
+    """Backends where a tagname names a mapping object rather than a file (Windows)."""
+    try:
+        got = backend.map(None, size or 0, offset, access, addr, tagname)
+    except OsCallError as e:
+        raise os_failure(e, "map", f"map: cannot map shared memory {tagname!r}") from None
+    return _new(got, size or 0, access, tagname, None)
+
+
+def unlink(tagname: str) -> None:
+    """Remove the shared memory object of ``tagname`` (Linux, macOS; nothing to do on
+    Windows). Existing maps are unaffected. Removing a missing object is not an error:
+    afterwards it does not exist either way."""
+    tagname = check_tagname(tagname)
+    if not backend.SHM_FILES:
+        return
+    try:
+        backend.unlink_tag(tagname)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"unlink: cannot remove shared memory {tagname!r}") from None
+
+
+__all__ = ["ACCESS_MODES", "Map", "MmapError", "map", "unlink"]

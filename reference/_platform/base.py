@@ -1,0 +1,102 @@
+"""The internal interface every OS backend implements (one module per OS).
+
+The public modules never call the OS themselves: they validate arguments,
+decide *what* to do, and translate failures into documented errcodes. A
+backend only knows *how* to do one primitive on its OS, and reports failure by
+raising :class:`OsCallError` with the OS's own error number (``errno`` on
+POSIX, ``GetLastError()`` on Windows). Which of those numbers mean
+``'no_file'``, ``'disk_full'`` or ``'out_of_mem'`` is data the backend exports
+(:attr:`Backend.NOT_FOUND` and friends), because the numbers differ per OS.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+OsFile = int
+"""What a backend calls a file: a POSIX descriptor or a Windows ``HANDLE`` value."""
+
+
+class OsCallError(Exception):
+    """A system call failed. ``err`` is the OS error number, ``call`` the call's name."""
+
+    def __init__(self, err: int, call: str) -> None:
+        super().__init__(err, call)
+        self.err = err
+        self.call = call
+
+
+class Backend(Protocol):
+    """The primitives the public layer needs. Sizes and offsets arrive validated."""
+
+    name: str
+    """``'linux'``, ``'darwin'`` or ``'windows'``."""
+
+    # OS error numbers, grouped by the documented errcode they stand for.
+    NOT_FOUND: frozenset[int]
+    DISK_FULL: frozenset[int]
+    OUT_OF_MEM: frozenset[int]
+
+    TAGNAME_MAX: int
+    """The longest tagname (in UTF-8 bytes, without the leading '/') the OS accepts."""
+    SHM_FILES: bool
+    """True where tagnames are files (POSIX ``shm_open``), False where they name a
+    mapping object (Windows), in which case ``tagname`` is passed to :meth:`map`."""
+    KEEPS_FILE: bool
+    """True where a live map needs its file open (Windows, for ``FlushFileBuffers``);
+    POSIX mappings outlive their descriptor, so the public layer closes it early."""
+
+    def pagesize(self) -> int:
+        """The allocation granularity: offsets and addresses must be aligned to it."""
+
+    def strerror(self, err: int) -> str:
+        """A human message for an error number of this OS."""
+
+    def open_path(self, path: str, write: bool) -> tuple[OsFile, bool]:
+        """Open a file by name; with ``write``, read+write and create it if missing.
+        Returns the file and whether this call created it."""
+
+    def open_tag(self, tagname: str, write: bool) -> tuple[OsFile, bool]:
+        """Open (with ``write``: create, mode 0600) the shared memory object of a tagname."""
+
+    def unlink_tag(self, tagname: str) -> None:
+        """Remove the shared memory object of a tagname; a missing one is not an error."""
+
+    def remove_path(self, path: str) -> None:
+        """Remove a file this library created (cleanup after a failed map)."""
+
+    def from_fd(self, fd: int) -> OsFile:
+        """The backend's file for a C runtime file descriptor (validates it)."""
+
+    def close(self, f: OsFile) -> None:
+        """Close a file this library opened."""
+
+    def file_size(self, f: OsFile) -> int:
+        """The size of an open file in bytes."""
+
+    def truncate(self, f: OsFile, size: int) -> None:
+        """Set the file size exactly, without reserving blocks (used to shrink and restore)."""
+
+    def reserve(self, f: OsFile, start: int, end: int) -> None:
+        """Grow the file to ``end`` bytes and reserve disk blocks for ``[start, end)``
+        where the filesystem can, so that a full disk fails here and not as SIGBUS on
+        first touch. Falls back to a plain resize where reservation is unsupported."""
+
+    def map(
+        self, f: OsFile | None, size: int, offset: int, access: str, addr: int | None,
+        tagname: str | None,
+    ) -> int:
+        """Map ``size`` bytes of ``f`` (None: the pagefile) at ``offset``; returns the
+        address. With ``addr``, map exactly there or fail with an error in
+        :attr:`OUT_OF_MEM`: an existing mapping is never replaced."""
+
+    def unmap(self, addr: int, size: int) -> None:
+        """Release a mapping made by :meth:`map` (or one copy of a mirror)."""
+
+    def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
+        """Write dirty pages in ``[addr, addr+size)`` (page-aligned addr) to the file."""
+
+    def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:
+        """Map ``f``'s first ``size`` bytes (page-aligned) ``times`` times back to back,
+        race-free, read+write and shared; returns the base address. Each copy is later
+        released with :meth:`unmap` ``(base + i*size, size)``."""

@@ -1,0 +1,89 @@
+"""What maps and mirrors share: liveness, byte access, buffer export bookkeeping."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, SupportsIndex, TypeVar, overload
+
+_R = TypeVar("_R", bound="Region")
+
+FREED = "map is freed"
+
+
+class Region:
+    """Memory at ``addr`` spanning ``len(self)`` bytes, usable until freed.
+
+    Indexing and slicing read and write the memory like ``bytearray``/``mmap``:
+    ``m[i]`` is an int, ``m[a:b]`` is bytes, ``m[a:b] = data`` writes in place
+    (same length). ``memoryview(m)`` shares the memory without copying; while
+    such views exist the region cannot be freed (BufferError).
+    """
+
+    __slots__ = ("_addr", "_span", "_readonly", "_exports", "__weakref__")
+    _addr: int
+    _span: int
+    _readonly: bool
+    _exports: int
+    _freed_class: ClassVar[type[Region]]
+    """The plain (non-exporting) class a freed object becomes: see ``_buffer``."""
+
+    def _check(self) -> None:
+        if self._addr == 0:
+            raise ValueError(FREED)
+
+    @property
+    def addr(self) -> int:
+        """The address of the first byte, as an int."""
+        self._check()
+        return self._addr
+
+    @property
+    def freed(self) -> bool:
+        """True once :meth:`free` has run."""
+        return self._addr == 0
+
+    def __len__(self) -> int:
+        self._check()
+        return self._span
+
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> int: ...
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+    def __getitem__(self, key: SupportsIndex | slice) -> int | bytes:
+        self._check()
+        with memoryview(self) as view:
+            item = view[key]
+            return item.tobytes() if isinstance(item, memoryview) else int(item)
+
+    def __setitem__(self, key: SupportsIndex | slice, value: Any) -> None:
+        self._check()
+        if self._readonly:
+            raise TypeError("cannot write to a read-only map (access has no 'w' or 'c')")
+        with memoryview(self) as view:
+            view[key] = value
+
+    def _release(self) -> None:
+        """Unmap; subclasses free their OS resources here."""
+        raise NotImplementedError
+
+    def free(self) -> None:
+        """Release the memory and everything associated; a second call does nothing.
+
+        Raises BufferError while buffers obtained from it (``memoryview(m)``,
+        ``numpy.frombuffer(m)``) are alive: release them first."""
+        if self._addr == 0:
+            return
+        if self._exports:
+            raise BufferError(
+                f"cannot free: {self._exports} exported buffer(s) (memoryview, numpy array, "
+                "...) still use this memory; release them first")
+        self._release()
+        self._addr = 0
+        self.__class__ = self._freed_class
+
+    def __enter__(self: _R) -> _R:
+        self._check()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.free()
