@@ -1,0 +1,143 @@
+"""The floors: raw ctypes calls into libc, and a C helper compiled at run time.
+
+``libc()`` gives ``mmap``/``munmap``/``msync`` with ``argtypes`` set once, the
+cheapest a ctypes caller can get. ``compile_helper()`` builds ``helper.c`` with
+the system C compiler into a temporary directory; when there is no compiler it
+returns the reason instead, and the C rows are skipped with that message.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import errno
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+MAP_FAILED = ctypes.c_void_p(-1).value
+PROT_READ, PROT_WRITE = 0x1, 0x2
+MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 0x01, 0x02, 0x20
+MS_ASYNC, MS_SYNC = 0x1, 0x4
+
+
+Fn = Callable[..., Any]
+"""A ctypes foreign function with its prototype declared."""
+
+
+class NativeError(OSError):
+    """A floor failed: the benchmark reports it instead of timing a broken baseline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Libc:
+    """libc's mapping calls, prototypes declared once."""
+
+    mmap: Fn
+    munmap: Fn
+
+
+def libc() -> Libc:
+    lib = ctypes.CDLL(None, use_errno=True)
+    # Fresh function objects, so declaring prototypes here never changes the ones
+    # another module (the reference) obtained from the same CDLL.
+    mmap = lib["mmap"]
+    mmap.argtypes = (
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_long,
+    )
+    mmap.restype = ctypes.c_void_p
+    munmap = lib["munmap"]
+    munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    munmap.restype = ctypes.c_int
+    return Libc(mmap, munmap)
+
+
+@dataclasses.dataclass
+class Helper:
+    """The compiled ``helper.c``; see that file for what each function does."""
+
+    compiler: str
+    """The compiler's ``--version`` first line, for the JSON's machine section."""
+    anon_loop: Fn
+    mirror_create: Fn
+    mirror_free: Fn
+    mirror_loop: Fn
+
+    def check(self, rc: int, what: str) -> None:
+        """Raise for a negative errno returned by a helper function."""
+        if rc < 0:
+            raise NativeError(-rc, f"C helper {what}: {os.strerror(-rc)}")
+
+    def mirror(self, path: bytes, size: int, times: int) -> int:
+        """One mirror via ctypes; its address."""
+        addr = self.mirror_create(path, size, times)
+        if not addr:
+            e = ctypes.get_errno()
+            raise NativeError(e, f"C helper mirror_create: {os.strerror(e)}")
+        return int(addr)
+
+
+def find_compiler() -> str | None:
+    """``$CC`` if set, else the first of cc, gcc, clang on PATH."""
+    if os.environ.get("CC"):
+        return shutil.which(os.environ["CC"].split()[0]) and os.environ["CC"]
+    for name in ("cc", "gcc", "clang"):
+        if shutil.which(name):
+            return name
+    return None
+
+
+def compile_helper(workdir: Path) -> Helper | str:
+    """Compile and load the helper, or return why the C rows must be skipped."""
+    cc = find_compiler()
+    if cc is None:
+        return "no C compiler (cc, gcc, clang or $CC) on PATH: C floor skipped"
+    source = resources.files("mmapspec.bench").joinpath("helper.c").read_text()
+    build = Path(tempfile.mkdtemp(prefix="cbuild-", dir=workdir))
+    src, lib = build / "helper.c", build / "libmmapbench.so"
+    src.write_text(source)
+    cmd = [*cc.split(), "-O2", "-shared", "-fPIC", "-o", str(lib), str(src)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"C compiler {cc!r} could not run ({exc}): C floor skipped"
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["no output"])[0]
+        return f"C compiler {cc!r} failed ({first}): C floor skipped"
+    version = subprocess.run([*cc.split(), "--version"], capture_output=True, text=True)
+    so = ctypes.CDLL(str(lib), use_errno=True)
+    anon_loop = so.anon_loop
+    anon_loop.argtypes = (ctypes.c_long, ctypes.c_size_t, ctypes.c_int, ctypes.c_int)
+    anon_loop.restype = ctypes.c_long
+    mirror_create = so.mirror_create
+    mirror_create.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int)
+    mirror_create.restype = ctypes.c_void_p
+    mirror_free = so.mirror_free
+    mirror_free.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    mirror_free.restype = ctypes.c_int
+    mirror_loop = so.mirror_loop
+    mirror_loop.argtypes = (ctypes.c_long, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int)
+    mirror_loop.restype = ctypes.c_long
+    return Helper(
+        compiler=(version.stdout.splitlines() or [cc])[0],
+        anon_loop=anon_loop,
+        mirror_create=mirror_create,
+        mirror_free=mirror_free,
+        mirror_loop=mirror_loop,
+    )
+
+
+def raise_errno(what: str) -> None:
+    """Raise the errno of the last ctypes call."""
+    e = ctypes.get_errno() or errno.EIO
+    raise NativeError(e, f"{what}: {os.strerror(e)}")

@@ -1,0 +1,210 @@
+"""Case 6: the suite's own speed, and the pipe adapter's round trip.
+
+Both depend on pieces other helpers write (the spec tests, the pipe adapter);
+until those are present, the rows are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from importlib import resources
+
+from mmapspec.bench.cases import Context
+from mmapspec.bench.timing import Comparison, Group, Limit, Variant
+
+SUITE_TIMEOUT_S = 900
+
+
+def _spec_tests() -> str | None:
+    """None when spec tests are installed, else why the suite rows are skipped."""
+    try:
+        files = [p.name for p in resources.files("mmapspec.spec").iterdir()]
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        return f"mmapspec.spec not importable ({exc})"
+    if not any(name.startswith("test_") and name.endswith(".py") for name in files):
+        return "no spec tests (mmapspec/spec/test_*.py) installed yet"
+    return None
+
+
+def suite_command(workers: int, quick: bool) -> list[str]:
+    """The conformance run against the reference under the CI profile."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "mmapspec.spec",
+        "--mmap-adapter",
+        "reference",
+        "-n",
+        str(workers),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+    ]
+    if quick:
+        cmd.append("--collect-only")
+    return cmd
+
+
+@contextmanager
+def suite(ctx: Context) -> Iterator[Group]:
+    missing = _spec_tests()
+    outcomes: dict[int, str] = {}
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "ci", "MMAPSPEC_HYPOTHESIS_PROFILE": "ci"}
+
+    def running(workers: int) -> Callable[[int], None]:
+        cmd = suite_command(workers, ctx.quick)
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                proc = subprocess.run(
+                    cmd,
+                    cwd=ctx.workdir,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=SUITE_TIMEOUT_S,
+                )
+                lines = proc.stdout.strip().splitlines()
+                last = lines[-1] if lines else proc.stderr.strip()[-200:]
+                # 0: all passed; 1: the run completed with failing tests (a conformance
+                # finding about the reference, not a reason to drop the timing).
+                if proc.returncode not in (0, 1):
+                    raise RuntimeError(f"exit code {proc.returncode}: {last}")
+                outcomes[workers] = last
+
+        return run
+
+    variants = []
+    for workers in (1, 2):
+        label = f"pytest --pyargs mmapspec.spec -n {workers}" + (
+            "  (collect only)" if ctx.quick else ""
+        )
+        if missing:
+            variants.append(Variant(f"suite.n{workers}", label, None, role="case", skip=missing))
+        else:
+            variants.append(
+                Variant(
+                    f"suite.n{workers}",
+                    label,
+                    running(workers),
+                    role="case",
+                    fixed_n=1,
+                    warmup=False,
+                )
+            )
+    notes = [
+        "wall time of one whole run each (no warm-up), adapter 'reference', "
+        "HYPOTHESIS_PROFILE=ci, tests in the pytest-xdist workers given"
+    ]
+    if ctx.quick:
+        notes.append("QUICK MODE: collection only, the tests are not run")
+    group = Group(
+        "suite",
+        "6. the conformance suite against the reference, CI profile",
+        variants,
+        [Comparison("suite.n2", "suite.n1")],
+        notes,
+        samples=1,
+        limits=[] if ctx.quick else [Limit("suite.n2", 60.0)],
+    )
+    yield group
+    for workers, last in sorted(outcomes.items()):
+        group.notes.append(f"-n {workers}: {last}")
+
+
+def _adapters() -> str | None:
+    for module in (
+        "mmapspec.adapters.reference",
+        "mmapspec.adapters.pipe",
+        "mmapspec.adapters.harness",
+    ):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} not present yet"
+    return None
+
+
+@contextmanager
+def pipe(ctx: Context) -> Iterator[Group]:
+    """One operation through the pipe adapter (a child process running the
+    Python harness around the reference) against the same call in process."""
+    missing = _adapters()
+    with ExitStack() as stack:
+        adapters = {}
+        if missing is None:
+            from mmapspec.adapters import AdapterSpec, load
+
+            for where, spec in (
+                ("inproc", AdapterSpec("reference")),
+                ("pipe", AdapterSpec("pipe")),
+            ):
+                try:
+                    adapters[where] = load(spec)
+                except Exception as exc:  # a work-in-progress adapter that cannot start
+                    missing = f"cannot load adapter {spec}: {type(exc).__name__}: {exc}"
+                    break
+                stack.callback(adapters[where].close)
+
+        def pagesize(where: str) -> Callable[[int], None]:
+            def run(n: int) -> None:
+                call = adapters[where].pagesize
+                for _ in range(n):
+                    call()
+
+            return run
+
+        def map_free(where: str) -> Callable[[int], None]:
+            def run(n: int) -> None:
+                a = adapters[where]
+                for _ in range(n):
+                    a.free(a.map(None, "w", 4096).handle)
+
+            return run
+
+        variants = []
+        for op, make in (("pagesize", pagesize), ("map_free", map_free)):
+            for where in ("pipe", "inproc"):
+                key = f"pipe.{where}_{op}"
+                text = (
+                    "adapter.pagesize()"
+                    if op == "pagesize"
+                    else "adapter.free(adapter.map(None,'w',4096))"
+                )
+                label = f"{'pipe     ' if where == 'pipe' else 'in process'} {text}"
+                if missing:
+                    variants.append(
+                        Variant(
+                            key,
+                            label,
+                            None,
+                            role="case" if where == "pipe" else "baseline",
+                            skip=missing,
+                        )
+                    )
+                else:
+                    variants.append(
+                        Variant(
+                            key, label, make(where), role="case" if where == "pipe" else "baseline"
+                        )
+                    )
+        yield Group(
+            "pipe",
+            "6b. pipe adapter round trip vs the same adapter call in process",
+            variants,
+            [
+                Comparison("pipe.pipe_pagesize", "pipe.inproc_pagesize"),
+                Comparison("pipe.pipe_map_free", "pipe.inproc_map_free"),
+            ],
+            [
+                "pipe: the built-in 'pipe' adapter with its default command; "
+                "in process: the 'reference' adapter"
+            ],
+        )

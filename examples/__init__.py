@@ -1,0 +1,1 @@
+"""Worked examples of the API, installed as ``mmapspec.examples``."""
