@@ -57,6 +57,14 @@ class Context:
     """Why ``ref`` is None (shown on every reference row that is skipped)."""
     quick: bool = False
 
+    def lacks(self, name: str) -> str | None:
+        """Why the reference's ``name`` cannot be benchmarked, or None when it can."""
+        if self.ref is None:
+            return self.ref_missing
+        if not hasattr(self.ref, name):
+            return f"mmapspec.reference has no {name}() yet"
+        return None
+
     def file(self, name: str, size: int, content: bool = True) -> Path:
         """A file of ``size`` bytes under the run's private work directory."""
         path = self.workdir / name
@@ -74,9 +82,8 @@ def load_reference() -> tuple[ModuleType | None, str]:
         from mmapspec import reference as mm
     except Exception as exc:  # any import failure of work in progress
         return None, f"mmapspec.reference cannot be imported ({type(exc).__name__}: {exc})"
-    missing = [name for name in ("map", "mirror", "pagesize") if not hasattr(mm, name)]
-    if missing:
-        return None, f"mmapspec.reference has no {', '.join(missing)} yet"
+    if not hasattr(mm, "map"):
+        return None, "mmapspec.reference has no map() yet"
     return mm, ""
 
 
@@ -85,11 +92,13 @@ def _ref_variant(
     key: str,
     label: str,
     make: Callable[[ModuleType], Callable[[int], object]],
+    needs: str = "map",
     **kw: Any,
 ) -> Variant:
-    """A reference row, or a skipped one when the reference is absent."""
-    if ctx.ref is None:
-        return Variant(key, label, None, role="case", skip=ctx.ref_missing, **kw)
+    """A reference row, or a skipped one when the reference (or ``needs``) is absent."""
+    why = ctx.lacks(needs)
+    if why is not None or ctx.ref is None:
+        return Variant(key, label, None, role="case", skip=why, **kw)
     return Variant(key, label, make(ctx.ref), role="case", **kw)
 
 
@@ -274,7 +283,7 @@ def bulk(ctx: Context) -> Iterator[Group]:
         cm = mmap.mmap(-1, size)
         stack.callback(cm.close)
         ref_map: Any = None
-        if ctx.ref is not None:
+        if ctx.ref is not None and ctx.lacks("map") is None:
             ref_map = ctx.ref.map(None, "w", size)
             stack.callback(ref_map.free)
 
@@ -400,7 +409,7 @@ def flush(ctx: Context) -> Iterator[Group]:
         cm = mmap.mmap(fd, size)
         stack.callback(cm.close)
         ref_map: Any = None
-        if ctx.ref is not None:
+        if ctx.ref is not None and ctx.lacks("map") is None:
             ref_map = ctx.ref.map(str(path), "w", size)
             stack.callback(ref_map.free)
             rview = memoryview(ref_map)
@@ -516,6 +525,7 @@ def mirror(ctx: Context) -> Iterator[Group]:
                 f"{key}.reference",
                 f"reference  mm.mirror(path, {label}, 2).free()",
                 ref,
+                needs="mirror",
                 check=check_ref,
             ),
             _c_variant(
@@ -574,7 +584,7 @@ def ring(ctx: Context) -> Iterator[Group]:
         split = rb.SplitRing(s.ring_capacity)
         stack.callback(split.close)
         rings: dict[str, Any] = {"split": split}
-        if ctx.ref is not None:
+        if ctx.lacks("mirror") is None:
             rings["mirror"] = rb.MirrorRing(s.ring_capacity)
             stack.callback(rings["mirror"].close)
 
@@ -614,7 +624,7 @@ def ring(ctx: Context) -> Iterator[Group]:
                 check=verified("mirror"),
             )
             if "mirror" in rings
-            else Variant("ring.mirror", "mirror ring", None, role="case", skip=ctx.ref_missing)
+            else Variant("ring.mirror", "mirror ring", None, role="case", skip=ctx.lacks("mirror"))
         )
         yield Group(
             "ring",

@@ -85,5 +85,6 @@ def one_line(info: dict[str, Any]) -> str:
     """The machine line printed above the table (and put in the README)."""
     return (
         f"{info['cpu']}, {info['usable_cores']} of {info['cores']} cores, {info['kernel']}, "
-        f"{info['python']}, temp files on {info['workdir_fs']}"
+        f"{info['python']}, temp files on {info['workdir_fs']}, load average at start "
+        f"{' '.join(f'{x:.2f}' for x in info['loadavg_at_start'][:1]) or '?'}"
     )

@@ -44,7 +44,7 @@ def ratio_text(c: ComparisonResult) -> str:
     if comp.limit is not None:
         op = "<=" if comp.kind == "time" else ">="
         target = f"   target {op} {comp.limit:g}x: {'MET' if c.met else 'MISSED'}"
-    return f"{name} = {c.ratio:.2f}x{spread}{target}"
+    return f"{name} = {c.ratio:.3g}x{spread}{target}"
 
 
 def _row(v: VariantResult, width: int) -> str:
