@@ -36,7 +36,7 @@ def ratio_text(c: ComparisonResult) -> str:
     if c.ratio is None:
         return f"{name}: not measured"
     spread = (
-        f" (rounds {c.paired.q1:.2f}-{c.paired.q3:.2f})"
+        f" (rounds {c.paired.q1:.3g}-{c.paired.q3:.3g})"
         if c.paired and c.paired.q1 != c.paired.q3
         else ""
     )

@@ -78,6 +78,8 @@ def test_rows_are_skipped_only_when_their_piece_is_missing(
     ref, _ = load_reference()
     if ref is not None:
         for key in [k for k in variants if ".reference" in k] + ["ring.mirror"]:
+            if key.startswith(("mirror.", "ring.")) and not hasattr(ref, "mirror"):
+                continue
             assert variants[key]["skip"] is None, variants[key]
 
 
