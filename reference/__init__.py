@@ -27,8 +27,9 @@ from ._align import aligned_addr, aligned_size, pagesize
 from ._errors import MmapError
 from ._filesize import filesize
 from ._map import ACCESS_MODES, Map, map, unlink
+from ._mirror import Mirror, mirror
 
 __all__ = [
-    "ACCESS_MODES", "Map", "MmapError",
-    "aligned_addr", "aligned_size", "filesize", "map", "pagesize", "unlink",
+    "ACCESS_MODES", "Map", "Mirror", "MmapError",
+    "aligned_addr", "aligned_size", "filesize", "map", "mirror", "pagesize", "unlink",
 ]

@@ -3,6 +3,7 @@ Windows) a HANDLE, into an open OS file plus what it takes to clean up after it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 from typing import NamedTuple, Union
@@ -121,9 +122,7 @@ def discard(opened: Opened) -> None:
     release(opened)
     if opened.created:
         if opened.tag is not None:
-            try:
+            with contextlib.suppress(OsCallError):  # best effort: report the original failure
                 backend.unlink_tag(opened.tag)
-            except OsCallError:
-                pass  # best effort: the original failure is the one to report
         elif opened.path is not None:
             backend.remove_path(opened.path)

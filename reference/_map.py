@@ -84,7 +84,8 @@ class Map(Region):
         if n:
             if n > 3:
                 raise TypeError(f"flush() takes at most 3 positional arguments, got {n}")
-            pos = dict(zip(("async_", "addr", "size") if n != 2 else ("addr", "size"), args))
+            names = ("addr", "size") if n == 2 else ("async_", "addr", "size")[:n]
+            pos = dict(zip(names, args, strict=True))
             given = {"async_": async_, "addr": addr, "size": size}
             for k in pos:
                 if given[k] is not None:
@@ -140,7 +141,7 @@ class Map(Region):
                f"access={self._access!r}{tag}>"
 
 
-class _LiveMap(Map, Exporter):  # type: ignore[misc,valid-type]
+class _LiveMap(Map, Exporter):  # type: ignore[misc]
     """A map that is not freed: exports its memory as a buffer (see ``_buffer``)."""
 
     __slots__ = ()
@@ -222,17 +223,16 @@ def map(file: Any = None, access: str | None = "", size: int | None = None,
     opened = open_tag(tagname, write, "map") if tagname is not None else \
         open_file(file, write, "open", "map")
     try:
-        got = _map_opened(opened, write, access, size, offset, addr)
+        at, size = _map_opened(opened, write, access, size, offset, addr)
     except BaseException:
         discard(opened)
         raise
-    size = got[1]
     if backend.KEEPS_FILE:  # the map owns the file it opened; adopted ones are the caller's
         kept = opened.f if opened.owned else None
     else:
         release(opened)
         kept = None
-    return _new(got[0], size, access, tagname, kept)
+    return _new(at, size, access, tagname, kept)
 
 
 def _check_addr(addr: object) -> int:

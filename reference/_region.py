@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, SupportsIndex, TypeVar, overload
+from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
 _R = TypeVar("_R", bound="Region")
 
@@ -51,7 +51,7 @@ class Region:
     def __getitem__(self, key: slice) -> bytes: ...
     def __getitem__(self, key: SupportsIndex | slice) -> int | bytes:
         self._check()
-        with memoryview(self) as view:
+        with memoryview(cast(Any, self)) as view:  # exported by the live subclass
             item = view[key]
             return item.tobytes() if isinstance(item, memoryview) else int(item)
 
@@ -59,7 +59,7 @@ class Region:
         self._check()
         if self._readonly:
             raise TypeError("cannot write to a read-only map (access has no 'w' or 'c')")
-        with memoryview(self) as view:
+        with memoryview(cast(Any, self)) as view:  # exported by the live subclass
             view[key] = value
 
     def _release(self) -> None:

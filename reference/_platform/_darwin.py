@@ -20,7 +20,7 @@ from ._posix import PosixBackend
 from .base import OsCallError, OsFile
 
 try:  # the C module behind multiprocessing.shared_memory
-    import _posixshmem
+    import _posixshmem  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - only a Python built without it
     _posixshmem = None
 

@@ -8,6 +8,7 @@ Files are opened and sized with the ``os`` module (they are not hot paths, and
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 from typing import ClassVar
@@ -66,9 +67,6 @@ class PosixBackend:
     KEEPS_FILE: ClassVar[bool] = False
     MAP_FAILED: ClassVar[int] = 2**64 - 1  # (void*)-1 as an unsigned 64-bit address
 
-    _ACCESS: ClassVar[dict[str, tuple[int, bool]]]
-    """access -> (prot, shared)."""
-
     def __init__(self) -> None:
         libc = _load_libc()
         self._mmap = libc.mmap
@@ -83,7 +81,7 @@ class PosixBackend:
         self._msync.restype = ctypes.c_int
         self._pagesize = os.sysconf("SC_PAGESIZE")
         r, w, x = self.PROT_READ, self.PROT_WRITE, self.PROT_EXEC
-        self._ACCESS = {
+        self._access: dict[str, tuple[int, bool]] = {  # access -> (prot, shared)
             "": (r, True), "w": (r | w, True), "c": (r | w, False),
             "x": (r | x, True), "wx": (r | w | x, True), "cx": (r | w | x, False),
         }
@@ -116,10 +114,8 @@ class PosixBackend:
             raise OsCallError(e.errno or 0, "open") from None
 
     def remove_path(self, path: str) -> None:
-        try:
+        with contextlib.suppress(OSError):  # best effort: the original failure is reported
             os.unlink(path)
-        except OSError:
-            pass  # cleanup is best-effort: the original failure is what gets reported
 
     def from_fd(self, fd: int) -> OsFile:
         return fd
@@ -178,7 +174,7 @@ class PosixBackend:
 
     def map(self, f: OsFile | None, size: int, offset: int, access: str, addr: int | None,
             tagname: str | None) -> int:
-        prot, shared = self._ACCESS[access]
+        prot, shared = self._access[access]
         if f is None:
             flags, fd, offset = self._anon_flags, -1, 0
         else:
@@ -187,7 +183,7 @@ class PosixBackend:
             got = self._mmap(None, size, prot, flags, fd, offset)
             if got == self.MAP_FAILED:
                 raise OsCallError(ctypes.get_errno(), "mmap")
-            return got
+            return int(got)
         return self._map_at(addr, size, prot, flags, fd, offset)
 
     def _map_at(self, addr: int, size: int, prot: int, flags: int, fd: int, offset: int) -> int:
@@ -202,7 +198,7 @@ class PosixBackend:
         if got != addr:
             self._munmap(got, size)
             raise OsCallError(self.EEXIST, "mmap")
-        return got
+        return int(got)
 
     def unmap(self, addr: int, size: int) -> None:
         if self._munmap(addr, size) != 0:
@@ -230,4 +226,4 @@ class PosixBackend:
                 err = ctypes.get_errno()
                 self._munmap(base, total)  # frees the reservation and every copy made
                 raise OsCallError(err, "mmap")
-        return base
+        return int(base)

@@ -11,7 +11,7 @@ POSIX, ``GetLastError()`` on Windows). Which of those numbers mean
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 OsFile = int
 """What a backend calls a file: a POSIX descriptor or a Windows ``HANDLE`` value."""
@@ -29,20 +29,20 @@ class OsCallError(Exception):
 class Backend(Protocol):
     """The primitives the public layer needs. Sizes and offsets arrive validated."""
 
-    name: str
+    name: ClassVar[str]
     """``'linux'``, ``'darwin'`` or ``'windows'``."""
 
     # OS error numbers, grouped by the documented errcode they stand for.
-    NOT_FOUND: frozenset[int]
-    DISK_FULL: frozenset[int]
-    OUT_OF_MEM: frozenset[int]
+    NOT_FOUND: ClassVar[frozenset[int]]
+    DISK_FULL: ClassVar[frozenset[int]]
+    OUT_OF_MEM: ClassVar[frozenset[int]]
 
-    TAGNAME_MAX: int
+    TAGNAME_MAX: ClassVar[int]
     """The longest tagname (in UTF-8 bytes, without the leading '/') the OS accepts."""
-    SHM_FILES: bool
+    SHM_FILES: ClassVar[bool]
     """True where tagnames are files (POSIX ``shm_open``), False where they name a
     mapping object (Windows), in which case ``tagname`` is passed to :meth:`map`."""
-    KEEPS_FILE: bool
+    KEEPS_FILE: ClassVar[bool]
     """True where a live map needs its file open (Windows, for ``FlushFileBuffers``);
     POSIX mappings outlive their descriptor, so the public layer closes it early."""
 

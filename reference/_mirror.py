@@ -1,0 +1,143 @@
+"""``mirror()`` and the ``Mirror`` object: one file region mapped several times back to back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._align import PAGESIZE
+from ._args import U64, as_int, check_range
+from ._buffer import Exporter
+from ._errors import failure, os_failure
+from ._files import discard, open_file, release
+from ._map import Map, _check_addr, _new, _restore
+from ._platform import OsCallError, OsFile, backend
+from ._region import Region
+
+
+class Mirror(Region):
+    """A mirrored mapping made by :func:`mirror`: ``times`` copies of the same
+    ``size`` bytes of a file, back to back from ``addr``, so that
+    ``addr[k*size + i]`` is the same byte for every copy ``k`` (COORD reading 4).
+
+    ``size`` is one copy (page-aligned); ``len(mirror)`` and its buffer span all
+    ``size * times`` bytes. ``maps`` holds the map of each copy. Freeing the
+    mirror frees every copy; it is a context manager.
+    """
+
+    __slots__ = ("_size", "_maps", "_file")
+    _size: int
+    _maps: tuple[Map, ...]
+    _file: OsFile | None
+
+    @property
+    def size(self) -> int:
+        """The size of one copy, page-aligned."""
+        self._check()
+        return self._size
+
+    @property
+    def times(self) -> int:
+        """How many copies."""
+        self._check()
+        return len(self._maps)
+
+    @property
+    def maps(self) -> tuple[Map, ...]:
+        """The map of each copy, in address order."""
+        self._check()
+        return self._maps
+
+    def _release(self) -> None:
+        busy = sum(m._exports for m in self._maps if not m.freed)
+        if busy:
+            raise BufferError(f"cannot free the mirror: {busy} buffer(s) of its copies exist")
+        for m in self._maps:
+            m._mirror = None  # the mirror's own exports are checked already (zero)
+            m.free()
+        if self._file is not None:
+            backend.close(self._file)
+            self._file = None
+
+    def __repr__(self) -> str:
+        if self._addr == 0:
+            return "<mmapspec.reference.Mirror freed>"
+        return (f"<mmapspec.reference.Mirror addr={self._addr:#x} size={self._size} "
+                f"times={len(self._maps)}>")
+
+
+class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
+    """A mirror that is not freed: exports all its copies as one buffer."""
+
+    __slots__ = ()
+
+
+Mirror._freed_class = Mirror
+
+
+def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None = None) -> Mirror:
+    """Create a mirrored mapping (``mmap.mirror(file, size[, times[, addr]])``).
+
+    * ``file``: required; a filename, descriptor or file object, mapped read+write
+      and shared (access 'w'): created if missing, extended to ``size`` if shorter.
+    * ``size``: required, > 0, rounded up to the page size.
+    * ``times``: how many copies (default 2, at least 1).
+    * ``addr``: where to put the first copy (page-aligned, nonzero); if that range
+      is in use the call fails with ``'out_of_mem'`` and nothing is replaced.
+
+    Race-free: the whole ``size * times`` range is reserved first, then each copy
+    is mapped over the reservation at a fixed address; there is no retry loop.
+    """
+    if file is None:
+        raise ValueError("file: the file to map: required")
+    if size is None:
+        raise ValueError("size: the size of the memory segment: required")
+    size = check_range("size", as_int("size", size), 1, "> 0")
+    size = (size + PAGESIZE - 1) // PAGESIZE * PAGESIZE
+    times = 2 if times is None else check_range("times", as_int("times", times), 1, ">= 1")
+    if addr is not None:
+        addr = _check_addr(addr)
+    if size * times >= U64:
+        raise failure("out_of_mem", f"mirror: {times} copies of {size} bytes exceed the "
+                      "address space")
+    opened = open_file(file, True, "open", "mirror")
+    try:
+        base = _mirror_opened(opened.f, opened.label, opened.path, size, times, addr)
+    except BaseException:
+        discard(opened)
+        raise
+    if backend.KEEPS_FILE:
+        kept = opened.f if opened.owned else None
+    else:
+        release(opened)
+        kept = None
+    mi: Mirror = _LiveMirror.__new__(_LiveMirror)
+    mi._addr = base
+    mi._span = size * times
+    mi._readonly = False
+    mi._exports = 0
+    mi._size = size
+    mi._file = kept
+    mi._maps = tuple(_new(base + i * size, size, "w", None, None, mi) for i in range(times))
+    return mi
+
+
+def _mirror_opened(f: OsFile, label: str, path: str | None, size: int, times: int,
+                   addr: int | None) -> int:
+    try:
+        fsize = backend.file_size(f)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"mirror: cannot get the size of {label}", path) from None
+    if fsize < size:
+        try:
+            backend.reserve(f, fsize, size)
+        except OsCallError as e:
+            _restore(f, fsize)
+            raise os_failure(e, "reserve", f"mirror: cannot extend {label} to {size} bytes",
+                             path) from None
+    try:
+        return backend.mirror(f, size, times, addr)
+    except OsCallError as e:
+        if fsize < size:
+            _restore(f, fsize)
+        raise os_failure(e, "map", f"mirror: cannot map {label} {times} times ({size} bytes "
+                         "each)", path) from None

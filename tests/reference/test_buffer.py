@@ -1,0 +1,95 @@
+"""The buffer protocol: views share the memory, and free() refuses while views exist."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mmapspec import reference as mm
+
+PS = mm.pagesize()
+
+
+def test_memoryview_shares_the_memory() -> None:
+    with mm.map(size=16, access="w") as m:
+        with memoryview(m) as v:
+            assert v.nbytes == 16 and not v.readonly
+            v[0:3] = b"abc"
+        assert m[0:3] == b"abc"
+
+
+def test_free_with_a_live_view_raises_buffer_error_then_succeeds() -> None:
+    m = mm.map(size=16, access="w")
+    v = memoryview(m)
+    s = v[2:5]  # a slice shares the export
+    v.release()
+    with pytest.raises(BufferError, match="exported"):
+        m.free()
+    assert m[0:1] == b"\0"  # still mapped and usable
+    s.release()
+    m.free()
+    assert m.freed
+
+
+def test_numpy_frombuffer_counts_as_an_export(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(bytes(range(8)))
+    m = mm.map(p, "w")
+    a = np.frombuffer(m, dtype=np.uint8)
+    assert a.tolist() == list(range(8)) and a.flags.writeable
+    a[0] = 99
+    with pytest.raises(BufferError):
+        m.free()
+    del a
+    gc.collect()
+    m.free()
+    assert p.read_bytes()[0] == 99
+
+
+def test_read_only_map_exports_a_read_only_buffer() -> None:
+    with mm.map(size=8) as m:
+        a = np.frombuffer(m, dtype=np.uint8)  # numpy retries read-only after refusal
+        assert not a.flags.writeable and a.sum() == 0
+        del a
+        with memoryview(m) as v:
+            assert v.readonly
+            with pytest.raises(TypeError):
+                v[0:1] = b"x"
+
+
+def test_slicing_copies_and_assignment_writes() -> None:
+    with mm.map(size=10, access="c") as m:
+        m[0:10] = b"0123456789"
+        assert m[2:5] == b"234" and m[-1] == ord("9") and m[::3] == b"0369"
+        m[9] = ord("z")
+        assert m[9:] == b"z"
+        with pytest.raises(ValueError):
+            m[0:2] = b"toolong"
+        with pytest.raises(IndexError):
+            m[10]
+
+
+def test_freed_map_is_not_a_buffer() -> None:
+    m = mm.map(size=8, access="w")
+    m.free()
+    with pytest.raises(TypeError):
+        memoryview(m)  # see _buffer: a freed map stops exporting
+    with pytest.raises(ValueError, match="map is freed"):
+        m[0:1]
+
+
+def test_mirror_buffer_spans_every_copy(tmp_path: Path) -> None:
+    mi = mm.mirror(tmp_path / "r", PS, 2)
+    a = np.frombuffer(mi, dtype=np.uint8)
+    assert a.size == 2 * PS
+    a[PS + 1] = 7
+    assert mi[1] == 7
+    with pytest.raises(BufferError):
+        mi.free()
+    with pytest.raises(BufferError):
+        mi.maps[0].free()  # a copy is covered by the mirror's view
+    del a
+    gc.collect()
+    mi.free()

@@ -1,0 +1,86 @@
+"""Mirrors and requested addresses: never replace an existing mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mmapspec import reference as mm
+
+PS = mm.pagesize()
+
+
+def _free_range(n: int) -> int:
+    """An address range that is free right now (mapped, then released)."""
+    m = mm.map(size=n, access="w")
+    addr = m.addr
+    m.free()
+    return addr
+
+
+def test_mirror_copies_are_the_same_memory(tmp_path: Path) -> None:
+    with mm.mirror(tmp_path / "ring", 100, 3) as mi:
+        assert mi.size == PS and len(mi) == 3 * PS and len(mi.maps) == 3
+        assert [m.addr for m in mi.maps] == [mi.addr + k * PS for k in range(3)]
+        assert all(m.size == PS for m in mi.maps)
+        mi[PS - 2:PS + 2] = b"wrap"  # across the seam: lands at the end and the start
+        for k in range(3):
+            assert mi[k * PS:k * PS + 2] == b"ap"
+            assert mi[k * PS + PS - 2:k * PS + PS] == b"wr"
+    assert (tmp_path / "ring").read_bytes()[:2] == b"ap"
+
+
+def test_mirror_defaults_and_arguments(tmp_path: Path) -> None:
+    with mm.mirror(str(tmp_path / "r"), PS) as mi:
+        assert len(mi.maps) == 2
+    for kwargs, rule in [({"file": None, "size": PS}, "file: the file to map: required"),
+                         ({"size": 0}, "size must be > 0"),
+                         ({"times": 0}, "times must be >= 1"),
+                         ({"times": True}, "times must be an int"),
+                         ({"addr": 0}, "addr must not be zero")]:
+        args = {"file": tmp_path / "r", "size": PS, **kwargs}
+        with pytest.raises((ValueError, TypeError), match=rule):
+            mm.mirror(**args)  # type: ignore[arg-type]
+
+
+def test_freeing_the_mirror_frees_every_copy(tmp_path: Path) -> None:
+    mi = mm.mirror(tmp_path / "r", PS, 2)
+    base, maps = mi.addr, mi.maps
+    mi.free()
+    assert all(m.freed for m in maps)
+    again = mm.map(size=2 * PS, addr=base)  # the whole range is free again
+    again.free()
+
+
+def test_mirror_at_a_used_address_fails_and_keeps_the_mapping(tmp_path: Path) -> None:
+    with mm.map(size=2 * PS, access="w") as used:
+        used[0:4] = b"mine"
+        with pytest.raises(mm.MmapError) as ei:
+            mm.mirror(tmp_path / "r", PS, 2, used.addr + PS)
+        assert ei.value.errcode == "out_of_mem"
+        assert used[0:4] == b"mine"
+
+
+def test_map_at_a_free_address() -> None:
+    at = _free_range(PS)
+    with mm.map(size=PS, access="w", addr=at) as m:
+        assert m.addr == at
+
+
+def test_map_at_a_used_address_is_out_of_mem_and_replaces_nothing(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"file")
+    with mm.map(size=3 * PS, access="w") as used:
+        used[PS:PS + 4] = b"live"
+        for kwargs in ({}, {"file": p}):
+            with pytest.raises(mm.MmapError) as ei:
+                mm.map(size=4, addr=used.addr + PS, **kwargs)
+            assert ei.value.errcode == "out_of_mem"
+        assert used[PS:PS + 4] == b"live"
+    assert p.read_bytes() == b"file"
+
+
+def test_huge_pagefile_map_is_out_of_mem() -> None:
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(size=2**63, access="w")
+    assert ei.value.errcode == "out_of_mem"
