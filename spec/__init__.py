@@ -1,1 +1,2 @@
-"""The executable specification: the clause catalogue and one test module per documentation section."""
+"""The executable specification: the clause catalogue, and one test module per section
+of the documentation (``mmap.md``, shipped beside the catalogue)."""

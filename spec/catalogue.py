@@ -1,14 +1,24 @@
 """The clause catalogue: every documented behaviour of ``mmap.md``, one entry each.
 
-Each clause quotes the documentation's sentence verbatim (whitespace folded), so a
-linter (``tests/test_catalogue.py``) can check that the quote still stands in the
-document, that every clause has at least one test, and that every test names a
-clause that exists.
+Each clause quotes the documentation's words verbatim (whitespace folded), so the
+linter (``tests/spec/test_catalogue.py``) can check that the quote still stands in
+the document, that every clause has at least one test, and that every test names a
+clause that exists. The document itself ships beside this module (``mmap.md``,
+byte-identical to ``../shared/mmap.md``) so that an installed package is complete.
+
+Sections are the documentation's headings, named by their first signature
+(``mmap.map``, ``map:flush``...); ``mmap`` is the opening part (features,
+limitations, API table). Readings marked ``COORD n`` are the team's decisions on
+ambiguous spots (see the project's coordination notes); the others are this
+catalogue's own, and each says why.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections import Counter
+from importlib import resources
 from typing import Literal
 
 Kind = Literal["returns", "fails", "raises", "crashes", "invariant"]
@@ -33,15 +43,1000 @@ class Clause:
     """Where the document is ambiguous or contradicts itself: the reading chosen, and why."""
 
 
+# Section names, in the document's order.
+S_INTRO = "mmap"
+S_MAP = "mmap.map"
+S_FREE = "map:free"
+S_FLUSH = "map:flush"
+S_UNLINK = "mmap.unlink"
+S_MIRROR = "mmap.mirror"
+S_ALIGNED_SIZE = "mmap.aligned_size"
+S_ALIGNED_ADDR = "mmap.aligned_addr"
+S_PAGESIZE = "mmap.pagesize"
+S_FILESIZE_GET = "mmap.filesize(file)"
+S_FILESIZE_SET = "mmap.filesize(file, size)"
+SECTIONS: tuple[str, ...] = (
+    S_INTRO,
+    S_MAP,
+    S_FREE,
+    S_FLUSH,
+    S_UNLINK,
+    S_MIRROR,
+    S_ALIGNED_SIZE,
+    S_ALIGNED_ADDR,
+    S_PAGESIZE,
+    S_FILESIZE_GET,
+    S_FILESIZE_SET,
+)
+
+ID_PREFIXES: frozenset[str] = frozenset(
+    {
+        "mmap",
+        "map",
+        "free",
+        "flush",
+        "unlink",
+        "mirror",
+        "aligned_size",
+        "aligned_addr",
+        "pagesize",
+        "filesize",
+    }
+)
+"""The first segment of every clause ID: the function (or ``mmap`` for the opening part)."""
+
+ID_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z0-9][a-z0-9_-]*)+$")
+
+OS_ERRCODE = "os_error"
+"""``Clause.errcode`` of clauses whose documented failure is "an OS-specific numeric error
+code": the outcome's errcode is an int (which one depends on the OS)."""
+
+_NAME = "file:name"
+_NAMED = frozenset({_NAME})
+
+
+def _needs(*caps: str) -> frozenset[str]:
+    return frozenset(caps)
+
+
 CLAUSES: tuple[Clause, ...] = (
+    # ---------------------------------------------------------------- mmap (opening part)
+    Clause(
+        id="mmap.limitation.io-error-crashes",
+        section=S_INTRO,
+        function="mmap.map",
+        kind="crashes",
+        quote="I/O errors from accessing mmapped memory cause a crash.",
+        needs=_NAMED,
+        reading="Provoked as the classic I/O error of mapped memory: the file is truncated "
+        "behind a live map and a page past the new end is read; the process holding the "
+        "implementation must die by SIGBUS (or SIGSEGV), never return garbage silently.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: call forms
+    Clause(
+        id="map.form.table",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`mmap.map(args_t) -> map | nil,err,errcode`",
+        needs=_needs(_NAME, "form:table"),
+    ),
+    Clause(
+        id="map.form.positional",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`mmap.map(file, access, size, offset, addr, tagname) -> map | nil,err,errcode`",
+        needs=_needs(_NAME, "form:positional"),
+        reading="Both forms take the same arguments with the same meaning; the positional "
+        "form is checked by giving the same arguments both ways and comparing the maps.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: file
+    Clause(
+        id="map.file.omitted-maps-pagefile",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`file`: the file to map: optional; if nil, a portion of the system pagefile "
+        "will be mapped instead",
+        needs=_needs("anonymous"),
+    ),
+    Clause(
+        id="map.pagefile.size-required",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="`size`: the size of the memory segment (optional, defaults to file size).",
+        needs=_needs("anonymous"),
+        reading="COORD 1: with no file, no tagname and no size there is no file size to "
+        "default to; the original authors assert 'size expected when mapping the "
+        "pagefile', so an error is raised.",
+    ),
+    Clause(
+        id="map.file.name",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="a string representing the utf8 filename to open.",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.file.fd",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="a number representing a file descriptor opened in a compatible mode.",
+        needs=_needs("file:fd"),
+    ),
+    Clause(
+        id="map.file.fileobj",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="a `FILE*` object opened in a compatible mode.",
+        needs=_needs("file:fileobj"),
+    ),
+    Clause(
+        id="map.file.handle",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="a `void*` representing a Windows HANDLE opened in a compatible mode.",
+        needs=_needs("file:handle"),
+    ),
+    # ---------------------------------------------------------------- mmap.map: access
+    Clause(
+        id="map.access.default-read-only",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="'' (read-only, default)",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.access.w",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="'w' (read + write)",
+        needs=_needs(_NAME, "access:w"),
+    ),
+    Clause(
+        id="map.access.c",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="'c' (read + copy-on-write)",
+        needs=_needs(_NAME, "access:c"),
+        reading="Copy-on-write: the map's own writes are visible in the map only; the file "
+        "and every other map of it never see them.",
+    ),
+    Clause(
+        id="map.access.x",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="'x' (read + execute)",
+        needs=_needs(_NAME, "access:x", "addr"),
+        reading="Checked for real where the OS reports it: the mapping is readable, "
+        "executable and not writable in /proc/PID/maps (Linux).",
+    ),
+    Clause(
+        id="map.access.wx",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="'wx' (read + write + execute)",
+        needs=_needs(_NAME, "access:wx", "addr"),
+    ),
+    Clause(
+        id="map.access.cx",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="'cx' (read + copy-on-write + execute)",
+        needs=_needs(_NAME, "access:cx", "addr"),
+    ),
+    Clause(
+        id="map.access.others-raise",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="`access`: can be either:",
+        needs=_NAMED,
+        reading="The list is exhaustive: any other access string is a bad argument and "
+        "raises an error (silently treating it as some mode could grant write access "
+        "nobody asked for).",
+    ),
+    # ---------------------------------------------------------------- mmap.map: size
+    Clause(
+        id="map.size.given",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`size`: the size of the memory segment (optional, defaults to file size).",
+        needs=_NAMED,
+        reading="COORD 2: `map.size` is the size asked for, not rounded up to pages.",
+    ),
+    Clause(
+        id="map.size.must-be-positive",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="if given it must be > 0 or an error is raised.",
+    ),
+    Clause(
+        id="map.size.default-is-file-size",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="if not given, the file size is assumed.",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.size.default-with-offset",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`size`: the size of the memory segment (optional, defaults to file size).",
+        needs=_NAMED,
+        reading="COORD 2: with an offset, the default is the bytes from offset to the end "
+        "of the file (file size - offset), and `map.size` is that number; if it is <= 0 "
+        "the map fails with 'file_too_short'.",
+    ),
+    Clause(
+        id="map.size.default-empty-file-fails",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if the file is empty the mapping fails with `'file_too_short'` error.",
+        needs=_NAMED,
+        reading="Holds for every access mode: a writable map has nothing to extend the "
+        "file to when no size is given.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: missing file
+    Clause(
+        id="map.file.missing-write-creates",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="if write access is given, the file is created.",
+        needs=_needs(_NAME, "access:w"),
+    ),
+    Clause(
+        id="map.errcode.no-file",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="no_file",
+        quote="if write access is not given, the mapping fails with `'no_file'` error.",
+        needs=_NAMED,
+        reading="COORD 5: 'c' is not write access (the file is never written), so '', 'x', "
+        "'c' and 'cx' all fail with 'no_file'.",
+    ),
+    Clause(
+        id="map.errcode.no-file-meaning",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="no_file",
+        quote="`'no_file'` - file not found.",
+        needs=_NAMED,
+        reading="COORD 3: 'no_file' is map's code; filesize says 'not_found' for the same "
+        "situation. Taken literally: different codes for different functions.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: short file
+    Clause(
+        id="map.errcode.file-too-short",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if write access is not given (or the file is the pagefile which can't be "
+        "resized), the mapping fails with `'file_too_short'` error.",
+        needs=_NAMED,
+        reading="COORD 5: 'c' is not write access; a short file mapped '', 'x', 'c' or 'cx' "
+        "fails and is left exactly as it was.",
+    ),
+    Clause(
+        id="map.errcode.file-too-short-meaning",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="`'file_too_short'` - the file is shorter than the required size.",
+        needs=_NAMED,
+        reading="'required size' is offset + size (the bullet above says so).",
+    ),
+    Clause(
+        id="map.pagefile.cannot-be-resized",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="out_of_mem",
+        quote="if write access is not given (or the file is the pagefile which can't be "
+        "resized), the mapping fails with `'file_too_short'` error.",
+        needs=_needs("anonymous"),
+        reading="COORD 6: a pagefile map too large for the system is covered by both "
+        "'file_too_short' (this bullet) and 'out_of_mem' (size too large); either is "
+        "accepted.",
+    ),
+    Clause(
+        id="map.file.short-write-extends",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="if write access is given, the file is extended.",
+        needs=_needs(_NAME, "access:w"),
+        reading="Extended to exactly offset + size, the size the bullet above requires; "
+        "the bytes already in the file are kept.",
+    ),
+    Clause(
+        id="map.errcode.disk-full",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="disk_full",
+        quote="if the disk is full, the mapping fails with `'disk_full'` error.",
+        needs=_needs(_NAME, "access:w"),
+        reading="Provoked on a real full filesystem: a 1 MiB tmpfs the test mounts when it "
+        "may (root), else a per-process file-size limit (RLIMIT_FSIZE) set on an isolated "
+        "implementation process, whose failure to extend the file is the same documented "
+        "condition. The test records which was used (user property 'disk_full_method').",
+    ),
+    Clause(
+        id="map.errcode.disk-full-meaning",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="disk_full",
+        quote="`'disk_full'` - the file cannot be extended because the disk is full.",
+        needs=_needs(_NAME, "access:w"),
+    ),
+    # ---------------------------------------------------------------- mmap.map: offset
+    Clause(
+        id="map.offset.default-zero",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`offset`: offset in the file (optional, defaults to 0).",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.offset.maps-from-offset",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`offset`: offset in the file (optional, defaults to 0).",
+        needs=_NAMED,
+        reading="The map's byte i is the file's byte offset + i.",
+    ),
+    Clause(
+        id="map.offset.must-be-non-negative",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="if given, must be >= 0 or an error is raised.",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.offset.must-be-aligned",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="must be aligned to a page boundary or an error is raised.",
+        needs=_NAMED,
+    ),
+    Clause(
+        id="map.offset.ignored-for-pagefile",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="ignored when mapping the pagefile.",
+        needs=_needs("anonymous"),
+        reading="COORD 6: ignored means not validated either: an unaligned or negative "
+        "offset does not fail a pagefile map.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: addr
+    Clause(
+        id="map.addr.used",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`addr`: address to use (optional; an error is raised if zero).",
+        needs=_needs("anonymous", "addr"),
+        reading="A free, page-aligned address asked for is the address the map gets.",
+    ),
+    Clause(
+        id="map.addr.zero-raises",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="`addr`: address to use (optional; an error is raised if zero).",
+        needs=_needs("anonymous", "addr"),
+    ),
+    Clause(
+        id="map.errcode.out-of-mem-size",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="out_of_mem",
+        quote="`'out_of_mem'` - size or address too large or specified address in use.",
+        needs=_needs("anonymous"),
+        reading="COORD 6: for a pagefile map 'file_too_short' is accepted as well.",
+    ),
+    Clause(
+        id="map.errcode.out-of-mem-addr-too-large",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="out_of_mem",
+        quote="`'out_of_mem'` - size or address too large or specified address in use.",
+        needs=_needs("anonymous", "addr"),
+        reading="An aligned address beyond any user address space (2**62) is too large.",
+    ),
+    Clause(
+        id="map.errcode.out-of-mem-addr-in-use",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="out_of_mem",
+        quote="`'out_of_mem'` - size or address too large or specified address in use.",
+        needs=_needs("anonymous", "addr"),
+        reading="The map in use at that address is left intact (never silently replaced).",
+    ),
+    Clause(
+        id="map.errcode.os-specific",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode=OS_ERRCODE,
+        quote="an OS-specific numeric error code.",
+        needs=_needs(_NAME, "access:w"),
+        reading="Anything that is none of the documented conditions, e.g. a directory "
+        "given as the file, fails with an int errcode, not a string and not a raise.",
+    ),
+    Clause(
+        id="map.fails.leaves-files-alone",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="If the mapping fails, returns `nil,err,errcode` where `errcode` can be:",
+        needs=_NAMED,
+        reading="COORD 9: a failing map removes a file it created and never truncates or "
+        "rewrites an existing one (a failure must not cost data).",
+    ),
+    # ---------------------------------------------------------------- mmap.map: tagname
+    Clause(
+        id="map.tagname.same-process",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="using the same name in two different processes (or in the same process) "
+        "gives access to the same memory.",
+        needs=_needs("tagname", "unlink"),
+    ),
+    Clause(
+        id="map.tagname.two-processes",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="using the same name in two different processes (or in the same process) "
+        "gives access to the same memory.",
+        needs=_needs("tagname", "unlink"),
+    ),
+    Clause(
+        id="map.tagname.not-with-file",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="`tagname`: name of the memory map (optional; cannot be used with `file`;",
+        needs=_needs(_NAME, "tagname"),
+    ),
+    Clause(
+        id="map.tagname.no-slashes",
+        section=S_MAP,
+        function="mmap.map",
+        kind="raises",
+        quote="must not contain slashes or backslashes)",
+        needs=_needs("tagname"),
+    ),
+    Clause(
+        id="map.tagname.default-size",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="if not given, the file size is assumed.",
+        needs=_needs("tagname", "unlink"),
+        reading="COORD 1: with a tagname and no size, the size of the existing shared "
+        "memory object.",
+    ),
+    Clause(
+        id="map.tagname.missing-read-only-fails",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="no_file",
+        quote="if write access is not given, the mapping fails with `'no_file'` error.",
+        needs=_needs("tagname", "unlink"),
+        reading="COORD 1: a tagname whose shared memory does not exist, mapped without "
+        "write access, is a missing file.",
+    ),
+    Clause(
+        id="map.tagname.created-empty-fails",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if the file is empty the mapping fails with `'file_too_short'` error.",
+        needs=_needs("tagname", "unlink", "access:w"),
+        reading="COORD 1: a new tagname with write access and no size is created empty, "
+        "and an empty file fails with 'file_too_short'.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: result
+    Clause(
+        id="map.result.addr",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`addr` - a `void*` pointer to the mapped memory",
+        needs=_needs("anonymous", "addr"),
+        reading="A non-null address; live maps never overlap.",
+    ),
+    Clause(
+        id="map.result.size",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`size` - the actual size of the memory block",
+        needs=_NAMED,
+        reading="COORD 2: the requested (or file-derived) size, not rounded up to pages; "
+        "that many bytes are readable.",
+    ),
+    # ---------------------------------------------------------------- mmap.map: NOTEs
+    Clause(
+        id="map.note.write-buffers-flushed",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="write buffers are flushed before mapping an already-opened file.",
+        needs=_needs("file:fileobj"),
+        reading="Bytes written through a FILE* and still in its user-space buffer are in "
+        "the map, and count for the default size.",
+    ),
+    Clause(
+        id="map.note.write-read-only-crashes",
+        section=S_MAP,
+        function="mmap.map",
+        kind="crashes",
+        quote="attempting to write to a memory block that wasn't mapped with write or "
+        "copy-on-write access results in a crash.",
+        reading="The crash is the process dying by SIGSEGV or SIGBUS; checked in an "
+        "isolated implementation process.",
+    ),
+    Clause(
+        id="map.note.external-changes",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="changes done externally to a mapped file may not be visible immediately "
+        "(or at all) to the mapped memory.",
+        needs=_needs(_NAME, "access:w"),
+        reading="Permissive: no visibility is promised, so the test asks only that each "
+        "changed byte reads as its old or its new value, untouched bytes are unchanged, "
+        "and the map stays usable.",
+    ),
+    Clause(
+        id="map.note.synchronized-sharing",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="access to shared memory from multiple processes must be synchronized.",
+        needs=_needs("tagname", "unlink"),
+        reading="A duty of the user. What it promises in return: with the accesses "
+        "synchronised (here strictly ordered), each process sees the other's writes.",
+    ),
+    # ---------------------------------------------------------------- map:free
+    Clause(
+        id="free.releases-memory",
+        section=S_FREE,
+        function="map:free",
+        kind="returns",
+        quote="Free the memory and all associated resources",
+        needs=_needs("anonymous", "addr"),
+        reading="Checked where the OS reports it: the range is gone from /proc/PID/maps.",
+    ),
+    Clause(
+        id="free.closes-file-opened-by-map",
+        section=S_FREE,
+        function="map:free",
+        kind="returns",
+        quote="close the file if it was opened by `mmap.map()`.",
+        needs=_NAMED,
+        reading="After free no descriptor and no mapping of the process refers to the file "
+        "(checked in /proc/PID/fd and /proc/PID/maps).",
+    ),
+    Clause(
+        id="free.keeps-caller-file-open",
+        section=S_FREE,
+        function="map:free",
+        kind="returns",
+        quote="close the file if it was opened by `mmap.map()`.",
+        needs=_needs("file:fd"),
+        reading="COORD 8: a descriptor or file object passed in stays open and usable after "
+        "free (the adapter, which opened it, reads through it and closes it).",
+    ),
+    # ---------------------------------------------------------------- map:flush
+    Clause(
+        id="flush.sync",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="Flush (part of) the memory to disk.",
+        needs=_needs(_NAME, "access:w"),
+        reading="Returns true, and the written bytes are in the file.",
+    ),
+    Clause(
+        id="flush.forms",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="`map:flush([async, ][addr, size]) -> true | nil,err,errcode`",
+        needs=_needs(_NAME, "access:w"),
+        reading="All four forms: (), (async), (addr, size), (async, addr, size); each "
+        "returns true. Forms with async or a range need those capabilities as well.",
+    ),
+    Clause(
+        id="flush.async",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="If `async` is true, perform the operation asynchronously and return immediately.",
+        needs=_needs(_NAME, "access:w", "async_flush"),
+        reading="Timing is not asserted; it returns true and the data is not lost.",
+    ),
+    Clause(
+        id="flush.range",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="Flush (part of) the memory to disk.",
+        needs=_needs(_NAME, "access:w", "range_flush", "addr"),
+    ),
+    Clause(
+        id="flush.unaligned-addr-aligned-left",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="If the address is not aligned, it will be automatically aligned to the left.",
+        needs=_needs(_NAME, "access:w", "range_flush", "addr"),
+        reading="COORD 7: the length grows by what the address moved, so the whole "
+        "requested range is still flushed; an unaligned address never fails.",
+    ),
+    # ---------------------------------------------------------------- mmap.unlink
+    Clause(
+        id="unlink.function-removes",
+        section=S_UNLINK,
+        function="mmap.unlink",
+        kind="returns",
+        quote="Remove a (the) shared memory file from disk.",
+        needs=_needs("tagname", "unlink"),
+        reading="COORD 11: the argument is a tagname. Once removed, mapping the name "
+        "read-only fails with 'no_file'.",
+    ),
+    Clause(
+        id="unlink.method-removes",
+        section=S_UNLINK,
+        function="map:unlink",
+        kind="returns",
+        quote="`map:unlink()`",
+        needs=_needs("tagname", "unlink"),
+        reading="COORD 11: the map's tagname is removed.",
+    ),
+    Clause(
+        id="unlink.manual",
+        section=S_UNLINK,
+        function="mmap.unlink",
+        kind="returns",
+        quote="That file must be removed manually when it is no longer needed.",
+        needs=_needs("tagname", "unlink"),
+        reading="So freeing every map of a tagname keeps its memory and contents.",
+    ),
+    Clause(
+        id="unlink.while-mapped",
+        section=S_UNLINK,
+        function="mmap.unlink",
+        kind="invariant",
+        quote="this can be done anytime, even while mappings are open and will not affect "
+        "said mappings.",
+        needs=_needs("tagname", "unlink"),
+    ),
+    # ---------------------------------------------------------------- mmap.mirror
+    Clause(
+        id="mirror.form.table",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`mmap.mirror(args_t) -> map | nil,err,errcode`",
+        needs=_needs("mirror", _NAME, "form:table"),
+    ),
+    Clause(
+        id="mirror.form.positional",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`mmap.mirror(file, size[, times[, addr]]) -> map | nil,err,errcode`",
+        needs=_needs("mirror", _NAME, "form:positional"),
+    ),
+    Clause(
+        id="mirror.file.required",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="raises",
+        quote="`file`: the file to map: required (the access is 'w').",
+        needs=_needs("mirror"),
+        reading="COORD 10: no file raises an error.",
+    ),
+    Clause(
+        id="mirror.access-w",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`file`: the file to map: required (the access is 'w').",
+        needs=_needs("mirror", _NAME),
+        reading="COORD 10: shared and writable: writes through any copy reach the file, and "
+        "a missing file is created as for map with 'w'.",
+    ),
+    Clause(
+        id="mirror.size.aligned",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`size`: the size of the memory segment: required, automatically aligned to "
+        "the next page size.",
+        needs=_needs("mirror", _NAME),
+        reading="COORD 4: mirror.size is aligned_size(size), the size of one copy.",
+    ),
+    Clause(
+        id="mirror.size.required",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="raises",
+        quote="`size`: the size of the memory segment: required, automatically aligned to "
+        "the next page size.",
+        needs=_needs("mirror", _NAME),
+    ),
+    Clause(
+        id="mirror.times.default-2",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`times`: how many times to mirror the segment (optional, default: 2)",
+        needs=_needs("mirror", _NAME),
+    ),
+    Clause(
+        id="mirror.times.invalid-raises",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="raises",
+        quote="`times`: how many times to mirror the segment (optional, default: 2)",
+        needs=_needs("mirror", _NAME),
+        reading="COORD 10: times < 1 cannot mirror anything and raises an error.",
+    ),
+    Clause(
+        id="mirror.addr.used",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`addr`: address to use (optional; can be anything convertible to `void*`).",
+        needs=_needs("mirror", _NAME, "addr"),
+    ),
+    Clause(
+        id="mirror.result.maps",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="The result is a table with `addr` and `size` fields and all the mirror map "
+        "objects in its array part",
+        needs=_needs("mirror", _NAME, "addr"),
+        reading="`times` maps, the k-th (from 0) of `size` bytes at addr + k*size.",
+    ),
+    Clause(
+        id="mirror.free-frees-all",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="(freeing the mirror will free all the maps)",
+        needs=_needs("mirror", _NAME, "addr"),
+    ),
+    Clause(
+        id="mirror.invariant",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="invariant",
+        quote="The memory block at `addr` is mirrored such that `(char*)addr[o1*i] == "
+        "(char*)addr[o2*i]` for any `o1` and `o2` in `0..times-1` and for any `i` in "
+        "`0..size-1`.",
+        needs=_needs("mirror", _NAME),
+        reading="COORD 4: the literal o1*i is meaningless (i=0 makes it trivial); evidently "
+        "addr[o1*size + i] == addr[o2*size + i], in every copy, for any write.",
+    ),
+    # ---------------------------------------------------------------- alignment helpers
+    Clause(
+        id="aligned_size.right-default",
+        section=S_ALIGNED_SIZE,
+        function="mmap.aligned_size",
+        kind="returns",
+        quote="Get the next larger (dir = 'right', default)",
+        needs=_needs("alignment_helpers"),
+        reading="'Next larger' of an already aligned size is itself (0 included): the "
+        "helper exists to align sizes, and an aligned size needs no change.",
+    ),
+    Clause(
+        id="aligned_size.left",
+        section=S_ALIGNED_SIZE,
+        function="mmap.aligned_size",
+        kind="returns",
+        quote="or smaller (dir = 'left') size that is aligned to a page boundary.",
+        needs=_needs("alignment_helpers"),
+        reading="'Smaller' of an aligned size is itself, as for 'right'.",
+    ),
+    Clause(
+        id="aligned_addr.right-default",
+        section=S_ALIGNED_ADDR,
+        function="mmap.aligned_addr",
+        kind="returns",
+        quote="Get the next (dir = 'right', default)",
+        needs=_needs("alignment_helpers"),
+        reading="As for aligned_size: an aligned address is its own next aligned address.",
+    ),
+    Clause(
+        id="aligned_addr.left",
+        section=S_ALIGNED_ADDR,
+        function="mmap.aligned_addr",
+        kind="returns",
+        quote="or previous (dir = 'left') address that is aligned to a page boundary.",
+        needs=_needs("alignment_helpers"),
+    ),
     Clause(
         id="pagesize.returns-page-size",
-        section="mmap.pagesize",
+        section=S_PAGESIZE,
         function="mmap.pagesize",
         kind="returns",
         quote="Get the current page size.",
-        needs=frozenset({"alignment_helpers"}),
+        needs=_needs("alignment_helpers"),
+        reading="On Linux the allocation granularity is the page size the OS reports "
+        "(sysconf(_SC_PAGESIZE)); a power of two.",
+    ),
+    Clause(
+        id="pagesize.allocation-multiples",
+        section=S_PAGESIZE,
+        function="mmap.pagesize",
+        kind="invariant",
+        quote="Memory will always be allocated in multiples of this size",
+        needs=_needs("alignment_helpers", "anonymous", "addr"),
+        reading="A map's address is a page multiple, and the OS's mapping (/proc/PID/maps) "
+        "spans whole pages even for a 1-byte map.",
+    ),
+    Clause(
+        id="pagesize.offsets-aligned",
+        section=S_PAGESIZE,
+        function="mmap.pagesize",
+        kind="raises",
+        quote="and file offsets must be aligned to this size too.",
+        needs=_needs("alignment_helpers", _NAME),
+    ),
+    # ---------------------------------------------------------------- mmap.filesize
+    Clause(
+        id="filesize.get",
+        section=S_FILESIZE_GET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="Get file size.",
+        needs=_needs("filesize", _NAME),
+    ),
+    Clause(
+        id="filesize.get.not-found",
+        section=S_FILESIZE_GET,
+        function="mmap.filesize",
+        kind="fails",
+        errcode="not_found",
+        quote="Can fail with `'not_found'` or an OS specific error code.",
+        needs=_needs("filesize", _NAME),
+        reading="COORD 3: 'not_found' here, where map says 'no_file'.",
+    ),
+    Clause(
+        id="filesize.get.os-error",
+        section=S_FILESIZE_GET,
+        function="mmap.filesize",
+        kind="fails",
+        errcode=OS_ERRCODE,
+        quote="Can fail with `'not_found'` or an OS specific error code.",
+        needs=_needs("filesize", _NAME),
+        reading="Provoked with a symlink loop (ELOOP): an int errcode.",
+    ),
+    Clause(
+        id="filesize.set.resizes",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="Enlarge or truncate a file to a specific size.",
+        needs=_needs("filesize", _NAME),
+        reading="Returns the new size, which the file then has on disk.",
+    ),
+    Clause(
+        id="filesize.set.creates",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="If the file does not exist it is created.",
+        needs=_needs("filesize", _NAME),
+    ),
+    Clause(
+        id="filesize.set.disk-full",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="fails",
+        errcode="disk_full",
+        quote="Can fail with `'disk_full'` or an OS specific error code.",
+        needs=_needs("filesize", _NAME),
+        reading="'Can fail': on a full filesystem it either succeeds (sparse files need "
+        "no blocks) or fails with 'disk_full', never with the raw errno.",
+    ),
+    Clause(
+        id="filesize.set.os-error",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="fails",
+        errcode=OS_ERRCODE,
+        quote="Can fail with `'disk_full'` or an OS specific error code.",
+        needs=_needs("filesize", _NAME),
+        reading="Provoked with a directory as the file (EISDIR): an int errcode.",
+    ),
+    Clause(
+        id="filesize.set.enlarge-keeps-data",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="When enlarging, the appended data is undefined.",
+        needs=_needs("filesize", _NAME),
+        reading="'Appended' means the bytes already there stay; the new ones are not checked.",
+    ),
+    Clause(
+        id="filesize.set.truncate-preserves",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="When truncating, the data up to the specified size is preserved.",
+        needs=_needs("filesize", _NAME),
+    ),
+    Clause(
+        id="filesize.set.unmap-resize-remap",
+        section=S_FILESIZE_SET,
+        function="mmap.filesize",
+        kind="returns",
+        quote="Unmap it first, set the size, then map it back.",
+        needs=_needs("filesize", _NAME, "access:w"),
+        reading="The documented procedure works: the data written before survives, and the "
+        "new map has the new size.",
     ),
 )
 
 BY_ID: dict[str, Clause] = {c.id: c for c in CLAUSES}
+
+
+def counts_by_section() -> dict[str, int]:
+    """The number of clauses per documentation section, in the document's order."""
+    counts = Counter(c.section for c in CLAUSES)
+    return {s: counts[s] for s in SECTIONS if counts[s]}
+
+
+def fold(text: str) -> str:
+    """Whitespace folded to single spaces: how quotes are compared with the document."""
+    return " ".join(text.split())
+
+
+def document() -> str:
+    """The documentation the clauses quote: the copy shipped with this package."""
+    return resources.files(__package__).joinpath("mmap.md").read_text(encoding="utf-8")

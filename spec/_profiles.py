@@ -1,0 +1,26 @@
+"""Hypothesis profiles for the spec: ``ci``, ``dev`` and ``thorough``.
+
+Registered when Hypothesis is imported (the ``hypothesis`` entry point in
+pyproject.toml) so that ``--hypothesis-profile NAME`` works even though the spec
+is collected with ``--pyargs`` (its conftest then loads too late to register
+them); ``spec/conftest.py`` registers them again for source-tree runs, and picks
+``ci`` when the ``CI`` environment variable is set and no profile was asked for.
+"""
+
+from __future__ import annotations
+
+PROFILES = ("ci", "dev", "thorough")
+
+
+def register() -> None:
+    from hypothesis import HealthCheck, settings
+
+    # Files come from pytest's tmp_path (function scoped): each example makes its own
+    # uniquely named files in it, so sharing the directory across examples is safe.
+    common = {
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    }
+    settings.register_profile("ci", derandomize=True, max_examples=25, print_blob=True, **common)
+    settings.register_profile("dev", max_examples=40, **common)
+    settings.register_profile("thorough", max_examples=1000, **common)

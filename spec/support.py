@@ -1,0 +1,306 @@
+"""What the spec tests share: outcomes, map bookkeeping, files, tagnames, /proc.
+
+Tests reach the implementation only through the ``adapter`` fixture
+(:mod:`mmapspec.adapters.interface`). Everything here is plain Python around it:
+turning a call into a normalised :class:`Outcome`, freeing whatever a test mapped,
+unique file and tagnames, and reading what the OS says about a process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from mmapspec.adapters.interface import (
+    Adapter,
+    AdapterError,
+    ArgumentError,
+    DocumentedFailure,
+    FileRef,
+    MapInfo,
+    MirrorInfo,
+    Unsupported,
+)
+from mmapspec.spec.catalogue import OS_ERRCODE
+
+# ----------------------------------------------------------------------------- outcomes
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a call ended, in the document's terms: a value, ``nil,err,errcode``, or a raise."""
+
+    kind: Literal["value", "fails", "raises"]
+    value: Any = None
+    errcode: str | int | None = None
+    message: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "value":
+            return f"returned {self.value!r}"
+        if self.kind == "fails":
+            return f"failed with errcode {self.errcode!r} ({self.message})"
+        return f"raised an error ({self.message})"
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
+    """Call ``fn`` and normalise how it ended. ``Unsupported`` and crashes propagate:
+    they are the runner's business, not an outcome the document names."""
+    try:
+        return Outcome("value", value=fn(*args, **kwargs))
+    except DocumentedFailure as exc:
+        return Outcome("fails", errcode=exc.errcode, message=exc.message)
+    except ArgumentError as exc:
+        return Outcome("raises", message=exc.message)
+
+
+def errcode_matches(errcode: str | int | None, expected: str) -> bool:
+    """Whether a failure's errcode is the documented one (``OS_ERRCODE``: any int)."""
+    if expected == OS_ERRCODE:
+        return isinstance(errcode, int) and not isinstance(errcode, bool)
+    return errcode == expected
+
+
+def _why(why: str) -> str:
+    return f" ({why})" if why else ""
+
+
+def assert_fails(outcome: Outcome, *errcodes: str, why: str = "") -> None:
+    """The outcome is a documented failure with one of ``errcodes``."""
+    assert outcome.kind == "fails" and any(errcode_matches(outcome.errcode, e) for e in errcodes), (
+        f"expected a failure with errcode {' or '.join(map(repr, errcodes))}{_why(why)}, "
+        f"but the call {outcome}"
+    )
+
+
+def assert_raises(outcome: Outcome, why: str = "") -> None:
+    """The outcome is the document's "an error is raised"."""
+    assert outcome.kind == "raises", (
+        f"expected an error to be raised{' (' + why + ')' if why else ''}, but the call {outcome}"
+    )
+
+
+def assert_value(outcome: Outcome, why: str = "") -> Any:
+    """The call returned; its value is handed back."""
+    assert outcome.kind == "value", (
+        f"expected success{' (' + why + ')' if why else ''}, but the call {outcome}"
+    )
+    return outcome.value
+
+
+# ----------------------------------------------------------------------------- bookkeeping
+
+
+def new_tagname() -> str:
+    """A tagname no other test (or helper running the suite at the same time) uses."""
+    return f"mmapspec-{uuid.uuid4().hex}"
+
+
+class Maps:
+    """Maps, mirrors and tagnames of one test (or one Hypothesis example), released at
+    the end whatever happens, so that a failing test leaks nothing into the next."""
+
+    def __init__(self, adapter: Adapter) -> None:
+        self.adapter = adapter
+        self._live: list[int] = []
+        self._tagnames: list[str] = []
+
+    def __enter__(self) -> Maps:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def tagname(self) -> str:
+        """A fresh tagname, unlinked when this bookkeeping closes."""
+        name = new_tagname()
+        self._tagnames.append(name)
+        return name
+
+    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+        """``adapter.map`` that must succeed; the map is freed at the end."""
+        info: MapInfo = assert_value(
+            call(self.adapter.map, *args, **kwargs), f"map{_show(args, kwargs)}"
+        )
+        self._live.append(info.handle)
+        return info
+
+    def try_map(self, *args: Any, **kwargs: Any) -> Outcome:
+        """``adapter.map`` whatever its outcome; a map it returns is freed at the end."""
+        outcome = call(self.adapter.map, *args, **kwargs)
+        if outcome.kind == "value":
+            self._live.append(outcome.value.handle)
+        return outcome
+
+    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+        info: MirrorInfo = assert_value(
+            call(self.adapter.mirror, *args, **kwargs), f"mirror{_show(args, kwargs)}"
+        )
+        self._live.append(info.handle)
+        return info
+
+    def try_mirror(self, *args: Any, **kwargs: Any) -> Outcome:
+        outcome = call(self.adapter.mirror, *args, **kwargs)
+        if outcome.kind == "value":
+            self._live.append(outcome.value.handle)
+        return outcome
+
+    def free(self, info: MapInfo | MirrorInfo) -> None:
+        """Free now (the test is about what happens after)."""
+        self._live.remove(info.handle)
+        self.adapter.free(info.handle)
+
+    def close(self) -> None:
+        for handle in reversed(self._live):
+            with contextlib.suppress(AdapterError):
+                self.adapter.free(handle)
+        self._live.clear()
+        if self._tagnames and "unlink" in self.adapter.capabilities.names():
+            for name in self._tagnames:
+                with contextlib.suppress(AdapterError):
+                    self.adapter.unlink(name)
+        self._tagnames.clear()
+
+
+def _show(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"({', '.join(parts)})"
+
+
+def page(adapter: Adapter) -> int:
+    """The page size the tests align to: the implementation's own when it offers
+    ``pagesize``, else the one this machine's OS reports."""
+    if "alignment_helpers" in adapter.capabilities.names():
+        return adapter.pagesize()
+    return os.sysconf("SC_PAGESIZE")
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def new_path(directory: Path) -> Path:
+    """A fresh, not yet existing file name (unique even across Hypothesis examples)."""
+    return directory / f"f-{uuid.uuid4().hex}.bin"
+
+
+def new_file(directory: Path, content: bytes) -> Path:
+    """A real file holding ``content``."""
+    path = new_path(directory)
+    path.write_bytes(content)
+    return path
+
+
+def ref(path: Path, kind: str = "name", mode: str = "r+", pending: bytes = b"") -> FileRef:
+    return FileRef(str(path), kind=kind, mode=mode, pending=pending)  # type: ignore[arg-type]
+
+
+def pattern(n: int, seed: int) -> bytes:
+    """``n`` bytes that differ from zeros, from their neighbours and from other seeds."""
+    import random
+
+    return random.Random(seed).randbytes(n)
+
+
+# ----------------------------------------------------------------------------- the OS's view
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """One line of /proc/PID/maps."""
+
+    start: int
+    end: int
+    perms: str
+    path: str
+
+
+def require_proc(pid: int) -> None:
+    """Skip (saying why) where the OS does not report mappings through /proc."""
+    if not Path(f"/proc/{pid}/maps").exists():
+        pytest.skip(f"no /proc/{pid}/maps: the OS's own view of mappings is checked on Linux only")
+
+
+def regions(pid: int) -> list[Region]:
+    out = []
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        out.append(Region(lo, hi, fields[1], fields[5] if len(fields) > 5 else ""))
+    return out
+
+
+def region_at(pid: int, addr: int) -> Region | None:
+    return next((r for r in regions(pid) if r.start <= addr < r.end), None)
+
+
+def mapped_bytes_in(pid: int, lo: int, hi: int) -> int:
+    """How many bytes of [lo, hi) the process has mapped."""
+    return sum(max(0, min(hi, r.end) - max(lo, r.start)) for r in regions(pid))
+
+
+def fds_to(pid: int, path: Path) -> list[str]:
+    """The process's descriptors open on ``path``."""
+    target = str(path.resolve())
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) == target:
+                found.append(fd.name)
+    return found
+
+
+def free_address(adapter: Adapter, maps: Maps, size: int) -> int:
+    """An address where ``size`` bytes are free right now: map that much, note where, free."""
+    probe = maps.map(None, "w", size)
+    assert probe.addr, "the implementation reports no address"
+    maps.free(probe)
+    return probe.addr
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+@contextlib.contextmanager
+def isolated(adapter: Adapter) -> Iterator[Adapter]:
+    """A second instance of the implementation in a fresh process (see
+    ``Adapter.isolated``). Until the project's pipe harness exists, the clause is
+    reported unsupported rather than failed."""
+    with contextlib.ExitStack() as stack:
+        try:
+            other = stack.enter_context(adapter.isolated())
+        except ModuleNotFoundError as exc:
+            raise Unsupported(f"isolated process ({exc})") from exc
+        yield other
+
+
+# ----------------------------------------------------------------------------- full disks
+
+
+@contextlib.contextmanager
+def small_tmpfs(directory: Path, size: str = "1m") -> Iterator[Path | None]:
+    """A really small filesystem mounted at a fresh directory, or None where this
+    process may not mount (not root, not Linux). Unmounted afterwards."""
+    mountpoint = directory / f"tmpfs-{uuid.uuid4().hex[:8]}"
+    mountpoint.mkdir()
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        yield None
+        return
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)],
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        yield None
+        return
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
