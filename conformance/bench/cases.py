@@ -241,6 +241,21 @@ def file_by_name(ctx: Context) -> Iterator[Group]:
             for _ in range(n):
                 mmap_(fd, 0, access=acc).close()
 
+        libc = native.libc()
+
+        def raw_ctypes(n: int) -> None:
+            # The syscalls a map by name needs and nothing else: the floor for
+            # Python code that maps through ctypes.
+            open_, fstat, close, flags = os.open, os.fstat, os.close, os.O_RDONLY | os.O_CLOEXEC
+            mmap_, munmap, failed = libc.mmap, libc.munmap, native.MAP_FAILED
+            for _ in range(n):
+                f = open_(spath, flags)
+                length = fstat(f).st_size
+                p = mmap_(None, length, native.PROT_READ, native.MAP_SHARED, f, 0)
+                close(f)
+                if p == failed or munmap(p, length) != 0:
+                    native.raise_errno("mmap/munmap")
+
         yield Group(
             "file",
             f"2. map a {size // KiB} KiB file + free (read-only, size from the file)",
@@ -255,6 +270,9 @@ def file_by_name(ctx: Context) -> Iterator[Group]:
                 Variant(
                     "file.cpython", "CPython    os.open+mmap.mmap+close+os.close", cpython_name
                 ),
+                Variant(
+                    "file.ctypes", "ctypes     os.open+os.fstat+mmap+os.close+munmap", raw_ctypes
+                ),
                 _ref_variant(
                     ctx, "file.reference_fd", "reference  mm.map(fd).free(), fd open", ref_fd
                 ),
@@ -264,6 +282,7 @@ def file_by_name(ctx: Context) -> Iterator[Group]:
             ],
             [
                 Comparison("file.reference", "file.cpython", limit=2.0),
+                Comparison("file.reference", "file.ctypes"),
                 Comparison("file.reference_fd", "file.cpython_fd"),
             ],
             [f"file on {ctx.workdir}, in the page cache; CPython's mmap also dup()s the fd"],

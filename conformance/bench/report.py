@@ -140,6 +140,7 @@ def to_json(groups: list[GroupResult], meta: dict[str, Any]) -> dict[str, Any]:
             "baseline": c.comparison.baseline,
             "kind": c.comparison.kind,
             "ratio": c.ratio,
+            "ratio_of_medians": c.of_medians,
             "round_q1": c.paired.q1 if c.paired else None,
             "round_q3": c.paired.q3 if c.paired else None,
             "limit": c.comparison.limit,

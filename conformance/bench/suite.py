@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -141,11 +142,14 @@ def pipe(ctx: Context) -> Iterator[Group]:
         adapters = {}
         if missing is None:
             from mmapspec.adapters import AdapterSpec, load
+            from mmapspec.adapters.pipe import harness_command
 
-            for where, spec in (
-                ("inproc", AdapterSpec("reference")),
-                ("pipe", AdapterSpec("pipe")),
-            ):
+            served = shlex.join(harness_command(AdapterSpec("reference")))
+            specs = {
+                "inproc": AdapterSpec("reference"),
+                "pipe": AdapterSpec("pipe", (("pipe_cmd", served),)),
+            }
+            for where, spec in specs.items():
                 try:
                     adapters[where] = load(spec)
                 except Exception as exc:  # a work-in-progress adapter that cannot start
@@ -176,7 +180,7 @@ def pipe(ctx: Context) -> Iterator[Group]:
                 text = (
                     "adapter.pagesize()"
                     if op == "pagesize"
-                    else "adapter.free(adapter.map(None,'w',4096))"
+                    else "adapter.free(adapter.map(None,'w',4096)): 2 calls"
                 )
                 label = f"{'pipe     ' if where == 'pipe' else 'in process'} {text}"
                 if missing:
@@ -204,7 +208,8 @@ def pipe(ctx: Context) -> Iterator[Group]:
                 Comparison("pipe.pipe_map_free", "pipe.inproc_map_free"),
             ],
             [
-                "pipe: the built-in 'pipe' adapter with its default command; "
-                "in process: the 'reference' adapter"
+                "pipe: the 'pipe' adapter driving `python -m mmapspec.adapters.harness "
+                "--adapter reference` in a child process (one JSON request and response per "
+                "call); in process: the 'reference' adapter itself"
             ],
         )

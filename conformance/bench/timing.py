@@ -15,8 +15,8 @@ Method (the same for every case, so runs can be compared):
 * the garbage collector is off during a batch (as ``timeit`` does) and a
   collection runs between rounds;
 * reported: the median time per operation over the batches, the quartiles
-  (spread = IQR), and for each comparison the ratio of the medians together
-  with the quartiles of the per-round ratios.
+  (spread = IQR), and for each comparison the median and quartiles of the
+  per-round ratios (the ratio of the two medians is kept in the JSON too).
 """
 
 from __future__ import annotations
@@ -140,8 +140,13 @@ class VariantResult:
 class ComparisonResult:
     comparison: Comparison
     ratio: float | None = None
+    """The median of the per-round ratios (case and baseline timed back to back
+    in each round), the figure reported: it cancels load that changes between
+    rounds, which matters on a shared machine."""
     paired: Stats | None = None
     """Quartiles of the per-round ratios."""
+    of_medians: float | None = None
+    """The ratio of the two medians, for reference."""
 
     @property
     def met(self) -> bool | None:
@@ -245,6 +250,7 @@ def measure(
                 t = timed(v.run, res.n)
             except Exception as exc:
                 res.error = f"{type(exc).__name__}: {exc}"
+                res.per_op.clear()  # figures from before the failure are not reported
                 failed.add(v.key)
                 continue
             times[v.key] = t / res.n
@@ -278,5 +284,8 @@ def _compare(
         for t in rounds
         if c.case in t and c.baseline in t
     ]
-    ratio = case.median / base.median if c.kind == "time" else base.median / case.median
-    return ComparisonResult(c, ratio, Stats.of(paired) if paired else None)
+    of_medians = case.median / base.median if c.kind == "time" else base.median / case.median
+    if not paired:
+        return ComparisonResult(c, of_medians=of_medians)
+    st = Stats.of(paired)
+    return ComparisonResult(c, st.median, st, of_medians)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,31 @@ def test_rows_are_skipped_only_when_their_piece_is_missing(
             assert variants[key]["skip"] is None, variants[key]
 
 
-def test_ratios_are_the_ratios_of_the_medians(quick_run: tuple[int, dict[str, Any], str]) -> None:
+def test_ratios_are_medians_of_the_per_round_ratios(
+    quick_run: tuple[int, dict[str, Any], str],
+) -> None:
     _, doc, _ = quick_run
     variants = _variants(doc)
     checked = 0
     for g in doc["groups"]:
         for c in g["comparisons"]:
-            case, base = variants[c["case"]]["median_s"], variants[c["baseline"]]["median_s"]
-            if case is None or base is None:
+            case, base = variants[c["case"]], variants[c["baseline"]]
+            if case["median_s"] is None or base["median_s"] is None:
                 assert c["ratio"] is None and c["met"] is None
                 continue
-            expected = case / base if c["kind"] == "time" else base / case
+            # Rounds are aligned: every live variant runs once per round.
+            pairs = zip(case["per_op_s"], base["per_op_s"], strict=True)
+            per_round = [a / b if c["kind"] == "time" else b / a for a, b in pairs]
+            expected = statistics.median(per_round)
             assert math.isclose(c["ratio"], expected, rel_tol=1e-9)
+            assert c["round_q1"] <= c["ratio"] <= c["round_q3"]
+            of_medians = case["median_s"] / base["median_s"]
+            if c["kind"] == "speed":
+                of_medians = 1 / of_medians
+            assert math.isclose(c["ratio_of_medians"], of_medians, rel_tol=1e-9)
             if c["limit"] is not None:
-                assert c["met"] == (
-                    expected <= c["limit"] if c["kind"] == "time" else expected >= c["limit"]
-                )
+                ok = expected <= c["limit"] if c["kind"] == "time" else expected >= c["limit"]
+                assert c["met"] == ok
             checked += 1
     assert checked >= 2  # at least the baseline-only ratios (ctypes/C, CPython/memcpy)
 
