@@ -74,7 +74,7 @@ def _from_fileobj(file: object) -> OsFile:
     return backend.from_fd(_fd_of(fd))
 
 
-def open_file(file: object, write: bool, step: Step, func: str) -> Opened:
+def open_file(file: object, write: bool, step: Step, func: str, execute: bool = False) -> Opened:
     """Open or adopt ``file``. With ``write`` a named file is opened read+write and
     created if missing. OS failures raise :class:`MmapError` with errcodes for ``step``."""
     if isinstance(file, bool):
@@ -84,7 +84,7 @@ def open_file(file: object, write: bool, step: Step, func: str) -> Opened:
     path = _path_of(file)
     if path is not None:
         try:
-            f, created = backend.open_path(path, write)
+            f, created = backend.open_path(path, write, execute)
         except OsCallError as e:
             raise os_failure(e, step, f"{func}: cannot open {path!r}", path) from None
         return Opened(f, True, created, path, None, repr(path))

@@ -37,12 +37,14 @@ class Map(Region):
     ``'disk_full'`` instead of killing the process later.
     """
 
-    __slots__ = ("_size", "_access", "_tagname", "_file", "_mirror")
+    __slots__ = ("_size", "_access", "_tagname", "_file", "_owns_file", "_mirror")
     _size: int
     _access: str
     _tagname: str | None
     _file: OsFile | None
-    """The open file where the backend keeps one (Windows); None on POSIX."""
+    """The open file where the backend keeps one (Windows, to flush it); None on POSIX."""
+    _owns_file: bool
+    """True when map() opened ``_file`` by name, so free() closes it."""
     _mirror: Region | None
 
     @property
@@ -129,9 +131,9 @@ class Map(Region):
         if self._mirror is not None and self._mirror._exports:
             raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
         _unmap(self._addr, self._size)
-        if self._file is not None:
+        if self._owns_file and self._file is not None:
             backend.close(self._file)
-            self._file = None
+        self._file = None
 
     def __repr__(self) -> str:
         if self._addr == 0:
@@ -151,7 +153,7 @@ Map._freed_class = Map
 
 
 def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | None,
-         mirror: Region | None = None) -> Map:
+         owns_file: bool = False, mirror: Region | None = None) -> Map:
     m: Map = _LiveMap.__new__(_LiveMap)
     m._addr = addr
     m._span = m._size = size
@@ -160,6 +162,7 @@ def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | 
     m._access = access
     m._tagname = tagname
     m._file = file
+    m._owns_file = owns_file
     m._mirror = mirror
     return m
 
@@ -221,18 +224,16 @@ def map(file: Any = None, access: str | None = "", size: int | None = None,
     if tagname is not None and not backend.SHM_FILES:
         return _map_named(access, size, offset, addr, tagname)
     opened = open_tag(tagname, write, "map") if tagname is not None else \
-        open_file(file, write, "open", "map")
+        open_file(file, write, "open", "map", "x" in access)
     try:
         at, size = _map_opened(opened, write, access, size, offset, addr)
     except BaseException:
         discard(opened)
         raise
-    if backend.KEEPS_FILE:  # the map owns the file it opened; adopted ones are the caller's
-        kept = opened.f if opened.owned else None
-    else:
-        release(opened)
-        kept = None
-    return _new(at, size, access, tagname, kept)
+    if backend.KEEPS_FILE:  # free() closes it if map() opened it (COORD reading 8)
+        return _new(at, size, access, tagname, opened.f, opened.owned)
+    release(opened)  # POSIX mappings outlive the descriptor: no fd held while mapped
+    return _new(at, size, access, tagname, None)
 
 
 def _check_addr(addr: object) -> int:
@@ -292,12 +293,28 @@ def _restore(f: OsFile, size: int) -> None:
 
 def _map_named(access: str, size: int | None, offset: int, addr: int | None,
                tagname: str) -> Map:
-    """Backends where a tagname names a mapping object rather than a file (Windows)."""
+    """Backends where a tagname names a mapping object rather than a file (Windows).
+    Such memory cannot be resized, so a short one fails with 'file_too_short'."""
+    label = f"map: shared memory {tagname!r}"
     try:
-        got = backend.map(None, size or 0, offset, access, addr, tagname)
+        existing: int | None = backend.tag_size(tagname)
     except OsCallError as e:
-        raise os_failure(e, "map", f"map: cannot map shared memory {tagname!r}") from None
-    return _new(got, size or 0, access, tagname, None)
+        if e.err not in backend.NOT_FOUND:
+            raise os_failure(e, "open", label) from None
+        if access not in _WRITE:
+            raise os_failure(e, "open", label) from None  # 'no_file'
+        existing = None
+    if size is None:
+        size = (existing or 0) - offset
+        if size <= 0:
+            raise failure("file_too_short", f"{label} is empty or missing")
+    if existing is not None and offset + size > existing:
+        raise failure("file_too_short", f"{label} has {existing} bytes, {offset + size} needed")
+    try:
+        at = backend.map(None, size, offset, access, addr, tagname)
+    except OsCallError as e:
+        raise os_failure(e, "map", f"{label}: cannot map {size} bytes") from None
+    return _new(at, size, access, tagname, None)
 
 
 def unlink(tagname: str) -> None:

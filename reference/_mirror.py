@@ -24,10 +24,11 @@ class Mirror(Region):
     mirror frees every copy; it is a context manager.
     """
 
-    __slots__ = ("_size", "_maps", "_file")
+    __slots__ = ("_size", "_maps", "_file", "_owns_file")
     _size: int
     _maps: tuple[Map, ...]
     _file: OsFile | None
+    _owns_file: bool
 
     @property
     def size(self) -> int:
@@ -54,9 +55,9 @@ class Mirror(Region):
         for m in self._maps:
             m._mirror = None  # the mirror's own exports are checked already (zero)
             m.free()
-        if self._file is not None:
+        if self._owns_file and self._file is not None:
             backend.close(self._file)
-            self._file = None
+        self._file = None
 
     def __repr__(self) -> str:
         if self._addr == 0:
@@ -106,7 +107,7 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
         discard(opened)
         raise
     if backend.KEEPS_FILE:
-        kept = opened.f if opened.owned else None
+        kept: OsFile | None = opened.f
     else:
         release(opened)
         kept = None
@@ -117,7 +118,10 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     mi._exports = 0
     mi._size = size
     mi._file = kept
-    mi._maps = tuple(_new(base + i * size, size, "w", None, None, mi) for i in range(times))
+    mi._owns_file = opened.owned and kept is not None
+    # The copies share the mirror's file (for flushing); the mirror closes it.
+    mi._maps = tuple(_new(base + i * size, size, "w", None, kept, False, mi)
+                     for i in range(times))
     return mi
 
 

@@ -1,6 +1,35 @@
 """The platform layer: exactly one backend module is loaded, chosen by OS.
 
-See :mod:`.base` for the interface (:class:`~.base.Backend`).
+The public modules (``_map``, ``_mirror``, ``_filesize``, ``_files``) validate
+arguments, decide what to do and translate failures; they reach the OS only
+through :data:`backend`, an object satisfying :class:`~.base.Backend`:
+
+=================================  ==============================================
+``pagesize()``                     allocation granularity (page; 64 KiB on Windows)
+``open_path(path, write, exec)``   open / create a file -> (file, created)
+``from_fd(fd)`` / ``close(f)``     adopt a C descriptor / close what we opened
+``file_size(f)``                   current size
+``truncate(f, n)``                 exact resize (shrink, restore after failure)
+``reserve(f, start, end)``         grow to ``end`` reserving blocks (a full disk
+                                   fails here, not as SIGBUS later)
+``remove_path(path)``              remove a file we created (failure cleanup)
+``open_tag / tag_size /            shared memory of a tagname (POSIX shm files;
+unlink_tag``                       Windows: named sections, ``SHM_FILES=False``)
+``map(f, size, off, access,        one mapping; ``addr`` exact or fail, never
+addr, tagname)``                   replacing (NOREPLACE, or hint + verify)
+``unmap(addr, size)``              release one mapping (or one mirror copy)
+``flush(addr, size, async, f)``    msync / FlushViewOfFile (+FlushFileBuffers)
+``mirror(f, size, times, addr)``   reserve the whole range, then map each copy
+                                   over it at a fixed address -> base address
+=================================  ==============================================
+
+Failures raise :class:`~.base.OsCallError` with the OS's own error number; the
+backend also exports which numbers mean ``'no_file'`` (``NOT_FOUND``),
+``'disk_full'`` (``DISK_FULL``) and ``'out_of_mem'`` (``OUT_OF_MEM``), because
+the numbers differ per OS. Constants live in each backend (``_linux.py``,
+``_darwin.py``, ``_windows.py``); the POSIX logic common to Linux and macOS is
+in ``_posix.py``. Only Linux is tested here; the macOS and Windows backends are
+written against their documentation and are untested.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ class PosixBackend:
     def strerror(self, err: int) -> str:
         return os.strerror(err)
 
-    def open_path(self, path: str, write: bool) -> tuple[OsFile, bool]:
+    def open_path(self, path: str, write: bool, execute: bool = False) -> tuple[OsFile, bool]:
+        # execute: POSIX checks PROT_EXEC against the mount (noexec), not the descriptor.
         base = self.O_CLOEXEC | (self.O_RDWR if write else self.O_RDONLY)
         try:
             return os.open(path, base), False
@@ -156,6 +157,13 @@ class PosixBackend:
         if ctypes.get_errno() != self.EEXIST:
             return self._shm_result(fd, "shm_open"), True
         return self._shm_result(self._shm_open(name, base, 0), "shm_open"), False
+
+    def tag_size(self, tagname: str) -> int:
+        fd, _ = self.open_tag(tagname, False)
+        try:
+            return self.file_size(fd)
+        finally:
+            self.close(fd)
 
     @staticmethod
     def _shm_result(fd: int, call: str) -> int:

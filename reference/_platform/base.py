@@ -52,12 +52,16 @@ class Backend(Protocol):
     def strerror(self, err: int) -> str:
         """A human message for an error number of this OS."""
 
-    def open_path(self, path: str, write: bool) -> tuple[OsFile, bool]:
-        """Open a file by name; with ``write``, read+write and create it if missing.
-        Returns the file and whether this call created it."""
+    def open_path(self, path: str, write: bool, execute: bool = False) -> tuple[OsFile, bool]:
+        """Open a file by name; with ``write``, read+write and create it if missing;
+        ``execute`` asks for the right to map it executable (Windows needs it in the
+        handle). Returns the file and whether this call created it."""
 
     def open_tag(self, tagname: str, write: bool) -> tuple[OsFile, bool]:
         """Open (with ``write``: create, mode 0600) the shared memory object of a tagname."""
+
+    def tag_size(self, tagname: str) -> int:
+        """The size of the existing shared memory of a tagname (raises NOT_FOUND)."""
 
     def unlink_tag(self, tagname: str) -> None:
         """Remove the shared memory object of a tagname; a missing one is not an error."""
