@@ -1,0 +1,243 @@
+"""The Python harness of the pipe protocol: serves any in-process adapter.
+
+    python -m mmapspec.adapters.harness --adapter NAME [--adapter-option KEY=VALUE]...
+
+``NAME`` and the options are what ``--mmap-adapter`` takes (a built-in name,
+``module:attribute`` or an entry point), loaded with :func:`mmapspec.adapters.load`.
+The harness reads requests from stdin and writes responses to stdout, one JSON
+object per line (``PROTOCOL.md``). Logs and tracebacks go to stderr.
+
+It is the model for harnesses in other languages: each request is one call of
+the adapter, and the adapter's normalised outcomes map one-to-one onto the
+protocol's (value, errcode, raised, unsupported). Anything else the adapter
+raises is a bug of the adapter or the harness and is answered as
+``harness_error``, never allowed to kill the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import IO, Any
+
+from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+from mmapspec.adapters.interface import (
+    Adapter,
+    ArgumentError,
+    DocumentedFailure,
+    MapInfo,
+    Unsupported,
+)
+from mmapspec.adapters.pipe import (
+    PROTOCOL_VERSION,
+    decode_file,
+    decode_int,
+    encode_capabilities,
+    encode_int,
+)
+
+Op = Callable[[Adapter, dict[str, Any]], Any]
+
+
+class _NotLoaded(Exception):
+    """The adapter failed to load; every request is answered with why."""
+
+
+def _int(args: dict[str, Any], key: str) -> Any:
+    return decode_int(args.get(key))
+
+
+def _map_info(info: MapInfo) -> dict[str, Any]:
+    return {"handle": info.handle, "addr": encode_int(info.addr), "size": encode_int(info.size)}
+
+
+def _file(args: dict[str, Any]) -> Any:
+    file = args.get("file")
+    return None if file is None else decode_file(file)
+
+
+def _map(a: Adapter, args: dict[str, Any]) -> Any:
+    info = a.map(
+        _file(args),
+        args.get("access"),
+        _int(args, "size"),
+        _int(args, "offset"),
+        _int(args, "addr"),
+        args.get("tagname"),
+        form=args.get("form", "table"),
+    )
+    return _map_info(info)
+
+
+def _mirror(a: Adapter, args: dict[str, Any]) -> Any:
+    info = a.mirror(
+        _file(args),
+        _int(args, "size"),
+        _int(args, "times"),
+        _int(args, "addr"),
+        form=args.get("form", "table"),
+    )
+    return {
+        "handle": info.handle,
+        "addr": encode_int(info.addr),
+        "size": encode_int(info.size),
+        "maps": [_map_info(m) for m in info.maps],
+    }
+
+
+def _read(a: Adapter, args: dict[str, Any]) -> Any:
+    data = a.read(args["handle"], _int(args, "offset"), _int(args, "length"))
+    return base64.b64encode(data).decode("ascii")
+
+
+def _write(a: Adapter, args: dict[str, Any]) -> Any:
+    a.write(args["handle"], _int(args, "offset"), base64.b64decode(args["data"]))
+
+
+OPS: dict[str, Op] = {
+    "pagesize": lambda a, args: encode_int(a.pagesize()),
+    "aligned_size": lambda a, args: encode_int(a.aligned_size(_int(args, "size"), args.get("dir"))),
+    "aligned_addr": lambda a, args: encode_int(a.aligned_addr(_int(args, "addr"), args.get("dir"))),
+    "map": _map,
+    "flush": lambda a, args: a.flush(
+        args["handle"], args.get("async"), _int(args, "addr"), _int(args, "size")
+    ),
+    "free": lambda a, args: a.free(args["handle"]),
+    "unlink_map": lambda a, args: a.unlink_map(args["handle"]),
+    "unlink": lambda a, args: a.unlink(args["tagname"]),
+    "mirror": _mirror,
+    "filesize": lambda a, args: encode_int(
+        a.filesize(decode_file(args["file"]), _int(args, "size"))
+    ),
+    "read": _read,
+    "write": _write,
+}
+
+
+class Harness:
+    """Answers requests for one adapter (or for the reason it failed to load)."""
+
+    def __init__(self, spec: AdapterSpec) -> None:
+        self.spec = spec
+        self.adapter: Adapter | None = None
+        self.load_error: str | None = None
+        try:
+            self.adapter = load(spec)
+        except AdapterLoadError as exc:
+            self.load_error = str(exc)
+        except Exception as exc:  # a broken adapter: report it at start, in one line
+            self.load_error = f"{spec}: {type(exc).__name__}: {exc}"
+
+    def start(self) -> dict[str, Any]:
+        if self.adapter is None:
+            raise _NotLoaded(self.load_error)
+        a = self.adapter
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "implementation": {
+                "name": a.name,
+                "version": a.version,
+                "language": f"python {sys.version.split()[0]}",
+                "harness": "mmapspec.adapters.harness",
+            },
+            "capabilities": encode_capabilities(a.capabilities),
+            "pid": a.pid,
+        }
+
+    def answer(self, line: bytes) -> tuple[dict[str, Any], bool]:
+        """The response to one request line, and whether to stop afterwards."""
+        rid: Any = None
+        try:
+            msg = json.loads(line)
+            rid, op, args = msg["id"], msg["op"], msg["args"]
+            if op == "start":
+                return {"id": rid, "outcome": "value", "value": self.start()}, False
+            if op == "stop":
+                self.close()
+                return {"id": rid, "outcome": "value", "value": None}, True
+            if self.adapter is None:
+                raise _NotLoaded(self.load_error)
+            try:
+                fn = OPS[op]
+            except KeyError:
+                raise ValueError(f"unknown op {op!r}") from None
+            return {"id": rid, "outcome": "value", "value": fn(self.adapter, args)}, False
+        except DocumentedFailure as exc:
+            return {
+                "id": rid,
+                "outcome": "errcode",
+                "errcode": exc.errcode,
+                "message": exc.message,
+            }, False
+        except ArgumentError as exc:
+            return {"id": rid, "outcome": "raised", "message": exc.message}, False
+        except Unsupported as exc:
+            return {"id": rid, "outcome": "unsupported", "capability": exc.capability}, False
+        except _NotLoaded as exc:
+            return {"id": rid, "outcome": "harness_error", "message": str(exc)}, False
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            message = f"{type(exc).__name__}: {exc}"
+            return {
+                "id": rid if type(rid) is int else 0,
+                "outcome": "harness_error",
+                "message": message,
+            }, False
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            adapter, self.adapter = self.adapter, None
+            adapter.close()
+
+    def serve(self, requests: IO[bytes], responses: IO[bytes]) -> None:
+        try:
+            for line in requests:
+                response, done = self.answer(line)
+                responses.write(json.dumps(response, separators=(",", ":")).encode() + b"\n")
+                responses.flush()
+                if done:
+                    return
+        finally:
+            self.close()  # stdin closed (the runner went away) or stop
+
+
+def _protocol_stdout() -> IO[bytes]:
+    """Keep stdout for the protocol alone: anything else that writes to fd 1 or
+    ``sys.stdout`` (a print in an adapter, a C library's message) goes to stderr
+    instead of corrupting the conversation."""
+    protocol = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mmapspec.adapters.harness",
+        description="Serve an in-process mmapspec adapter over the pipe protocol (PROTOCOL.md).",
+    )
+    parser.add_argument(
+        "--adapter", required=True, help="as --mmap-adapter: a name or module:attribute"
+    )
+    parser.add_argument(
+        "--adapter-option", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
+    )
+    ns = parser.parse_args(argv)
+    options = []
+    for item in ns.adapter_option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--adapter-option takes KEY=VALUE, got {item!r}")
+        options.append((key, value))
+    responses = _protocol_stdout()
+    Harness(AdapterSpec(ns.adapter, tuple(options))).serve(sys.stdin.buffer, responses)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

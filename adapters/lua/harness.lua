@@ -1,0 +1,529 @@
+--[[ The LuaJIT harness of mmapspec's pipe protocol (see ../PROTOCOL.md).
+
+	luajit harness.lua [MODULE]
+
+Exposes any module with the documented Lua API (`require'mmap'`, or MODULE,
+found through LUA_PATH / LUA_CPATH) to the conformance runner, one JSON object per
+line on stdin/stdout:
+
+	mmapspec run --adapter pipe --adapter-option pipe_cmd='luajit adapters/lua/harness.lua'
+
+Outcomes: a value; the documented `nil,err,errcode` return -> errcode; a raised
+error (caught with pcall) -> raised; what the harness cannot express on this OS
+-> unsupported. Errors in the harness itself -> harness_error.
+
+Capabilities default to the whole documented API minus OS handles (Windows
+only). Narrow them with a table `mmapspec_capabilities` in the module, or with
+the environment variable MMAPSPEC_CAPS holding a JSON object; either replaces
+the fields it names (same fields as the protocol's `capabilities`).
+MMAPSPEC_IMPL_NAME / MMAPSPEC_IMPL_VERSION override the reported name/version.
+
+JSON: lua-cjson if installed, else dkjson (Debian: lua-cjson / lua-dkjson), for
+reading requests; responses are written by the small encoder below, which keeps
+integers exact (both libraries print only 14 significant digits).
+]]
+
+local ffi = require'ffi'
+local bit = require'bit'
+local C = ffi.C
+
+ffi.cdef[[
+int dup(int oldfd);
+int dup2(int oldfd, int newfd);
+intptr_t write(int fd, const void *buf, size_t count);
+int getpid(void);
+int open(const char *pathname, int flags, ...);
+int close(int fd);
+]]
+
+local PROTOCOL = 1
+local SAFE_INT = 2^53 - 1
+local modname = arg and arg[1] or 'mmap'
+
+-- stdout belongs to the protocol alone: anything else printed (print() in the
+-- module, a C library's message) goes to stderr instead of corrupting a line.
+local OUT = C.dup(1)
+C.dup2(2, 1)
+
+local function log(...)
+	io.stderr:write('harness.lua: ', table.concat({...}, ' '), '\n')
+end
+
+-- JSON in ---------------------------------------------------------------------
+
+local decode, json_lib
+do
+	local ok, cjson = pcall(require, 'cjson')
+	if ok then
+		decode, json_lib = cjson.decode, 'cjson'
+	else
+		json_lib = 'dkjson'
+		local dkjson = require'dkjson'
+		decode = function(s)
+			local v, _, err = dkjson.decode(s)
+			if err then error(err, 0) end
+			return v
+		end
+	end
+end
+
+-- JSON out ------------------------------------------------------------------------
+
+local ARRAY = {} -- metatable marking a table to encode as an array
+local NULL = setmetatable({}, {__tostring = function() return 'null' end})
+
+local function array(t) return setmetatable(t, ARRAY) end
+
+local function utf8_safe(s)
+	-- JSON text must be UTF-8; bytes of a broken sequence become U+FFFD
+	if not s:find'[\128-\255]' then return s end
+	local out, i, n = {}, 1, #s
+	while i <= n do
+		local c = s:byte(i)
+		local len = c < 0x80 and 1 or c >= 0xF0 and c < 0xF5 and 4 or c >= 0xE0 and 3
+			or c >= 0xC2 and c < 0xE0 and 2 or 0
+		local good = len > 0 and i + len - 1 <= n
+		for k = i + 1, i + len - 1 do
+			local b = s:byte(k)
+			if not b or b < 0x80 or b > 0xBF then good = false end
+		end
+		if good then out[#out+1] = s:sub(i, i + len - 1); i = i + len
+		else out[#out+1] = '\239\191\189'; i = i + 1 end
+	end
+	return table.concat(out)
+end
+
+local ESC = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+local function quote(s)
+	return '"'..utf8_safe(s):gsub('[%c"\\]', function(c)
+		return ESC[c] or string.format('\\u%04x', c:byte())
+	end)..'"'
+end
+
+-- an integer as the protocol wants it: a JSON number within +-(2^53-1), else a
+-- string of decimal digits (I-JSON); accepts Lua numbers and 64-bit cdata
+local function int(v)
+	if type(v) ~= 'cdata' then return v end
+	if ffi.istype('uint64_t', v) then
+		if v > SAFE_INT then return (tostring(v):gsub('ULL$', '')) end
+		return tonumber(v)
+	end
+	local i = ffi.cast('int64_t', v)
+	if i > SAFE_INT or i < -SAFE_INT then return (tostring(i):gsub('LL$', '')) end
+	return tonumber(i)
+end
+
+local encode
+local function encode_into(v, buf)
+	local t = type(v)
+	if v == nil or v == NULL then buf[#buf+1] = 'null'
+	elseif t == 'boolean' then buf[#buf+1] = tostring(v)
+	elseif t == 'number' then
+		if v ~= v or v == math.huge or v == -math.huge then buf[#buf+1] = quote(tostring(v))
+		elseif v % 1 == 0 and v >= -SAFE_INT and v <= SAFE_INT then buf[#buf+1] = string.format('%d', v)
+		elseif v % 1 == 0 then buf[#buf+1] = quote(string.format('%.0f', v))
+		else buf[#buf+1] = string.format('%.17g', v) end
+	elseif t == 'string' then buf[#buf+1] = quote(v)
+	elseif t == 'table' and getmetatable(v) == ARRAY then
+		buf[#buf+1] = '['
+		for i = 1, #v do
+			if i > 1 then buf[#buf+1] = ',' end
+			encode_into(v[i], buf)
+		end
+		buf[#buf+1] = ']'
+	elseif t == 'table' then
+		buf[#buf+1] = '{'
+		local first = true
+		for k, x in pairs(v) do
+			if not first then buf[#buf+1] = ',' end
+			first = false
+			buf[#buf+1] = quote(tostring(k))
+			buf[#buf+1] = ':'
+			encode_into(x, buf)
+		end
+		buf[#buf+1] = '}'
+	else
+		error('cannot encode a '..t..' as JSON')
+	end
+end
+function encode(v)
+	local buf = {}
+	encode_into(v, buf)
+	return table.concat(buf)
+end
+
+local function send(msg)
+	local s = encode(msg)..'\n'
+	local p, n = ffi.cast('const char*', s), #s
+	while n > 0 do
+		local w = tonumber(C.write(OUT, p, n))
+		if w < 0 then
+			if ffi.errno() ~= 4 then os.exit(3) end -- EINTR: retry; else the runner is gone
+		else p, n = p + w, n - w end
+	end
+end
+
+-- base64 ------------------------------------------------------------------------------
+
+local B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+local b64enc = ffi.new('uint8_t[64]')
+local b64dec = ffi.new('int16_t[256]', -1)
+for i = 0, 255 do b64dec[i] = -1 end
+for i = 1, 64 do b64enc[i-1] = B64:byte(i); b64dec[B64:byte(i)] = i - 1 end
+local band, bor, shl, shr = bit.band, bit.bor, bit.lshift, bit.rshift
+
+local function base64_encode(src, len) -- src: const uint8_t*
+	local out = ffi.new('uint8_t[?]', math.ceil(len / 3) * 4 + 1)
+	local o, i = 0, 0
+	while i + 2 < len do
+		local n = bor(shl(src[i], 16), shl(src[i+1], 8), src[i+2])
+		out[o], out[o+1] = b64enc[shr(n, 18)], b64enc[band(shr(n, 12), 63)]
+		out[o+2], out[o+3] = b64enc[band(shr(n, 6), 63)], b64enc[band(n, 63)]
+		o, i = o + 4, i + 3
+	end
+	local rest = len - i
+	if rest > 0 then
+		local n = shl(src[i], 16)
+		if rest == 2 then n = bor(n, shl(src[i+1], 8)) end
+		out[o], out[o+1] = b64enc[shr(n, 18)], b64enc[band(shr(n, 12), 63)]
+		out[o+2] = rest == 2 and b64enc[band(shr(n, 6), 63)] or 61
+		out[o+3] = 61 -- '='
+		o = o + 4
+	end
+	return ffi.string(out, o)
+end
+
+local function base64_decode(s) -- -> uint8_t[?], length
+	local n = #s
+	if n % 4 ~= 0 then error('base64: length is not a multiple of 4', 0) end
+	local src = ffi.cast('const uint8_t*', s)
+	local pad = (n > 0 and s:byte(n) == 61 and 1 or 0) + (n > 1 and s:byte(n-1) == 61 and 1 or 0)
+	local len = n / 4 * 3 - pad
+	local out = ffi.new('uint8_t[?]', len + 3)
+	local o = 0
+	for i = 0, n - 1, 4 do
+		local a, b = b64dec[src[i]], b64dec[src[i+1]]
+		local c = src[i+2] == 61 and 0 or b64dec[src[i+2]]
+		local d = src[i+3] == 61 and 0 or b64dec[src[i+3]]
+		if a < 0 or b < 0 or c < 0 or d < 0 then error('base64: bad character', 0) end
+		local v = bor(shl(a, 18), shl(b, 12), shl(c, 6), d)
+		out[o], out[o+1], out[o+2] = shr(v, 16), band(shr(v, 8), 255), band(v, 255)
+		o = o + 3
+	end
+	return out, len
+end
+
+-- requests' integers --------------------------------------------------------------------
+
+-- a size, offset or count: a Lua number, as a Lua caller would pass it
+local function num(v)
+	if type(v) == 'string' then return tonumber(v) end
+	return v
+end
+
+-- an address: a void* made exactly from the integer (decimal strings beyond 2^53)
+local function ptr(v)
+	if v == nil then return nil end
+	if type(v) == 'string' then
+		local neg, digits = v:match('^(%-?)(%d+)$')
+		local n = 0ULL
+		for d in digits:gmatch('%d') do n = n * 10 + (d:byte() - 48) end
+		if neg == '-' then n = -n end
+		return ffi.cast('void*', n)
+	end
+	if type(v) == 'number' and v < 0 then return ffi.cast('void*', ffi.cast('int64_t', v)) end
+	return ffi.cast('void*', v)
+end
+
+local function addr_int(p)
+	if p == nil then return NULL end
+	if type(p) == 'number' then return p end
+	return int(ffi.cast('uint64_t', ffi.cast('uintptr_t', p)))
+end
+
+-- outcomes ---------------------------------------------------------------------------------
+
+local Outcome = {} -- an error object carrying a ready-made outcome
+local function outcome(o) return setmetatable(o, Outcome) end
+
+-- call a function of the module under test and sort out how it ended
+local function check(ok, v, err, code, ...)
+	if not ok then
+		error(outcome{outcome = 'raised', message = tostring(v)}, 0)
+	end
+	if v == nil and err ~= nil then
+		local errcode = code
+		if errcode == nil then errcode = err end
+		if type(errcode) ~= 'string' then errcode = int(tonumber(errcode) or errcode) end
+		error(outcome{outcome = 'errcode', errcode = errcode, message = tostring(err)}, 0)
+	end
+	return v, err, code, ...
+end
+local function try(f, ...) return check(pcall(f, ...)) end
+
+-- files the harness opens on the implementation's behalf ----------------------------------
+
+local O_FLAGS = {r = 0, ['r+'] = 2, ['w+'] = bit.bor(2, 0x40, 0x200)} -- O_RDWR|O_CREAT|O_TRUNC
+
+-- the value to pass as `file`, and a function closing what was opened here
+local function open_file(ref)
+	if ref == nil then return nil, function() end end
+	if ref.kind == 'name' then return ref.path, function() end end
+	if ref.kind == 'fd' then
+		local fd = C.open(ref.path, O_FLAGS[ref.mode], ffi.cast('int', 438))
+		if fd < 0 then
+			error(outcome{outcome = 'harness_error', message = 'cannot open '..ref.path..
+				' ('..ref.mode..') to pass as an fd: errno '..ffi.errno()}, 0)
+		end
+		return fd, function() C.close(fd) end
+	end
+	if ref.kind == 'fileobj' then
+		local f, err = io.open(ref.path, ref.mode..'b')
+		if not f then
+			error(outcome{outcome = 'harness_error', message = 'cannot open '..ref.path..
+				' ('..ref.mode..') to pass as a FILE*: '..tostring(err)}, 0)
+		end
+		if ref.pending and ref.pending ~= '' then
+			local buf, len = base64_decode(ref.pending)
+			f:setvbuf('full', len + 4096) -- keep the pending bytes in the buffer, unflushed
+			f:write(ffi.string(buf, len))
+		end
+		return f, function() f:close() end
+	end
+	error(outcome{outcome = 'unsupported', capability = 'file:'..tostring(ref.kind)}, 0)
+end
+
+-- capabilities -------------------------------------------------------------------------------
+
+local function capabilities(mod)
+	local caps = {
+		file_kinds = {'name', 'fd', 'fileobj'}, -- OS handles are Windows-only
+		access_modes = {'', 'w', 'c', 'x', 'wx', 'cx'},
+		call_forms = {'table', 'positional'},
+		anonymous = true, tagname = true, unlink = true, mirror = true, addr = true,
+		async_flush = true, range_flush = true, filesize = true, alignment_helpers = true,
+	}
+	local function override(t)
+		for k, v in pairs(t) do caps[k] = v end
+	end
+	if type(mod.mmapspec_capabilities) == 'table' then override(mod.mmapspec_capabilities) end
+	local env = os.getenv('MMAPSPEC_CAPS')
+	if env and env ~= '' then override(decode(env)) end
+	for _, k in ipairs{'file_kinds', 'access_modes', 'call_forms'} do
+		caps[k] = array(caps[k])
+	end
+	return caps
+end
+
+-- handles ------------------------------------------------------------------------------------
+
+local live = {} -- handle -> {obj=, span=, close=, maps=}
+local next_handle = 1
+
+local function new_handle(entry)
+	local h = next_handle
+	next_handle = h + 1
+	live[h] = entry
+	return h
+end
+
+local function entry_of(h)
+	local e = live[h]
+	if not e then
+		error(outcome{outcome = 'raised', message = 'handle '..tostring(h)..': no such map or mirror'}, 0)
+	end
+	return e
+end
+
+local function release(e)
+	if e.freed then return end
+	e.freed = true
+	if e.close then e.close() end
+	for _, m in ipairs(e.maps or {}) do m.freed = true end
+end
+
+local function map_info(h, m)
+	return {handle = h, addr = addr_int(m.addr), size = int(m.size)}
+end
+
+-- a range of a live map, as a byte pointer (never touches freed or foreign memory)
+local function span(a, offset, length)
+	local e = entry_of(a.handle)
+	if e.freed then
+		error(outcome{outcome = 'raised', message = 'handle '..a.handle..': the map was freed'}, 0)
+	end
+	offset, length = num(offset), num(length)
+	if offset < 0 or length < 0 or offset + length > e.span then
+		error(outcome{outcome = 'raised', message = string.format(
+			'range %d+%d is outside the map\'s %d bytes', offset, length, e.span)}, 0)
+	end
+	return ffi.cast('uint8_t*', e.obj.addr) + offset, length
+end
+
+-- operations ---------------------------------------------------------------------------------
+
+local mmap, load_error
+do
+	local ok, mod = pcall(require, modname)
+	if ok and type(mod) == 'table' then mmap = mod
+	else
+		load_error = 'cannot load Lua module '..modname..': '..
+			tostring(mod):match('^[^\n]*')..' (LUA_PATH='..tostring(os.getenv('LUA_PATH'))..')'
+	end
+end
+
+local ops = {}
+
+function ops.start(a)
+	if load_error then error(outcome{outcome = 'harness_error', message = load_error}, 0) end
+	return {
+		protocol = PROTOCOL,
+		implementation = {
+			name = os.getenv('MMAPSPEC_IMPL_NAME') or ('lua:'..modname),
+			version = os.getenv('MMAPSPEC_IMPL_VERSION') or tostring(mmap._VERSION or 'unknown'),
+			language = jit and jit.version or _VERSION,
+			harness = 'adapters/lua/harness.lua ('..json_lib..')',
+		},
+		capabilities = capabilities(mmap),
+		pid = C.getpid(),
+	}
+end
+
+function ops.pagesize() return int(try(mmap.pagesize)) end
+function ops.aligned_size(a) return int(try(mmap.aligned_size, num(a.size), a.dir)) end
+function ops.aligned_addr(a) return addr_int(try(mmap.aligned_addr, ptr(a.addr), a.dir)) end
+
+function ops.map(a)
+	local file, close = open_file(a.file)
+	local ok, m = pcall(function()
+		if a.form == 'positional' then
+			return try(mmap.map, file, a.access, num(a.size), num(a.offset), ptr(a.addr), a.tagname)
+		end
+		return try(mmap.map, {file = file, access = a.access, size = num(a.size),
+			offset = num(a.offset), addr = ptr(a.addr), tagname = a.tagname})
+	end)
+	if not ok then close(); error(m, 0) end
+	local e = {obj = m, span = tonumber(m.size), close = close}
+	return map_info(new_handle(e), m)
+end
+
+function ops.mirror(a)
+	local file, close = open_file(a.file)
+	local ok, m = pcall(function()
+		if a.form == 'positional' then
+			return try(mmap.mirror, file, num(a.size), num(a.times), ptr(a.addr))
+		end
+		return try(mmap.mirror, {file = file, size = num(a.size), times = num(a.times), addr = ptr(a.addr)})
+	end)
+	if not ok then close(); error(m, 0) end
+	local e = {obj = m, span = tonumber(m.size) * #m, close = close, maps = {}}
+	local h = new_handle(e)
+	local maps = array{}
+	for i = 1, #m do
+		local me = {obj = m[i], span = tonumber(m[i].size), in_mirror = true}
+		e.maps[i] = me
+		maps[i] = map_info(new_handle(me), m[i])
+	end
+	return {handle = h, addr = addr_int(m.addr), size = int(m.size), maps = maps}
+end
+
+function ops.flush(a)
+	local m = entry_of(a.handle).obj
+	local r
+	if a.addr == nil and a.size == nil then
+		if a.async == nil then r = try(m.flush, m) else r = try(m.flush, m, a.async) end
+	elseif a.async == nil then
+		r = try(m.flush, m, ptr(a.addr), num(a.size))
+	else
+		r = try(m.flush, m, a.async, ptr(a.addr), num(a.size))
+	end
+	if type(r) == 'cdata' then return int(r) end
+	return r == nil and NULL or r
+end
+
+function ops.free(a)
+	local e = entry_of(a.handle)
+	try(e.obj.free, e.obj)
+	release(e)
+	return NULL
+end
+
+function ops.unlink_map(a)
+	local m = entry_of(a.handle).obj
+	try(m.unlink, m)
+	return NULL
+end
+
+function ops.unlink(a)
+	try(mmap.unlink, a.tagname)
+	return NULL
+end
+
+function ops.filesize(a)
+	local file, close = open_file(a.file)
+	local ok, r = pcall(function()
+		if a.size == nil then return try(mmap.filesize, file) end
+		return try(mmap.filesize, file, num(a.size))
+	end)
+	close()
+	if not ok then error(r, 0) end
+	return int(r)
+end
+
+function ops.read(a)
+	return base64_encode(span(a, a.offset, a.length))
+end
+
+function ops.write(a)
+	local data, len = base64_decode(a.data)
+	local p = span(a, a.offset, len)
+	ffi.copy(p, data, len) -- to memory mapped without write access: the documented crash
+	return NULL
+end
+
+local function free_all()
+	for _, e in pairs(live) do
+		if not e.freed and not e.in_mirror then pcall(e.obj.free, e.obj) end
+		release(e)
+	end
+	live = {}
+end
+
+function ops.stop()
+	free_all()
+	return NULL
+end
+
+-- the loop ---------------------------------------------------------------------------------
+
+-- the response to one request line, and whether it was `stop`
+local function answer(line)
+	local req
+	local ok, err = pcall(function() req = decode(line) end)
+	if not ok or type(req) ~= 'table' then
+		return {id = 0, outcome = 'harness_error', message = 'request is not JSON: '..tostring(err)}
+	end
+	local id = type(req.id) == 'number' and req.id or 0
+	local op = ops[req.op]
+	if not op then
+		return {id = id, outcome = 'harness_error', message = 'unknown op '..tostring(req.op)}
+	end
+	local ok2, v = xpcall(op, function(e)
+		if getmetatable(e) == Outcome then return e end
+		return outcome{outcome = 'harness_error', message = tostring(e), trace = debug.traceback()}
+	end, req.args or {})
+	local stop = req.op == 'stop'
+	if ok2 then return {id = id, outcome = 'value', value = v}, stop end
+	if v.trace then log(v.message, v.trace); v.trace = nil end
+	v.id = id
+	return setmetatable(v, nil), stop
+end
+
+for line in io.stdin:lines() do
+	if line ~= '' then
+		local resp, stop = answer(line)
+		send(resp)
+		if stop then os.exit(0) end
+	end
+end
+free_all() -- stdin closed: the runner went away
