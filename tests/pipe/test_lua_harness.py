@@ -83,6 +83,9 @@ def test_bytes_addresses_and_file_kinds(lua: PipeAdapter, tmp_path: Path) -> Non
     # addresses survive exactly, beyond the doubles' 2^53
     page = lua.pagesize()
     assert lua.aligned_addr(2**64 - 1, "left") == 2**64 - page
+    near = 2**63 + 3 * page  # doubles this high are 2048 apart: near + 5 would round to near
+    assert lua.aligned_addr(near + 5, "left") == near
+    assert lua.aligned_addr(near + 5) == near + page
     assert lua.aligned_addr(m.addr + 1) == m.addr + page
     assert f"{m.addr:x}-" in Path(f"/proc/{lua.pid}/maps").read_text()
 
