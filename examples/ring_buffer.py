@@ -35,7 +35,6 @@ the same :func:`pump` (case 5).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 import sys
@@ -114,9 +113,10 @@ class MirrorRing(_Indices):
                 os.unlink(path)
             os.rmdir(tmpdir)
         self.capacity = self._mirror.size  # aligned up to whole pages by mirror
-        # One view over both copies: addr .. addr + 2*capacity.
-        span = (ctypes.c_char * (2 * self.capacity)).from_address(self._mirror.addr)
-        self._view = memoryview(span).cast("B")
+        # One view over both copies (the mirror's buffer spans all of them). While it
+        # or any view from peek() lives, the mirror refuses to be freed (BufferError),
+        # so no view can outlive the memory it shows.
+        self._view = memoryview(self._mirror)
 
     def write(self, data: memoryview) -> int:
         """Copy as much of ``data`` as fits; returns the number of bytes taken."""
@@ -136,18 +136,23 @@ class MirrorRing(_Indices):
 
     def peek(self, n: int) -> memoryview:
         """The next ``n`` buffered bytes, contiguous and not copied, even across
-        the wrap. Valid until the ring is closed; the bytes stay put until they
-        are consumed and then overwritten."""
+        the wrap. The bytes stay put until they are consumed and overwritten;
+        release the view before closing the ring."""
         if not 0 <= n <= self._head - self._tail:
             raise ValueError(f"n: must be between 0 and the {len(self)} buffered bytes, got {n}")
         at = self._tail % self.capacity
         return self._view[at : at + n]
 
     def close(self) -> None:
-        """Free the mirror (idempotent)."""
+        """Free the mirror (idempotent). BufferError while a view from
+        :meth:`peek` is still alive."""
         if self._mirror is not None:
             self._view.release()
-            self._mirror.free()
+            try:
+                self._mirror.free()
+            except BufferError:
+                self._view = memoryview(self._mirror)  # still open and usable
+                raise
             self._mirror = None
 
 

@@ -78,12 +78,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _selected(args: argparse.Namespace, p: argparse.ArgumentParser) -> list[str]:
-    names = args.only.split(",") if args.only else list(CASES)
-    names = [n.strip() for n in names if n.strip() and n.strip() not in args.skip.split(",")]
-    unknown = [n for n in names + [s for s in args.skip.split(",") if s] if n not in CASES]
+    wanted = [n.strip() for n in args.only.split(",")] if args.only else list(CASES)
+    skipped = [n.strip() for n in args.skip.split(",") if n.strip()]
+    unknown = [n for n in wanted + skipped if n and n not in CASES]
     if unknown:
         p.error(f"unknown case(s) {', '.join(unknown)}: expected some of {', '.join(CASES)}")
-    return names
+    return [n for n in CASES if n in wanted and n not in skipped]  # always in the order
 
 
 def _profile(group: Group, seconds: float = 2.0) -> str:
@@ -145,6 +145,9 @@ def run(
                     results.append(
                         measure(group, settings, log if args.verbose else lambda s: None)
                     )
+                # A case may add notes while it cleans up (the suite's outcome, say).
+                if results and results[-1].id == group.id:
+                    results[-1].notes = list(group.notes)
             except Exception as exc:  # a case whose setup fails is reported; the others still run
                 results.append(
                     GroupResult(name, name, [], [], [], error=f"{type(exc).__name__}: {exc}")

@@ -96,3 +96,17 @@ def test_mirror_ring_leaves_no_file_behind(tmp_path: object) -> None:
     assert set(glob.glob(os.path.join(where, "mirror-ring-*"))) == before
     ring.close()
     ring.close()  # idempotent
+
+
+@needs_mirror
+def test_mirror_ring_cannot_be_closed_under_a_live_peek_view() -> None:
+    ring = rb.MirrorRing(4096)
+    ring.write(memoryview(b"abc"))
+    view = ring.peek(3)
+    with pytest.raises(BufferError):
+        ring.close()  # the memory must not vanish under the view
+    assert bytes(view) == b"abc"
+    assert ring.write(memoryview(b"d")) == 1  # still usable after the refusal
+    assert bytes(ring.peek(4)) == b"abcd"
+    view.release()
+    ring.close()
