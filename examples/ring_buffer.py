@@ -240,7 +240,7 @@ def pump(ring: Ring, total: int, stream: Stream, verify: bool = False) -> int:
         m = ring.read_into(sinks[i % nr])
         if verify and m:
             q = consumed % period
-            if sink[:m] != source[q : q + m]:
+            if sink[:m].tobytes() != source[q : q + m].tobytes():  # memcmp, not per item
                 raise AssertionError(
                     f"{type(ring).__name__}: bytes {consumed}..{consumed + m} differ"
                 )
