@@ -1,27 +1,62 @@
-"""The pytest plugin: chooses the adapter under test and ties tests to clauses.
+"""The pytest plugin: chooses the adapter under test, ties tests to clauses, and
+reports one verdict per clause.
 
 Loaded through the ``pytest11`` entry point, it stays inert unless spec tests are
-collected. Options: ``--mmap-adapter NAME`` and ``--adapter-option KEY=VALUE``.
+collected. Options: ``--mmap-adapter NAME``, ``--adapter-option KEY=VALUE``,
+``--mmap-expectations FILE``, ``--mmap-json/--mmap-junit/--mmap-markdown FILE`` and
+``--mmap-clause PATTERN``.
+
+How results travel under pytest-xdist: each worker annotates every report of a
+spec test with the test's clause IDs, a short message, Hypothesis's falsifying
+example and whether the implementation crashed (plain attributes on the report,
+which xdist serialises); ``record_property`` notes travel as ``user_properties``.
+The controller (or the single process without xdist) aggregates them into a
+:class:`~mmapspec.results.Report`, marks expected failures as xfailed so that
+pytest's own summary agrees, writes the reports and sets the exit status:
+0 conformant or as expected, 1 deviations. pytest's own codes for a run that did
+not happen (2 interrupted, 3 internal error, 4 usage error, 5 no tests) are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
+import os
+import re
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-
-from mmapspec.adapters import AdapterSpec, load
-from mmapspec.adapters.interface import Adapter, Unsupported
+from mmapspec import expectations as expectations_mod
+from mmapspec import reports
+from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+from mmapspec.adapters.interface import Adapter, ImplementationCrashed, Unsupported
+from mmapspec.results import CRASH, FAIL, PASS, SKIPPED, UNSUPPORTED, TestResult, build_report
 
 UNSUPPORTED_PREFIX = "unsupported: "
+NOT_APPLICABLE_PREFIX = "not applicable here: "
+PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
+    # The doc scopes these to some systems: "a void* representing a Windows HANDLE";
+    # unlink "remove the shared memory file from disk (Linux, OSX)". An adapter
+    # lacking them elsewhere is not deviating: such clauses are skipped, not unsupported.
+    "file:handle": ("win32", "cygwin"),
+    "unlink": ("linux", "darwin"),
+}
+DEFAULT_ADAPTER = "reference"
+_MESSAGE_LIMIT = 2000
+_SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mmapspec", "mmap conformance")
     group.addoption(
         "--mmap-adapter",
-        default="reference",
-        help="adapter under test: a built-in name, module:attribute, or an entry point name",
+        default=None,
+        help="adapter under test: a built-in name, module:attribute, or an entry point name "
+        f"(default: {DEFAULT_ADAPTER})",
     )
     group.addoption(
         "--adapter-option",
@@ -30,11 +65,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="KEY=VALUE",
         help="an option for the adapter (repeatable), e.g. pipe_cmd='luajit harness.lua'",
     )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clause(id, ...): the catalogue clause(s) a test checks")
-    config.addinivalue_line("markers", "needs(capability, ...): capabilities beyond the clause's")
+    group.addoption(
+        "--mmap-expectations",
+        default=None,
+        metavar="FILE",
+        help="TOML file of known deviations (clause ID, expected status, reason)",
+    )
+    group.addoption("--mmap-json", default=None, metavar="FILE", help="write the JSON report")
+    group.addoption(
+        "--mmap-junit",
+        default=None,
+        metavar="FILE",
+        help="write JUnit XML, one testcase per clause",
+    )
+    group.addoption(
+        "--mmap-markdown", default=None, metavar="FILE", help="write a Markdown summary"
+    )
+    group.addoption(
+        "--mmap-clause",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only tests of clauses matching this ID or glob (repeatable)",
+    )
 
 
 def adapter_spec(config: pytest.Config) -> AdapterSpec:
@@ -44,7 +97,80 @@ def adapter_spec(config: pytest.Config) -> AdapterSpec:
         if not sep:
             raise pytest.UsageError(f"--adapter-option takes KEY=VALUE, got {item!r}")
         options.append((key, value))
-    return AdapterSpec(config.getoption("mmap_adapter"), tuple(options))
+    return AdapterSpec(config.getoption("mmap_adapter") or DEFAULT_ADAPTER, tuple(options))
+
+
+def _adapter_requested(config: pytest.Config) -> bool:
+    """Did the command line name the adapter or ask for reports? Then a bad adapter
+    is a usage error, reported up front in one line."""
+    opt = config.option
+    return bool(
+        opt.mmap_adapter
+        or opt.adapter_option
+        or opt.mmap_expectations
+        or opt.mmap_clause
+        or opt.mmap_json
+        or opt.mmap_junit
+        or opt.mmap_markdown
+    )
+
+
+def _spec_in_args(config: pytest.Config) -> bool:
+    """Will spec tests run (``--pyargs mmapspec.spec``, a path into spec/, testpaths)?"""
+    for arg in config.args:
+        if arg.split("::")[0].startswith("mmapspec.spec"):
+            return True
+        path = Path(arg.split("::")[0]).resolve()
+        if path == _SPEC_DIR or _SPEC_DIR in path.parents:
+            return True
+    return False
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(id, ...): the catalogue clause(s) a test checks")
+    config.addinivalue_line("markers", "needs(capability, ...): capabilities beyond the clause's")
+    path = config.getoption("mmap_expectations", None)
+    try:
+        exp = expectations_mod.load(path) if path else expectations_mod.NO_EXPECTATIONS
+    except expectations_mod.ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if _is_worker(config):
+        return
+    adapter_info: dict[str, Any] = {"spec": str(adapter_spec(config))}
+    if _adapter_requested(config):
+        adapter_info.update(_probe_adapter(config))
+    elif _spec_in_args(config):
+        # The project's own suite runs the spec against the default adapter: its
+        # name and version are welcome in the report, but a problem loading it is
+        # left to the tests to report.
+        with contextlib.suppress(pytest.UsageError):
+            adapter_info.update(_probe_adapter(config))
+    config.pluginmanager.register(Collector(config, exp, adapter_info), "mmapspec-collector")
+
+
+def _probe_adapter(config: pytest.Config) -> dict[str, Any]:
+    """Load the adapter once on the controller: a bad name, an import error or a
+    harness that will not start is one clear line here instead of an error per test."""
+    try:
+        impl = load(adapter_spec(config))
+    except AdapterLoadError as exc:
+        raise pytest.UsageError(f"adapter: {exc}") from None
+    except Exception as exc:  # a harness that would not start, whatever its reason
+        raise pytest.UsageError(
+            f"adapter {adapter_spec(config)}: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        return {
+            "name": impl.name,
+            "version": impl.version,
+            "capabilities": sorted(impl.capabilities.names()),
+        }
+    finally:
+        impl.close()
 
 
 @pytest.fixture(scope="session")
@@ -56,34 +182,276 @@ def adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
         impl.close()
 
 
+def _clause_ids(item: pytest.Item) -> tuple[str, ...]:
+    ids: list[str] = []
+    for mark in item.iter_markers("clause"):
+        ids.extend(a for a in mark.args if a not in ids)
+    return tuple(ids)
+
+
+def _is_spec_item(item: pytest.Item) -> bool:
+    return bool(_clause_ids(item)) or "adapter" in getattr(item, "fixturenames", ())
+
+
 def _required(item: pytest.Item) -> set[str]:
     from mmapspec.spec.catalogue import BY_ID
 
     needs: set[str] = set()
-    for mark in item.iter_markers("clause"):
-        for clause_id in mark.args:
-            if clause_id in BY_ID:
-                needs |= BY_ID[clause_id].needs
+    for clause_id in _clause_ids(item):
+        if clause_id in BY_ID:
+            needs |= BY_ID[clause_id].needs
     for mark in item.iter_markers("needs"):
         needs |= set(mark.args)
     return needs
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    needs = _required(item)
-    if not needs or "adapter" not in getattr(item, "fixturenames", ()):
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    patterns = config.getoption("mmap_clause")
+    if not patterns:
         return
-    impl: Adapter = item._request.getfixturevalue("adapter")  # type: ignore[attr-defined]
+    keep, drop = [], []
+    for item in items:
+        ids = _clause_ids(item)
+        hit = any(fnmatch.fnmatchcase(cid, pat) for cid in ids for pat in patterns)
+        (keep if hit else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # trylast: after pytest has set up the test's fixtures, the adapter among them.
+    needs = _required(item)
+    impl: Adapter | None = getattr(item, "funcargs", {}).get("adapter")
+    if not needs or impl is None:
+        return
     missing = sorted(needs - impl.capabilities.names())
+    elsewhere = [
+        n for n in missing if not sys.platform.startswith(PLATFORM_ONLY.get(n, sys.platform))
+    ]
+    if elsewhere:
+        pytest.skip(f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})")
     if missing:
         pytest.skip(UNSUPPORTED_PREFIX + ", ".join(missing))
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    if call.excinfo is not None and call.excinfo.errisinstance(Unsupported):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report: pytest.TestReport = yield
+    excinfo = call.excinfo
+    if excinfo is not None and excinfo.errisinstance(Unsupported):
         # The implementation said it cannot do this at all: not a failure of the spec.
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, UNSUPPORTED_PREFIX + str(call.excinfo.value.capability))
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            UNSUPPORTED_PREFIX + str(excinfo.value.capability),
+        )
+    if not _is_spec_item(item):
+        return report
+    # Plain attributes survive xdist's report serialisation (TestReport(**extra)).
+    report.mmapspec_clauses = list(_clause_ids(item))  # type: ignore[attr-defined]
+    if report.failed and excinfo is not None:
+        report.mmapspec_crash = excinfo.errisinstance(ImplementationCrashed)  # type: ignore[attr-defined]
+        report.mmapspec_message = _exception_message(excinfo.value)  # type: ignore[attr-defined]
+        example = _falsifying_example(excinfo.value, item)
+        if example:
+            report.mmapspec_example = example  # type: ignore[attr-defined]
     return report
+
+
+def _exception_message(exc: BaseException) -> str:
+    """``Type: message``, without Hypothesis's notes (they go to ``example``)."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+
+
+# Hypothesis's note for the minimal failing example; the wording changed across
+# versions ("Falsifying example: f(" before 6.1xx, "Failing test case: f(" after).
+_FALSIFYING = re.compile(
+    r"^(?:Falsifying|Failing) (?:explicit )?(?:example|test case): (\w+)\((.*)\)\s*$", re.S
+)
+
+
+def _example_arguments(body: str, fixtures: set[str]) -> str:
+    """``name=value`` pairs of the drawn arguments, one per line in Hypothesis's
+    rendering, without the pytest fixtures (their reprs reproduce nothing)."""
+    lines = [line for line in body.splitlines() if line.strip()]
+    indent = min((len(line) - len(line.lstrip()) for line in lines), default=0)
+    groups: list[list[str]] = []
+    for line in lines:
+        if len(line) - len(line.lstrip()) == indent and re.match(r"\s*\w+=", line):
+            groups.append([line.strip()])
+        elif groups:
+            groups[-1].append(line.strip())
+    kept = [" ".join(g).rstrip(",") for g in groups if g[0].split("=", 1)[0] not in fixtures]
+    return ", ".join(kept)
+
+
+def _falsifying_example(exc: BaseException, item: pytest.Item) -> str | None:
+    """Hypothesis's falsifying example as lines that reproduce it: an ``@example``
+    decorator to pin on the test, and the command that reruns the test."""
+    notes: list[str] = list(getattr(exc, "__notes__", ()))
+    for sub in getattr(exc, "exceptions", ()):  # several distinct bugs: an ExceptionGroup
+        notes.extend(getattr(sub, "__notes__", ()))
+    match = next((m for m in map(_FALSIFYING.match, notes) if m), None)
+    if match is None:
+        return None
+    func, body = match.groups()
+    args = _example_arguments(body, set(getattr(item, "fixturenames", ())))
+    lines = [
+        f"# Hypothesis falsified {func} ({Path(str(item.path)).name}); pin the example on it:",
+        f"@example({args})",
+    ]
+    blob = next((n for n in notes if "@reproduce_failure(" in n), None)
+    if blob:
+        start = blob.index("@reproduce_failure(")
+        lines.append("# or replay the exact draw: " + blob[start:].split("\n")[0])
+    spec = adapter_spec(item.config)
+    opts = "".join(f" --adapter-option {k}={_shell_quote(v)}" for k, v in spec.options)
+    lines.append(
+        f"# rerun: pytest --pyargs mmapspec.spec --mmap-adapter {spec.name}{opts} -n 0 -k {func}"
+    )
+    return "\n".join(lines)
+
+
+def _shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+class Collector:
+    """Controller-side aggregation: lives only where reports are logged."""
+
+    def __init__(
+        self, config: pytest.Config, exp: expectations_mod.Expectations, adapter: dict[str, Any]
+    ) -> None:
+        self.config = config
+        self.expectations = exp
+        self.adapter = adapter
+        self.tests: dict[str, TestResult] = {}
+        self.other_failures = 0
+        self.started = time.monotonic()
+        self.report: Any = None
+
+    def _phase_status(self, report: pytest.TestReport) -> tuple[str, str | None]:
+        if report.when == "???" or getattr(report, "mmapspec_crash", False):
+            # xdist's report for a worker that died mid-test, or ImplementationCrashed.
+            return CRASH, getattr(report, "mmapspec_message", None) or str(report.longrepr)
+        if report.skipped:
+            reason = _skip_reason(report)
+            if reason.startswith(UNSUPPORTED_PREFIX):
+                return UNSUPPORTED, reason
+            return SKIPPED, reason
+        if report.failed:
+            message = getattr(report, "mmapspec_message", None)
+            if message is None:
+                crash = getattr(report.longrepr, "reprcrash", None)
+                message = getattr(crash, "message", None) or str(report.longrepr)[-_MESSAGE_LIMIT:]
+            if report.when != "call":
+                message = f"error in {report.when}: {message}"
+            return FAIL, message
+        return PASS, None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        clauses = getattr(report, "mmapspec_clauses", None)
+        known = self.tests.get(report.nodeid)
+        if clauses is None and known is None:
+            if report.when == "???":  # a worker died before any report of this test
+                clauses = []
+            else:
+                if report.failed:
+                    self.other_failures += 1
+                return
+        result = known or self.tests.setdefault(
+            report.nodeid, TestResult(report.nodeid, tuple(clauses or ()))
+        )
+        status, message = self._phase_status(report)
+        if report.when == "call" or report.when == "???" or status != PASS:
+            result.merge(status, message, getattr(report, "mmapspec_example", None))
+        if report.when == "call":
+            result.duration = report.duration
+        if report.user_properties:
+            result.notes = list(report.user_properties)
+        if report.failed and self._expected(result.clauses, status):
+            # Keep pytest's own summary and JUnit in step with the clause verdict.
+            report.outcome = "skipped"
+            report.wasxfail = "mmapspec expectation: " + "; ".join(  # type: ignore[attr-defined]
+                self.expectations.entries[c].reason for c in result.clauses
+            )
+
+    def _expected(self, clauses: tuple[str, ...], status: str) -> bool:
+        entries = self.expectations.entries
+        return bool(clauses) and all(c in entries and entries[c].status == status for c in clauses)
+
+    def build(self) -> Any:
+        from mmapspec.spec import catalogue
+
+        counts = getattr(catalogue, "counts_by_section", None)
+        patterns = self.config.getoption("mmap_clause")
+        selected = None
+        if patterns:
+            selected = [
+                c.id
+                for c in catalogue.CLAUSES
+                if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)
+            ]
+        return build_report(
+            catalogue.CLAUSES,
+            self.tests.values(),
+            self.expectations,
+            adapter=self.adapter,
+            selected=selected,
+            duration=time.monotonic() - self.started,
+            section_sizes=dict(counts()) if callable(counts) else None,
+        )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.tests:
+            return
+        self.report = report = self.build()
+        opt = self.config.option
+        for path, render in (
+            (opt.mmap_json, reports.to_json),
+            (opt.mmap_junit, reports.to_junit),
+            (opt.mmap_markdown, reports.to_markdown),
+        ):
+            if path:
+                reports.write(path, render(report))
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            ok = report.conformant and not self.other_failures
+            session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None:
+            return
+        terminalreporter.write_sep("=", "mmapspec conformance")
+        sizes = self.report.section_sizes
+        terminalreporter.write_line(
+            f"catalogue: {sum(sizes.values())} clauses in {len(sizes)} sections: "
+            + ", ".join(f"{s} {n}" for s, n in sizes.items())
+        )
+        verbose = self.config.option.verbose > 0
+        for line in reports.terminal_lines(self.report, verbose=verbose):
+            terminalreporter.write_line(line)
+        written = [
+            p
+            for p in (
+                self.config.option.mmap_json,
+                self.config.option.mmap_junit,
+                self.config.option.mmap_markdown,
+            )
+            if p
+        ]
+        if written:
+            terminalreporter.write_line("reports: " + ", ".join(os.fspath(p) for p in written))

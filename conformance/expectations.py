@@ -1,0 +1,140 @@
+"""Expectation files: an adapter's known deviations, so a binding can adopt the suite
+before it conforms and ratchet up (in the manner of array-api-tests' xfail files).
+
+Format (TOML), one table per clause ID::
+
+    # adapters/expectations/stdlib.toml
+    [clause."map.tagname.shares-memory"]
+    status = "unsupported"          # fail | unsupported | crash
+    reason = "CPython's mmap has no named shared memory"
+    platforms = ["linux", "darwin"] # optional: sys.platform prefixes it applies to
+
+Rules (the runner documents them in its README section):
+
+* a clause whose result equals its expected status is reported ``expected-fail``
+  and does not fail the run;
+* a listed clause that passes is ``unexpected-pass`` and fails the run (remove the
+  entry: the binding got better);
+* a listed clause that fails differently (expected ``fail``, got ``crash``) keeps its
+  actual status and fails the run;
+* an entry naming a clause that is not in the catalogue is *stale*: it is reported
+  and fails the run (exit code 1, not 2: the results are still valid, the file
+  just no longer describes the spec);
+* a malformed file (bad TOML, unknown keys, bad status, empty reason) is a failure
+  of the run itself (exit code 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+EXPECTABLE = ("fail", "unsupported", "crash")
+_KEYS = {"status", "reason", "platforms"}
+
+
+class ExpectationsError(Exception):
+    """The expectations file cannot be used (one-line message naming the file)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectation:
+    clause: str
+    status: str
+    reason: str
+    platforms: tuple[str, ...] = ()
+
+    def applies(self, platform: str = sys.platform) -> bool:
+        """True when the entry is meant for this platform (no ``platforms`` = all)."""
+        return not self.platforms or any(platform.startswith(p) for p in self.platforms)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectations:
+    path: str | None
+    entries: Mapping[str, Expectation]
+    """Entries that apply on this platform, by clause ID."""
+
+    def stale(self, known: Iterable[str]) -> list[Expectation]:
+        """Entries naming a clause that is not in the catalogue."""
+        known_ids = set(known)
+        return [e for cid, e in sorted(self.entries.items()) if cid not in known_ids]
+
+
+NO_EXPECTATIONS = Expectations(None, {})
+
+
+def parse(text: str, path: str = "<string>", platform: str = sys.platform) -> Expectations:
+    """Parse and validate an expectations file's text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExpectationsError(f"{path}: not valid TOML: {exc}") from None
+    extra = set(data) - {"clause"}
+    if extra:
+        raise ExpectationsError(
+            f"{path}: unknown top-level key(s) {', '.join(sorted(extra))}; "
+            'entries are written [clause."<clause id>"]'
+        )
+    table = data.get("clause", {})
+    if not isinstance(table, dict):
+        raise ExpectationsError(f'{path}: "clause" must be a table of [clause."<id>"] entries')
+    entries: dict[str, Expectation] = {}
+    for cid, entry in table.items():
+        where = f'{path}: [clause."{cid}"]'
+        if not isinstance(entry, dict):
+            raise ExpectationsError(f"{where}: must be a table with status and reason")
+        unknown = set(entry) - _KEYS
+        if unknown:
+            raise ExpectationsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        status = entry.get("status")
+        if status not in EXPECTABLE:
+            raise ExpectationsError(
+                f"{where}: status must be one of {', '.join(EXPECTABLE)}, got {status!r}"
+            )
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ExpectationsError(f"{where}: reason must be a non-empty string")
+        platforms = entry.get("platforms", [])
+        if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
+            raise ExpectationsError(f"{where}: platforms must be a list of sys.platform prefixes")
+        exp = Expectation(cid, status, reason.strip(), tuple(platforms))
+        if exp.applies(platform):
+            entries[cid] = exp
+    return Expectations(path, entries)
+
+
+def load(path: str | Path) -> Expectations:
+    """Read and validate an expectations file; raises :class:`ExpectationsError`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExpectationsError(
+            f"cannot read expectations file {str(path)!r}: {exc.strerror}"
+        ) from None
+    return parse(text, str(path))
+
+
+def render(entries: Iterable[Expectation], header: str = "") -> str:
+    """Write entries back as a TOML file (used to generate an adapter's file from a run)."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    for e in sorted(entries, key=lambda e: e.clause):
+        lines += ["", f"[clause.{_quote(e.clause)}]", f"status = {_quote(e.status)}"]
+        lines.append(f"reason = {_quote(e.reason)}")
+        if e.platforms:
+            lines.append("platforms = [" + ", ".join(_quote(p) for p in e.platforms) + "]")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _quote(s: str) -> str:
+    """A TOML basic string (JSON string escapes are valid TOML escapes)."""
+    import json
+
+    return json.dumps(s, ensure_ascii=False)

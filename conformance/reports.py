@@ -1,0 +1,241 @@
+"""Rendering a :class:`~mmapspec.results.Report`: terminal, JSON, JUnit XML, Markdown.
+
+JSON follows ``report.schema.json`` (shipped next to this module). JUnit has one
+``testcase`` per clause so that CI dashboards count clauses, not test functions.
+Markdown is sized for a CI summary page (GitHub's step summary): counts per
+section, then every deviation, then the expected ones folded away.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mmapspec.results import (
+    CRASH,
+    EXPECTED_FAIL,
+    FAIL,
+    PASS,
+    SKIPPED,
+    UNEXPECTED_PASS,
+    UNSUPPORTED,
+    ClauseResult,
+    Report,
+)
+
+# Column order and short headings shared by the terminal and Markdown tables.
+COLUMNS = (
+    (PASS, "pass"),
+    (FAIL, "fail"),
+    (UNSUPPORTED, "unsup"),
+    (CRASH, "crash"),
+    (EXPECTED_FAIL, "xfail"),
+    (UNEXPECTED_PASS, "xpass"),
+    (SKIPPED, "skip"),
+)
+_LABEL = {
+    PASS: "PASS",
+    FAIL: "FAIL",
+    UNSUPPORTED: "UNSUPPORTED",
+    CRASH: "CRASH",
+    EXPECTED_FAIL: "XFAIL",
+    UNEXPECTED_PASS: "XPASS",
+    SKIPPED: "SKIP",
+}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of :func:`to_json` output."""
+    text = resources.files("mmapspec").joinpath("report.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def adapter_title(report: Report) -> str:
+    a = report.adapter
+    name = a.get("name") or a.get("spec") or "?"
+    version = a.get("version")
+    spec = a.get("spec")
+    title = f"{name} {version}" if version else str(name)
+    return f"{title} (--adapter {spec})" if spec and spec != name else title
+
+
+def _one_line(text: str | None, width: int) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
+    rows = []
+    for section, clauses in report.by_section().items():
+        rows.append(
+            (section, report.section_sizes.get(section, 0), Counter(c.status for c in clauses))
+        )
+    return rows
+
+
+def summary_line(report: Report) -> str:
+    counts = report.counts
+    parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
+    verdict = "conformant" if report.conformant else f"{_deviation_count(report)} deviation(s)"
+    if report.conformant and report.expectations_file and counts.get(EXPECTED_FAIL):
+        verdict = "as expected"
+    return f"{len(report.clauses)} clauses: {', '.join(parts) or 'none ran'} -> {verdict}"
+
+
+def _deviation_count(report: Report) -> int:
+    return len(report.deviations) + len(report.stale) + len(report.failed_untagged)
+
+
+def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
+    """The per-section table, then each deviation on one line (all clauses if verbose)."""
+    head = f"{'section':<22}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
+    lines = [f"adapter: {adapter_title(report)}", head]
+    total: Counter[str] = Counter()
+    for section, size, counts in _table_rows(report):
+        total += counts
+        lines.append(
+            f"{section:<22}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+        )
+    lines.append(
+        f"{'total':<22}{sum(report.section_sizes.values()):>10}"
+        + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS)
+    )
+    shown = report.clauses if verbose else report.deviations
+    if shown:
+        lines.append("")
+    for c in shown:
+        lines.append(f"{_LABEL[c.status]:<12}{c.id}: {_one_line(c.message, 100)}")
+    for e in report.stale:
+        lines.append(
+            f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
+        )
+    for t in report.failed_untagged:
+        lines.append(f"{'UNTAGGED':<12}{t.nodeid}: {_one_line(t.message, 100)}")
+    lines += ["", summary_line(report)]
+    return lines
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+
+
+def to_junit(report: Report) -> str:
+    """JUnit XML, one testcase per clause: deviations are failures (crashes are
+    errors); expected deviations and clauses not checked are skipped with a reason."""
+    counts = report.counts
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"mmapspec: {adapter_title(report)}",
+        tests=str(len(report.clauses) + len(report.stale)),
+        failures=str(
+            sum(counts.get(s, 0) for s in (FAIL, UNSUPPORTED, UNEXPECTED_PASS)) + len(report.stale)
+        ),
+        errors=str(counts.get(CRASH, 0)),
+        skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
+        time=f"{report.duration:.3f}",
+    )
+    for c in report.clauses:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=c.section,
+            name=c.id,
+            time=f"{sum(t.duration for t in c.tests):.3f}",
+        )
+        notes = [(n, v) for t in c.tests for n, v in t.notes]
+        if notes:  # properties first, as pytest's own JUnit writer does
+            props = ET.SubElement(case, "properties")
+            for name, value in notes:
+                ET.SubElement(props, "property", name=str(name), value=str(value))
+        message = _one_line(c.message, 200)
+        if c.status == CRASH:
+            ET.SubElement(case, "error", message=message, type=c.status).text = _detail(c)
+        elif c.status in (FAIL, UNSUPPORTED, UNEXPECTED_PASS):
+            # UNSUPPORTED here was not expected (an expected one is expected-fail).
+            ET.SubElement(case, "failure", message=message, type=c.status).text = _detail(c)
+        elif c.status == EXPECTED_FAIL and c.expectation is not None:
+            reason = f"expected {c.expectation.status}: {c.expectation.reason}"
+            ET.SubElement(case, "skipped", message=reason, type=c.status)
+        elif c.status != PASS:
+            ET.SubElement(case, "skipped", message=message, type=c.status)
+    for e in report.stale:
+        case = ET.SubElement(suite, "testcase", classname="expectations", name=e.clause)
+        ET.SubElement(case, "failure", message="stale expectation: no such clause", type="stale")
+    ET.indent(suites)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
+
+
+def _detail(c: ClauseResult) -> str:
+    parts = [f"{c.function}: {c.quote}"]
+    if c.message:
+        parts.append(c.message)
+    if c.example:
+        parts.append(c.example)
+    parts.append("tests: " + ", ".join(f"{t.nodeid} [{t.status}]" for t in c.tests))
+    return "\n\n".join(parts)
+
+
+def _md_cell(text: str | None) -> str:
+    return _one_line(text, 160).replace("|", "\\|").replace("`", "'") or " "
+
+
+def to_markdown(report: Report) -> str:
+    """A summary page: verdict, counts per section, deviations, then details folded."""
+    icon = "✅" if report.conformant else "❌"
+    out = [
+        f"## {icon} mmapspec conformance: {adapter_title(report)}",
+        "",
+        f"**{summary_line(report)}**",
+        "",
+    ]
+    if report.expectations_file:
+        out += [f"Expectations: `{report.expectations_file}`", ""]
+    out.append("| section | catalogue | " + " | ".join(h for _, h in COLUMNS) + " |")
+    out.append("|---|--:|" + "--:|" * len(COLUMNS))
+    for section, size, counts in _table_rows(report):
+        cells = " | ".join(str(counts.get(s, 0) or "") for s, _ in COLUMNS)
+        out.append(f"| `{section}` | {size} | {cells} |")
+    dev = report.deviations
+    if dev or report.stale or report.failed_untagged:
+        out += ["", "### Deviations", "", "| clause | status | message |", "|---|---|---|"]
+        out += [f"| `{c.id}` | {c.status} | {_md_cell(c.message)} |" for c in dev]
+        out += [
+            f"| `{e.clause}` | stale expectation | not in the catalogue |" for e in report.stale
+        ]
+        out += [
+            f"| `{t.nodeid}` | untagged {t.status} | {_md_cell(t.message)} |"
+            for t in report.failed_untagged
+        ]
+    with_examples = [c for c in dev if c.example]
+    if with_examples:
+        out += ["", "<details><summary>Falsifying examples</summary>", ""]
+        for c in with_examples:
+            out += [f"`{c.id}`", "", "```python", c.example or "", "```", ""]
+        out.append("</details>")
+    for status, title in ((EXPECTED_FAIL, "Expected deviations"), (SKIPPED, "Not checked here")):
+        rows = [c for c in report.clauses if c.status == status]
+        if rows:
+            out += ["", f"<details><summary>{title} ({len(rows)})</summary>", ""]
+            out += ["| clause | reason |", "|---|---|"]
+            out += [
+                f"| `{c.id}` | {_md_cell(c.expectation.reason if c.expectation else c.message)} |"
+                for c in rows
+            ]
+            out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def write(path: str | Path, text: str) -> None:
+    p = Path(path)
+    if p.parent != Path("."):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")

@@ -1,0 +1,35 @@
+"""Adds the mini spec's clauses to the catalogue (as a pytest plugin, ``-p``, so that
+the controller and every xdist worker see them before collection)."""
+
+from __future__ import annotations
+
+from mmapspec.spec import catalogue
+from mmapspec.spec.catalogue import Clause
+
+
+def _clause(cid: str, quote: str, needs: frozenset[str] = frozenset()) -> Clause:
+    return Clause(
+        id=f"runner.{cid}",
+        section="runner-minispec",
+        function="mmap.map",
+        kind="returns",
+        quote=quote,
+        needs=needs,
+    )
+
+
+EXTRA = (
+    _clause("pass", "bytes written to a map read back"),
+    _clause("offset", "offsets are multiples of pagesize()"),
+    _clause("unsupported", "tagname shares memory", frozenset({"tagname"})),
+    _clause("mixed", "one test passes, one needs a mirror"),
+    _clause("notes", "a test leaves a note"),
+    _clause("skipped", "a test that cannot run here"),
+    _clause("crash", "a worker dies mid-test"),
+    _clause("crash-reported", "the adapter reports its process died"),
+    _clause("untested", "no test names this clause"),
+)
+
+if not any(c.id == EXTRA[0].id for c in catalogue.CLAUSES):
+    catalogue.CLAUSES = (*catalogue.CLAUSES, *EXTRA)
+    catalogue.BY_ID.update({c.id: c for c in EXTRA})

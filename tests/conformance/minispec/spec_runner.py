@@ -1,0 +1,89 @@
+"""The mini spec: each test drives real maps through the adapter under test."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mmapspec.adapters.interface import Adapter, FileRef, ImplementationCrashed
+
+
+@pytest.mark.clause("runner.pass")
+def test_write_read_back(adapter: Adapter) -> None:
+    m = adapter.map(None, "w", size=100)
+    try:
+        adapter.write(m.handle, 10, b"hello")
+        assert adapter.read(m.handle, 10, 5) == b"hello"
+    finally:
+        adapter.free(m.handle)
+
+
+@pytest.mark.clause("runner.offset")
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(k=st.integers(0, 3))
+def test_offset_multiple_of_pagesize(
+    adapter: Adapter, tmp_path_factory: pytest.TempPathFactory, k: int
+) -> None:
+    page = adapter.pagesize()
+    path = tmp_path_factory.mktemp("offset") / f"f-{uuid.uuid4().hex}"
+    path.write_bytes(b"\x5a" * page * 4)
+    m = adapter.map(FileRef(str(path)), "", size=page, offset=k * page)
+    try:
+        assert adapter.read(m.handle, 0, 1) == b"\x5a"
+    finally:
+        adapter.free(m.handle)
+
+
+@pytest.mark.clause("runner.unsupported")
+def test_tagname_shared(adapter: Adapter) -> None:
+    m = adapter.map(None, "w", size=64, tagname=f"runner-{uuid.uuid4().hex}")
+    adapter.free(m.handle)
+
+
+@pytest.mark.clause("runner.mixed")
+def test_mixed_plain(adapter: Adapter) -> None:
+    assert adapter.pagesize() > 0
+
+
+@pytest.mark.clause("runner.mixed")
+@pytest.mark.needs("mirror")
+def test_mixed_needs_mirror(adapter: Adapter) -> None:
+    adapter.mirror(None, adapter.pagesize())
+
+
+@pytest.mark.clause("runner.notes")
+def test_leaves_a_note(adapter: Adapter, record_property: pytest.RecordProperty) -> None:
+    record_property("disk_full_method", "RLIMIT_FSIZE")
+    assert adapter.pagesize() > 0
+
+
+@pytest.mark.clause("runner.skipped")
+def test_cannot_run_here(adapter: Adapter) -> None:
+    pytest.skip("needs a tmpfs mount, which this machine does not allow")
+
+
+@pytest.mark.clause("runner.crash")
+def test_worker_dies(adapter: Adapter) -> None:
+    """Writes to memory mapped read-only, for real: the doc's promised crash kills
+    the (xdist worker) process. Opt-in, since without xdist it ends the run."""
+    if os.environ.get("MINISPEC_CRASH") != "1":
+        pytest.skip("set MINISPEC_CRASH=1 (with -n 2) to crash a worker")
+    m = adapter.map(None, "", size=adapter.pagesize())
+    assert m.addr is not None
+    ctypes.memset(m.addr, 1, 1)
+
+
+@pytest.mark.clause("runner.crash-reported")
+def test_adapter_reports_crash(adapter: Adapter) -> None:
+    # What the pipe adapter raises when its child dies: the runner's classification
+    # of it is under test here, not the adapter.
+    raise ImplementationCrashed(11, None, "child killed by SIGSEGV")

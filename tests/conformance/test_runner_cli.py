@@ -1,0 +1,247 @@
+"""``mmapspec run`` and the plugin end to end, in subprocesses, on the mini spec.
+
+The mini spec (``minispec/``) drives real maps through ``deviant.DeviantAdapter``
+(CPython's mmap with a wrong page size) or the plain stdlib adapter; its clauses
+are added to the catalogue by ``minispec.catalogue_ext``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from mmapspec import reports
+
+HERE = Path(__file__).resolve().parent
+DEVIANT = "deviant:DeviantAdapter"
+MINI = ["--spec", "minispec"]
+MINI_PYTEST = ["--", "-p", "minispec.catalogue_ext", "-o", "python_files=spec_*.py"]
+
+EXPECTED_DEVIANT = {
+    "pagesize.returns-page-size": None,  # a real clause: skipped, whatever its tests do
+    "runner.pass": ("pass", "pass"),
+    "runner.offset": ("fail", "fail"),
+    "runner.unsupported": ("unsupported", "unsupported"),
+    "runner.mixed": ("unsupported", "unsupported"),
+    "runner.notes": ("pass", "pass"),
+    "runner.skipped": ("skipped", "skipped"),
+    "runner.crash": ("skipped", "skipped"),
+    "runner.crash-reported": ("crash", "crash"),
+    "runner.untested": ("skipped", "skipped"),
+}
+
+ALL_DEVIATIONS = """
+[clause."runner.offset"]
+status = "fail"
+reason = "the deviant adapter reports half the page size"
+
+[clause."runner.unsupported"]
+status = "unsupported"
+reason = "CPython's mmap has no tagname"
+
+[clause."runner.mixed"]
+status = "unsupported"
+reason = "CPython's mmap has no mirror"
+
+[clause."runner.crash-reported"]
+status = "crash"
+reason = "the test raises ImplementationCrashed"
+"""
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``mmapspec`` in a fresh interpreter, with the mini spec importable."""
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    }
+    full_env.pop("PYTEST_XDIST_WORKER", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "mmapspec.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def mini(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict]:
+    out = tmp_path / "report.json"
+    proc = run("run", *MINI, "--json", str(out), *args, *MINI_PYTEST, env=env, cwd=tmp_path)
+    assert out.exists(), proc.stdout + proc.stderr
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, reports.schema())
+    return proc, doc
+
+
+def statuses(doc: dict) -> dict[str, tuple[str, str]]:
+    return {c["id"]: (c["status"], c["actual"]) for c in doc["clauses"]}
+
+
+def check_deviant(doc: dict, but: str = "") -> None:
+    got = statuses(doc)
+    for cid, want in EXPECTED_DEVIANT.items():
+        if want is not None and cid != but:
+            assert got[cid] == want, cid
+
+
+def test_deviant_run_reports_every_status_and_exits_1(tmp_path: Path) -> None:
+    proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "0")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    check_deviant(doc)
+    assert doc["adapter"]["name"] == "deviant" and "tagname" not in doc["adapter"]["capabilities"]
+    offset = next(c for c in doc["clauses"] if c["id"] == "runner.offset")
+    assert offset["message"].startswith("DocumentedFailure: 22")
+    assert "@example(k=1)" in offset["example"]
+    assert "--mmap-adapter deviant:DeviantAdapter" in offset["example"]
+    notes = next(c for c in doc["clauses"] if c["id"] == "runner.notes")["notes"]
+    assert notes == [
+        {"test": notes[0]["test"], "name": "disk_full_method", "value": "RLIMIT_FSIZE"}
+    ]
+    # the terminal summary: a table per section and each deviation on a line
+    assert "runner-minispec" in proc.stdout
+    assert "FAIL        runner.offset: DocumentedFailure: 22" in proc.stdout
+    assert "-> 4 deviation(s)" in proc.stdout
+
+
+def test_same_verdicts_with_xdist_and_a_crashed_worker(tmp_path: Path) -> None:
+    proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "2", env={"MINISPEC_CRASH": "1"})
+    assert proc.returncode == 1
+    got = statuses(doc)
+    assert got["runner.crash"] == ("crash", "crash")
+    crash = next(c for c in doc["clauses"] if c["id"] == "runner.crash")
+    assert "crashed while running" in crash["message"]
+    check_deviant(doc, but="runner.crash")
+    offset = next(c for c in doc["clauses"] if c["id"] == "runner.offset")
+    assert "@example(k=1)" in offset["example"]
+
+
+def test_the_real_implementation_passes_what_the_deviant_fails(tmp_path: Path) -> None:
+    proc, doc = mini(
+        tmp_path,
+        "--adapter",
+        "stdlib",
+        "-n",
+        "0",
+        "--clause",
+        "runner.offset",
+        "--clause",
+        "runner.pass",
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert statuses(doc) == {"runner.offset": ("pass", "pass"), "runner.pass": ("pass", "pass")}
+
+
+def test_expectations_make_the_run_green_and_removing_one_makes_it_red(tmp_path: Path) -> None:
+    exp = tmp_path / "deviant.toml"
+    exp.write_text(ALL_DEVIATIONS)
+    junit, md = tmp_path / "r.xml", tmp_path / "r.md"
+    proc, doc = mini(
+        tmp_path,
+        "--adapter",
+        DEVIANT,
+        "-n",
+        "0",
+        "--expectations",
+        str(exp),
+        "--junit",
+        str(junit),
+        "--markdown",
+        str(md),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert doc["conformant"] is True
+    assert statuses(doc)["runner.offset"] == ("expected-fail", "fail")
+    assert "2 xfailed" in proc.stdout  # pytest's own summary agrees
+    import xml.etree.ElementTree as ET
+
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert md.read_text().startswith("## ✅")
+
+    exp.write_text(ALL_DEVIATIONS.replace('[clause."runner.offset"]', '[clause."runner.pass"]'))
+    proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "0", "--expectations", str(exp))
+    assert proc.returncode == 1
+    got = statuses(doc)
+    assert got["runner.offset"] == ("fail", "fail")  # no longer expected
+    assert got["runner.pass"] == ("unexpected-pass", "pass")  # listed, but passes
+    assert "XPASS       runner.pass" in proc.stdout
+
+
+def test_stale_entries_are_reported_and_fail_the_run(tmp_path: Path) -> None:
+    exp = tmp_path / "stale.toml"
+    exp.write_text(
+        ALL_DEVIATIONS + '\n[clause."runner.renamed"]\nstatus = "fail"\nreason = "old name"\n'
+    )
+    proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "0", "--expectations", str(exp))
+    assert proc.returncode == 1
+    assert doc["expectations"]["stale"] == [
+        {"clause": "runner.renamed", "status": "fail", "reason": "old name"}
+    ]
+    assert "STALE       runner.renamed" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--adapter", "nosuch"], "unknown adapter 'nosuch'"),
+        (["--adapter", "nosuchmodule_xyz:Adapter"], "cannot import 'nosuchmodule_xyz'"),
+        (
+            ["--adapter", "stdlib", "--adapter-option", "module=nosuchmodule_xyz"],
+            "cannot import 'nosuchmodule_xyz'",
+        ),
+        (
+            ["--adapter", "stdlib", "--expectations", "missing.toml"],
+            "cannot read expectations file",
+        ),
+        (["--adapter", "stdlib", "--expectations", "bad.toml"], "status must be one of"),
+        (["--adapter", "stdlib", "--clause", "no.such.clause.*"], "no tests were collected"),
+    ],
+)
+def test_a_run_that_cannot_happen_exits_2_with_one_line(
+    tmp_path: Path, args: list[str], complaint: str
+) -> None:
+    (tmp_path / "bad.toml").write_text('[clause."runner.pass"]\nstatus = "broken"\nreason = "x"\n')
+    proc = run("run", *MINI, "-n", "0", *args, *MINI_PYTEST, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mmapspec: error:")]
+    assert len(errors) == 1 and complaint in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_plain_pytest_with_the_plugin_options(tmp_path: Path) -> None:
+    """The plugin without the CLI: ``pytest --pyargs ... --mmap-adapter X``."""
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    args = "-p no:cacheprovider -p no:xdist -q --pyargs minispec -p minispec.catalogue_ext"
+    args += " -o python_files=spec_*.py --mmap-clause runner.offset --mmap-adapter " + DEVIANT
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *args.split()],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "mmapspec conformance" in proc.stdout
+    assert "FAIL        runner.offset" in proc.stdout
+
+
+def test_pipe_cmd_is_sugar_for_the_pipe_adapter() -> None:
+    from mmapspec.cli import parser, pytest_args
+
+    args = pytest_args(parser().parse_args(["run", "--pipe-cmd", "luajit harness.lua"]))
+    assert args[args.index("--mmap-adapter") + 1] == "pipe"
+    assert args[args.index("--adapter-option") + 1] == "pipe_cmd=luajit harness.lua"
+    assert args[args.index("-n") + 1] == "2"  # parallel by default

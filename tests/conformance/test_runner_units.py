@@ -1,0 +1,243 @@
+"""The runner's logic on its own: aggregation, expectations, report formats."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+from mmapspec import expectations, reports
+from mmapspec.results import (
+    CRASH,
+    EXPECTED_FAIL,
+    FAIL,
+    PASS,
+    SKIPPED,
+    UNEXPECTED_PASS,
+    UNSUPPORTED,
+    TestResult,
+    build_report,
+    judge,
+    worst,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeClause:
+    """Shaped like ``spec.catalogue.Clause``; the runner reads only these fields."""
+
+    id: str
+    section: str = "mmap.map"
+    function: str = "mmap.map"
+    kind: str = "returns"
+    quote: str = "Create a memory map object."
+    reading: str | None = None
+
+
+CATALOGUE = [FakeClause(f"c.{n}") for n in ("a", "b", "c", "d", "e")] + [
+    FakeClause("h.x", section="mmap.pagesize", function="mmap.pagesize")
+]
+
+
+def result(nodeid: str, clause: str, status: str, message: str | None = None) -> TestResult:
+    return TestResult(nodeid, (clause,), status, message)
+
+
+def test_worst_orders_crash_fail_unsupported_pass_skipped() -> None:
+    assert worst([PASS, SKIPPED]) == PASS
+    assert worst([PASS, UNSUPPORTED]) == UNSUPPORTED
+    assert worst([UNSUPPORTED, FAIL, PASS]) == FAIL
+    assert worst([FAIL, CRASH]) == CRASH
+    assert worst([]) == SKIPPED
+
+
+def test_phases_merge_to_the_worst() -> None:
+    t = TestResult("t", ("c.a",))
+    t.merge(PASS, None, None)
+    t.merge(FAIL, "error in teardown: leaked fd", None)
+    t.merge(PASS, None, None)
+    assert (t.status, t.message) == (FAIL, "error in teardown: leaked fd")
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "status", "deviation"),
+    [
+        (PASS, None, PASS, False),
+        (FAIL, None, FAIL, True),
+        (UNSUPPORTED, None, UNSUPPORTED, True),
+        (CRASH, None, CRASH, True),
+        (SKIPPED, None, SKIPPED, False),
+        (FAIL, "fail", EXPECTED_FAIL, False),
+        (UNSUPPORTED, "unsupported", EXPECTED_FAIL, False),
+        (CRASH, "crash", EXPECTED_FAIL, False),
+        (PASS, "fail", UNEXPECTED_PASS, True),
+        (CRASH, "fail", CRASH, True),
+        (FAIL, "unsupported", FAIL, True),
+        (SKIPPED, "fail", SKIPPED, False),
+    ],
+)
+def test_judge(actual: str, expected: str | None, status: str, deviation: bool) -> None:
+    exp = expectations.Expectation("c.a", expected, "why") if expected else None
+    got_status, got_deviation, _ = judge(actual, exp)
+    assert (got_status, got_deviation) == (status, deviation)
+
+
+def sample_report(exp: expectations.Expectations = expectations.NO_EXPECTATIONS) -> reports.Report:
+    tests = [
+        result("t1", "c.a", PASS),
+        result("t2", "c.b", PASS),
+        result("t3", "c.b", FAIL, "AssertionError: size 4096 != 4097"),
+        result("t4", "c.c", UNSUPPORTED, "unsupported: tagname"),
+        result("t5", "c.d", CRASH, "worker 'gw0' crashed"),
+        result("t6", "c.e", SKIPPED, "no tmpfs"),
+        TestResult("t7", (), FAIL, "untagged failure"),
+    ]
+    tests[2].example = "@example(size=4097)"
+    tests[0].notes = [("disk_full_method", "tmpfs")]
+    return build_report(CATALOGUE, tests, exp, adapter={"spec": "fake"})
+
+
+def test_build_report_aggregates_per_clause() -> None:
+    rep = sample_report()
+    status = {c.id: c.status for c in rep.clauses}
+    assert status == {
+        "c.a": PASS,
+        "c.b": FAIL,
+        "c.c": UNSUPPORTED,
+        "c.d": CRASH,
+        "c.e": SKIPPED,
+        "h.x": SKIPPED,
+    }
+    b = next(c for c in rep.clauses if c.id == "c.b")
+    assert b.message == "AssertionError: size 4096 != 4097"
+    assert b.example == "@example(size=4097)"
+    assert [t.nodeid for t in b.tests] == ["t2", "t3"]
+    assert [t.nodeid for t in rep.failed_untagged] == ["t7"]
+    assert not rep.conformant
+    assert rep.section_sizes == {"mmap.map": 5, "mmap.pagesize": 1}
+
+
+def test_expectations_turn_deviations_into_expected_ones() -> None:
+    text = """
+[clause."c.b"]
+status = "fail"
+reason = "off by one"
+[clause."c.c"]
+status = "unsupported"
+reason = "no tagname"
+[clause."c.d"]
+status = "crash"
+reason = "segfaults"
+"""
+    rep = sample_report(expectations.parse(text))
+    status = {c.id: c.status for c in rep.clauses}
+    assert status["c.b"] == status["c.c"] == status["c.d"] == EXPECTED_FAIL
+    assert [c.id for c in rep.deviations] == []
+    assert not rep.conformant  # the untagged failure still counts
+    assert [c.actual for c in rep.clauses if c.id == "c.d"] == [CRASH]
+
+
+def test_unexpected_pass_and_stale_entries_are_deviations() -> None:
+    text = """
+[clause."c.a"]
+status = "fail"
+reason = "was broken"
+[clause."no.such.clause"]
+status = "fail"
+reason = "renamed long ago"
+"""
+    rep = sample_report(expectations.parse(text))
+    a = next(c for c in rep.clauses if c.id == "c.a")
+    assert (a.status, a.deviation) == (UNEXPECTED_PASS, True)
+    assert "remove the entry" in (a.message or "")
+    assert [e.clause for e in rep.stale] == ["no.such.clause"]
+
+
+def test_selected_clauses_limit_the_records() -> None:
+    rep = build_report(CATALOGUE, [result("t1", "c.a", PASS)], selected=["c.a", "c.b"])
+    assert {c.id: c.status for c in rep.clauses} == {"c.a": PASS, "c.b": SKIPPED}
+    assert rep.conformant
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("[clause", "not valid TOML"),
+        ('[clause."a"]\nstatus = "pass"\nreason = "x"', "status must be one of"),
+        ('[clause."a"]\nstatus = "fail"\nreason = " "', "reason must be a non-empty"),
+        ('[clause."a"]\nstatus = "fail"\nreason = "x"\nwhy = 1', "unknown key(s) why"),
+        ('[clauses."a"]\nstatus = "fail"', "unknown top-level key"),
+        ('[clause."a"]\nstatus = "fail"\nreason = "x"\nplatforms = "linux"', "platforms must be"),
+    ],
+)
+def test_bad_expectation_files_are_refused_with_one_line(text: str, complaint: str) -> None:
+    with pytest.raises(expectations.ExpectationsError) as err:
+        expectations.parse(text, "x.toml")
+    assert complaint in str(err.value)
+    assert str(err.value).startswith("x.toml")
+
+
+def test_platforms_limit_an_entry() -> None:
+    text = '[clause."a"]\nstatus = "fail"\nreason = "macOS only"\nplatforms = ["darwin"]'
+    assert expectations.parse(text, platform="linux").entries == {}
+    assert list(expectations.parse(text, platform="darwin").entries) == ["a"]
+
+
+def test_render_round_trips() -> None:
+    entries = [
+        expectations.Expectation("b.x", "unsupported", 'no "tagname"'),
+        expectations.Expectation("a.y", "fail", "wrong\nerrcode", ("linux",)),
+    ]
+    parsed = expectations.parse(expectations.render(entries, "header\nline two"), platform="linux")
+    assert sorted(parsed.entries.values(), key=lambda e: e.clause) == sorted(
+        entries, key=lambda e: e.clause
+    )
+
+
+def test_json_report_matches_its_schema() -> None:
+    for rep in (
+        sample_report(),
+        sample_report(expectations.parse('[clause."zz"]\nstatus="fail"\nreason="r"')),
+    ):
+        doc = json.loads(reports.to_json(rep))
+        jsonschema.validate(doc, reports.schema())
+        assert doc["summary"]["clauses"] == len(CATALOGUE)
+    jsonschema.Draft202012Validator.check_schema(reports.schema())
+
+
+def test_schema_rejects_a_wrong_status() -> None:
+    doc = json.loads(reports.to_json(sample_report()))
+    doc["clauses"][0]["status"] = "passed"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, reports.schema())
+
+
+def test_junit_has_one_testcase_per_clause() -> None:
+    rep = sample_report(expectations.parse('[clause."c.b"]\nstatus="fail"\nreason="off by one"'))
+    root = ET.fromstring(reports.to_junit(rep))
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {c.id for c in CATALOGUE}
+    assert cases["c.a"].find("*") is not None  # the note, as a property
+    assert cases["c.a"].find("failure") is None
+    assert cases["c.c"].find("failure") is not None  # unsupported, not expected
+    assert cases["c.d"].find("error") is not None  # crash
+    skipped = cases["c.b"].find("skipped")
+    assert skipped is not None and "off by one" in (skipped.get("message") or "")
+    assert suite.get("errors") == "1" and suite.get("failures") == "1"
+
+
+def test_markdown_summary_lists_deviations() -> None:
+    md = reports.to_markdown(sample_report())
+    lines = md.splitlines()
+    assert lines[0].startswith("## ❌ mmapspec conformance: fake")
+    header = next(i for i, line in enumerate(lines) if line.startswith("| section |"))
+    width = lines[header].count("|")
+    assert lines[header + 1].count("|") == width
+    assert all(line.count("|") == width for line in lines[header + 2 : header + 4])
+    assert "| `c.b` | fail | AssertionError: size 4096 != 4097 |" in lines
+    assert "@example(size=4097)" in md
+    assert md.count("<details>") == md.count("</details>")
