@@ -9,10 +9,10 @@ not the glue:
   raises ValueError instead of failing with 'file_too_short'; a short file is a
   ValueError instead of being extended; an unaligned flush is EINVAL instead of
   being aligned), the report shows failures.
-* What the module cannot do at all is undeclared (tagname, unlink, mirror,
-  requesting an address, async flush, filesize, OS handles) or raises
-  :class:`Unsupported` (``aligned_size``/``aligned_addr``: the module has only the
-  ``PAGESIZE``/``ALLOCATIONGRANULARITY`` constants).
+* What the module cannot do at all is undeclared (tagname, unlink, mirror, async
+  flush, filesize, OS handles) or raises :class:`Unsupported` when asked
+  (requesting an address; ``aligned_size``/``aligned_addr``: the module has only
+  the ``PAGESIZE``/``ALLOCATIONGRANULARITY`` constants).
 * Errors: ``OSError`` becomes a documented failure, its errno translated to a
   documented errcode only where the meaning is the same (ENOENT for a missing
   file, ENOSPC, ENOMEM), otherwise the errno int. ``ValueError``/``TypeError``/
@@ -139,7 +139,9 @@ class StdlibAdapter(Adapter):
             tagname=False,
             unlink=False,
             mirror=False,
-            addr=False,  # an address can never be requested
+            # map.addr is reported (the buffer's address, see buffer_address); an
+            # address cannot be requested: map(addr=...) raises Unsupported.
+            addr=True,
             async_flush=False,  # flush() is msync(MS_SYNC) only
             range_flush=True,
             filesize=False,

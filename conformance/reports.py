@@ -93,16 +93,16 @@ def _deviation_count(report: Report) -> int:
 
 def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
     """The per-section table, then each deviation on one line (all clauses if verbose)."""
-    head = f"{'section':<22}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
+    head = f"{'section':<27}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
     lines = [f"adapter: {adapter_title(report)}", head]
     total: Counter[str] = Counter()
     for section, size, counts in _table_rows(report):
         total += counts
         lines.append(
-            f"{section:<22}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+            f"{section:<27}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
         )
     lines.append(
-        f"{'total':<22}{sum(report.section_sizes.values()):>10}"
+        f"{'total':<27}{sum(report.section_sizes.values()):>10}"
         + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS)
     )
     shown = report.clauses if verbose else report.deviations
