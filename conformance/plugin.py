@@ -149,7 +149,15 @@ def pytest_configure(config: pytest.Config) -> None:
         # left to the tests to report.
         with contextlib.suppress(pytest.UsageError):
             adapter_info.update(_probe_adapter(config))
-    config.pluginmanager.register(Collector(config, exp, adapter_info), "mmapspec-collector")
+    # The verdict decides the exit status of a conformance run: the command line
+    # named the adapter, or the spec itself (``pytest --pyargs mmapspec.spec``).
+    # The project's own suite, which reaches spec/ through testpaths, keeps
+    # pytest's rules: there a clause that is unsupported is a skipped test.
+    verdict = _adapter_requested(config) or (
+        config.args_source == pytest.Config.ArgsSource.ARGS and _spec_in_args(config)
+    )
+    collector = Collector(config, exp, adapter_info, verdict)
+    config.pluginmanager.register(collector, "mmapspec-collector")
 
 
 def _probe_adapter(config: pytest.Config) -> dict[str, Any]:
@@ -332,9 +340,14 @@ class Collector:
     """Controller-side aggregation: lives only where reports are logged."""
 
     def __init__(
-        self, config: pytest.Config, exp: expectations_mod.Expectations, adapter: dict[str, Any]
+        self,
+        config: pytest.Config,
+        exp: expectations_mod.Expectations,
+        adapter: dict[str, Any],
+        verdict: bool,
     ) -> None:
         self.config = config
+        self.verdict = verdict
         self.expectations = exp
         self.adapter = adapter
         self.tests: dict[str, TestResult] = {}
@@ -428,7 +441,10 @@ class Collector:
         ):
             if path:
                 reports.write(path, render(report))
-        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        if self.verdict and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.TESTS_FAILED,
+        ):
             ok = report.conformant and not self.other_failures
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
 
@@ -444,6 +460,11 @@ class Collector:
         verbose = self.config.option.verbose > 0
         for line in reports.terminal_lines(self.report, verbose=verbose):
             terminalreporter.write_line(line)
+        if not self.verdict:
+            terminalreporter.write_line(
+                "(spec reached through testpaths: the exit status follows pytest's own rules; "
+                "`mmapspec run` applies the verdict)"
+            )
         written = [
             p
             for p in (
