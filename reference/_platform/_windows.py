@@ -391,7 +391,8 @@ class WindowsBackend:
         synchronous flush then waits for the file's data with FlushFileBuffers.
 
         A handle opened without write access cannot be flushed (ERROR_ACCESS_DENIED)
-        and has nothing to flush, since its views cannot dirty the file."""
+        and has nothing to flush, since its views cannot dirty the file. A ``size`` of 0
+        makes FlushViewOfFile flush to the end of the view: more than asked, never less."""
         if not _FlushViewOfFile(addr, size):
             raise _fail("FlushViewOfFile")
         if not async_ and f is not None and not _FlushFileBuffers(f):

@@ -211,18 +211,48 @@ def test_access_modes_map_to_matching_protection_and_view_access(win: ast.Module
         assert table[access] == want, f"access {access!r}"
 
 
-def test_prototypes_have_the_documented_parameter_counts(win: ast.Module) -> None:
+def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
+    """Module variable -> (Win32 function, DLL, number of argtypes) from its ``_bind`` call."""
     dll_names = {}  # module variable -> DLL name, from `x = ctypes.WinDLL("name", ...)`
     for node in ast.walk(win):
         if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                 and ast.unparse(node.value.func) == "ctypes.WinDLL"):
             dll_names[ast.unparse(node.targets[0])] = _eval(node.value.args[0], {})
-    bound = {}
+    out = {}
     for node in ast.walk(win):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "_bind":
-            dll, name, _restype, *argtypes = node.args
-            bound[_eval(name, {})] = (dll_names[ast.unparse(dll)], len(argtypes))
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.Call) and ast.unparse(value.func) == "_bind":
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            dll, name, _restype, *argtypes = value.args
+            out[ast.unparse(target)] = (_eval(name, {}), dll_names[ast.unparse(dll)],
+                                        len(argtypes))
+    return out
+
+
+def test_prototypes_have_the_documented_parameter_counts(win: ast.Module) -> None:
+    bound = {fn: (dll, n) for fn, dll, n in _bindings(win).values()}
     assert bound == SDK_FUNCTIONS
+
+
+def test_every_call_passes_as_many_arguments_as_the_prototype(win: ast.Module) -> None:
+    """ctypes would raise TypeError on Windows for a wrong count; mypy cannot see it
+    (foreign functions are Any). ``*_split(n)`` passes the two DWORDs of a 64-bit value."""
+    bindings = _bindings(win)
+    called = set()
+    for node in ast.walk(win):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in bindings:
+            fn, _dll, want = bindings[ast.unparse(node.func)]
+            got = 0
+            for arg in node.args:
+                if isinstance(arg, ast.Starred):
+                    assert ast.unparse(arg.value).startswith("_split("), ast.unparse(node)
+                    got += 2
+                else:
+                    got += 1
+            assert not node.keywords and got == want, f"{fn}: {ast.unparse(node)}"
+            called.add(fn)
+    unused = sorted({fn for fn, _, _ in bindings.values()} - called)
+    assert not unused, f"bound but never called: {unused}"
 
 
 # Structures the backend reads: class -> (sizeof, {field: offset}) on x64 Windows.
