@@ -150,3 +150,13 @@ def test_no_fd_or_mapping_leaks_on_failure_paths(tmp_path: Path, tagname: str) -
     assert not (tmp_path / "new").exists() and not (tmp_path / "n2").exists()
     assert not (tmp_path / "ring").exists()
     assert data.read_bytes() == b"0123456789"
+
+
+def test_failed_map_after_extending_restores_the_size(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"short")
+    with mm.map(size=4 * PS, access="w") as used:
+        with pytest.raises(mm.MmapError) as ei:
+            mm.map(p, "w", 3 * PS, 0, used.addr)  # extended first, then the address is taken
+        assert ei.value.errcode == "out_of_mem"
+    assert p.read_bytes() == b"short"
