@@ -2,28 +2,42 @@
 cannot export a buffer (``__buffer__`` arrived in 3.12).
 
 How: :data:`Exporter` is a tiny heap type created with ``PyType_FromSpec`` whose
-only slots are ``bf_getbuffer`` and ``bf_releasebuffer``, implemented as ctypes
-callbacks. Live maps and mirrors are instances of a class deriving from it, so
-``memoryview(m)``, ``numpy.frombuffer(m)`` and friends work, and each export and
-release is counted exactly (a memoryview and all its slices share one export).
-``free()`` refuses to unmap while the count is non-zero (BufferError, as
-CPython's ``mmap.close()`` does), so no view ever points at unmapped memory.
+only slot is ``bf_getbuffer``, implemented as a ctypes callback. Live maps and
+mirrors are instances of a class deriving from it, so ``memoryview(m)``,
+``numpy.frombuffer(m)`` and friends work without copying.
+
+Counting exports exactly: each successful ``bf_getbuffer`` fills the view with
+a fresh :class:`_Export` token as ``view.obj`` (the token holds the map alive)
+and records the token in the map's ``WeakSet``. Releasing the view drops the
+token, so the set holds exactly the live exports (a memoryview and all its
+slices share one). ``free()`` refuses while the set is non-empty (BufferError,
+as CPython's ``mmap.close()`` does), so no view ever points at unmapped memory.
+Counting does not rely on ``bf_releasebuffer``: CPython often releases a buffer
+while an exception is pending, and a ctypes callback run in that state turns
+the pending exception into a SystemError, whereas weakref bookkeeping saves and
+restores the pending exception. The exporter still has a ``bf_releasebuffer``
+slot, a no-op that is never called (``PyBuffer_Release`` calls the slot of
+``view.obj``, always a token), because consumers look for it to decide whether
+an export must be held: numpy wraps the object in a memoryview only then.
 
 Limits (honest ones):
 
 * A ctypes callback cannot raise: an exception in it is printed and swallowed.
-  So ``bf_getbuffer`` never has to fail: a freed map stops being an instance of
-  the exporting class (its ``__class__`` is switched to the plain base class),
-  and ``memoryview(freed_map)`` raises TypeError, not ValueError.
+  So ``bf_getbuffer`` is never asked to fail for a freed map: a freed object
+  stops being an instance of the exporting class (its ``__class__`` switches to
+  the plain base class), and ``memoryview(freed_map)`` raises TypeError, not
+  ValueError.
 * Asking a read-only map for a *writable* buffer must fail, and the callback can
   only return -1 without an exception set. Consumers that then retry read-only
-  (numpy does) work; others raise SystemError ("error return without exception
-  set"). ``m[a:b] = data`` on a read-only map raises TypeError as usual.
+  (numpy does) work; others raise SystemError ("returned NULL without setting an
+  exception"), e.g. ``ctypes.c_char.from_buffer(read_only_map)``.
+  ``m[a:b] = data`` on a read-only map raises TypeError as usual.
 """
 
 from __future__ import annotations
 
 import ctypes
+import weakref
 from typing import Protocol
 
 PyBUF_WRITABLE = 0x0001
@@ -43,17 +57,31 @@ class _Spec(ctypes.Structure):
                 ("slots", ctypes.POINTER(_Slot))]
 
 
+class _Export:
+    """One live export: ``view.obj`` of a buffer handed out; dies with the view."""
+
+    __slots__ = ("owner", "__weakref__")
+
+    def __init__(self, owner: object) -> None:
+        self.owner = owner  # keeps the exporting map alive while the view lives
+
+
 class Exported(Protocol):
-    """What the callbacks read from an exporting object (slots of the region classes)."""
+    """What the callback reads from an exporting object (slots of the region classes)."""
 
     _addr: int
     _span: int
     _readonly: bool
-    _exports: int
+    _views: weakref.WeakSet[_Export] | None
+
+
+def exports(obj: Exported) -> int:
+    """How many buffers of ``obj`` are alive right now."""
+    return 0 if obj._views is None else len(obj._views)
 
 
 _GETBUF = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p, ctypes.c_int)
-_RELBUF = ctypes.CFUNCTYPE(None, ctypes.py_object, ctypes.c_void_p)
+_RELBUF = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 _fill_info = ctypes.pythonapi.PyBuffer_FillInfo
 _fill_info.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p, ctypes.c_ssize_t,
@@ -68,17 +96,20 @@ def _getbuffer(obj: Exported, view: int, flags: int) -> int:
     try:
         if obj._readonly and flags & PyBUF_WRITABLE:
             return -1  # see the module docstring: no exception can be set from here
-        # PyBuffer_FillInfo takes its own reference to obj (released with the view).
-        if _fill_info(view, obj, obj._addr, obj._span, obj._readonly, flags) != 0:
+        token = _Export(obj)
+        # PyBuffer_FillInfo stores the token in view->obj with a new reference.
+        if _fill_info(view, token, obj._addr, obj._span, obj._readonly, flags) != 0:
             return -1  # pragma: no cover - only fails for writable+readonly, excluded above
-        obj._exports += 1
+        if obj._views is None:
+            obj._views = weakref.WeakSet()
+        obj._views.add(token)
         return 0
     except BaseException:  # pragma: no cover - a bug; never let it unwind through C
         return -1
 
 
-def _releasebuffer(obj: Exported, view: int) -> None:
-    obj._exports -= 1
+def _releasebuffer(obj: int, view: int) -> None:
+    """Never called (see the module docstring); present so that consumers hold exports."""
 
 
 # Module-level references keep the callbacks and the spec alive for the process.

@@ -6,7 +6,7 @@ from typing import Any
 
 from ._align import PAGESIZE
 from ._args import OFF_MAX, U64, as_int, check_aligned, check_range, check_tagname
-from ._buffer import Exporter
+from ._buffer import Exporter, exports
 from ._errors import MmapError, failure, os_failure
 from ._files import Opened, discard, open_file, open_tag, release
 from ._platform import OsCallError, OsFile, backend
@@ -128,7 +128,7 @@ class Map(Region):
         unlink(self._tagname)
 
     def _release(self) -> None:
-        if self._mirror is not None and self._mirror._exports:
+        if self._mirror is not None and exports(self._mirror):
             raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
         _unmap(self._addr, self._size)
         if self._owns_file and self._file is not None:
@@ -158,7 +158,7 @@ def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | 
     m._addr = addr
     m._span = m._size = size
     m._readonly = access in _READONLY
-    m._exports = 0
+    m._views = None
     m._access = access
     m._tagname = tagname
     m._file = file

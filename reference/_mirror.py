@@ -6,7 +6,7 @@ from typing import Any
 
 from ._align import PAGESIZE
 from ._args import U64, as_int, check_range
-from ._buffer import Exporter
+from ._buffer import Exporter, exports
 from ._errors import failure, os_failure
 from ._files import discard, open_file, release
 from ._map import Map, _check_addr, _new, _restore
@@ -49,7 +49,7 @@ class Mirror(Region):
         return self._maps
 
     def _release(self) -> None:
-        busy = sum(m._exports for m in self._maps if not m.freed)
+        busy = sum(exports(m) for m in self._maps if not m.freed)
         if busy:
             raise BufferError(f"cannot free the mirror: {busy} buffer(s) of its copies exist")
         for m in self._maps:
@@ -115,7 +115,7 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     mi._addr = base
     mi._span = size * times
     mi._readonly = False
-    mi._exports = 0
+    mi._views = None
     mi._size = size
     mi._file = kept
     mi._owns_file = opened.owned and kept is not None

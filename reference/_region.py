@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import weakref
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
+
+from ._buffer import exports
 
 _R = TypeVar("_R", bound="Region")
 
@@ -12,17 +16,21 @@ FREED = "map is freed"
 class Region:
     """Memory at ``addr`` spanning ``len(self)`` bytes, usable until freed.
 
+    A region that becomes garbage without ``free()`` is freed then (like
+    ``mmap.mmap``): keep a reference for as long as you use its address.
+
     Indexing and slicing read and write the memory like ``bytearray``/``mmap``:
     ``m[i]`` is an int, ``m[a:b]`` is bytes, ``m[a:b] = data`` writes in place
     (same length). ``memoryview(m)`` shares the memory without copying; while
     such views exist the region cannot be freed (BufferError).
     """
 
-    __slots__ = ("_addr", "_span", "_readonly", "_exports", "__weakref__")
+    __slots__ = ("_addr", "_span", "_readonly", "_views", "__weakref__")
     _addr: int
     _span: int
     _readonly: bool
-    _exports: int
+    _views: weakref.WeakSet[Any] | None
+    """The live buffer exports (see ``_buffer``); None until the first."""
     _freed_class: ClassVar[type[Region]]
     """The plain (non-exporting) class a freed object becomes: see ``_buffer``."""
 
@@ -51,6 +59,10 @@ class Region:
     def __getitem__(self, key: slice) -> bytes: ...
     def __getitem__(self, key: SupportsIndex | slice) -> int | bytes:
         self._check()
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._span)
+            if step == 1:  # the common case, copied straight out without a view
+                return ctypes.string_at(self._addr + start, max(0, stop - start))
         with memoryview(cast(Any, self)) as view:  # exported by the live subclass
             item = view[key]
             return item.tobytes() if isinstance(item, memoryview) else int(item)
@@ -73,13 +85,23 @@ class Region:
         ``numpy.frombuffer(m)``) are alive: release them first."""
         if self._addr == 0:
             return
-        if self._exports:
+        if self._views:  # a non-empty WeakSet of live exports
+            n = exports(self)
             raise BufferError(
-                f"cannot free: {self._exports} exported buffer(s) (memoryview, numpy array, "
+                f"cannot free: {n} exported buffer(s) (memoryview, numpy array, "
                 "...) still use this memory; release them first")
         self._release()
         self._addr = 0
         self.__class__ = self._freed_class
+
+    def __del__(self) -> None:
+        # Garbage is freed, like mmap.mmap: no mapping outlives every reference to it.
+        # (Live buffers hold a reference, so this never runs while one exists.)
+        try:
+            if self._addr:
+                self.free()
+        except Exception:  # noqa: S110 - nothing can be reported from a finalizer
+            pass
 
     def __enter__(self: _R) -> _R:
         self._check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from pathlib import Path
 
@@ -57,6 +58,27 @@ def test_read_only_map_exports_a_read_only_buffer() -> None:
             assert v.readonly
             with pytest.raises(TypeError):
                 v[0:1] = b"x"
+
+
+def test_writable_request_on_read_only_map_fails_cleanly() -> None:
+    with mm.map(size=8) as m:
+        with pytest.raises(TypeError, match="not writable"):
+            ctypes.c_char.from_buffer(m)
+        assert m[0] == 0  # and no export was left behind
+    assert m.freed
+
+
+def test_dropped_map_is_freed(tmp_path: Path) -> None:
+    def maps_lines() -> int:
+        with open("/proc/self/maps") as f:
+            return sum(str(tmp_path) in line for line in f)
+    p = tmp_path / "f"
+    p.write_bytes(b"x" * PS)
+    m = mm.map(p)
+    assert maps_lines() == 1
+    del m
+    gc.collect()
+    assert maps_lines() == 0
 
 
 def test_slicing_copies_and_assignment_writes() -> None:
