@@ -172,7 +172,27 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (1 when a row errored or a check failed)."""
     p = parser()
-    args = p.parse_args(argv)
+    return run_parsed(p.parse_args(argv), p)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``bench`` to another command's subcommands (``mmapspec bench``): the
+    same options as ``python -m mmapspec.bench``; the subcommand's ``func``
+    takes the parsed namespace and returns the exit status."""
+    own = parser()
+    bench = sub.add_parser(
+        "bench",
+        parents=[own],
+        add_help=False,
+        help="benchmark the reference against CPython's mmap, ctypes, C and memcpy",
+        description=own.description,
+        epilog=own.epilog,
+    )
+    bench.set_defaults(func=lambda ns: run_parsed(ns, bench))
+
+
+def run_parsed(args: argparse.Namespace, p: argparse.ArgumentParser) -> int:
+    """Run with parsed options; ``p`` reports usage errors."""
     names = _selected(args, p)
     old = None
     if args.compare is not None:

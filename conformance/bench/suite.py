@@ -32,29 +32,28 @@ def _spec_tests() -> str | None:
     return None
 
 
-def suite_command(workers: int, quick: bool) -> list[str]:
-    """The conformance run against the reference under the CI profile."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--pyargs",
-        "mmapspec.spec",
-        "--mmap-adapter",
-        "reference",
-        "--hypothesis-profile",
-        "ci",
-        "-n",
-        str(workers),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-    ]
-    if quick:
-        cmd.append("--collect-only")
-    return cmd
+def suite_command(workers: int, quick: bool) -> tuple[str, list[str]]:
+    """The conformance run against the reference under the CI profile, and its
+    label: ``mmapspec run`` when the runner's CLI is installed, else the pytest
+    command it stands for."""
+    if importlib.util.find_spec("mmapspec.cli") is not None:
+        label = f"mmapspec run --adapter reference -n {workers}"
+        cmd = [
+            sys.executable, "-c", "import sys; from mmapspec.cli import main; sys.exit(main())",
+            "run", "--adapter", "reference", "-n", str(workers), "--hypothesis-profile", "ci",
+        ]  # fmt: skip
+        if quick:
+            cmd += ["--", "--collect-only"]
+    else:
+        label = f"pytest --pyargs mmapspec.spec -n {workers}"
+        cmd = [
+            sys.executable, "-m", "pytest", "--pyargs", "mmapspec.spec",
+            "--mmap-adapter", "reference", "--hypothesis-profile", "ci", "-n", str(workers),
+            "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+        ]  # fmt: skip
+        if quick:
+            cmd.append("--collect-only")
+    return label + ("  (collect only)" if quick else ""), cmd
 
 
 @contextmanager
@@ -63,9 +62,7 @@ def suite(ctx: Context) -> Iterator[Group]:
     outcomes: dict[int, str] = {}
     env = {**os.environ, "CI": "1"}  # what CI sets; the spec's conftest then picks 'ci' too
 
-    def running(workers: int) -> Callable[[int], None]:
-        cmd = suite_command(workers, ctx.quick)
-
+    def running(cmd: list[str], workers: int) -> Callable[[int], None]:
         def run(n: int) -> None:
             for _ in range(n):
                 proc = subprocess.run(
@@ -78,19 +75,18 @@ def suite(ctx: Context) -> Iterator[Group]:
                 )
                 lines = proc.stdout.strip().splitlines()
                 last = lines[-1] if lines else proc.stderr.strip()[-200:]
-                # 0: all passed; 1: the run completed with failing tests (a conformance
-                # finding about the reference, not a reason to drop the timing).
+                # 0: all passed; 1: the run completed with failing tests or deviations
+                # (a finding about the reference, not a reason to drop the timing).
                 if proc.returncode not in (0, 1):
                     raise RuntimeError(f"exit code {proc.returncode}: {last}")
-                outcomes[workers] = last
+                verdict = "passed" if proc.returncode == 0 else "FAILURES OR DEVIATIONS"
+                outcomes[workers] = f"exit {proc.returncode} ({verdict}): {last}"
 
         return run
 
     variants = []
     for workers in (1, 2):
-        label = f"pytest --pyargs mmapspec.spec -n {workers}" + (
-            "  (collect only)" if ctx.quick else ""
-        )
+        label, cmd = suite_command(workers, ctx.quick)
         if missing:
             variants.append(Variant(f"suite.n{workers}", label, None, role="case", skip=missing))
         else:
@@ -98,7 +94,7 @@ def suite(ctx: Context) -> Iterator[Group]:
                 Variant(
                     f"suite.n{workers}",
                     label,
-                    running(workers),
+                    running(cmd, workers),
                     role="case",
                     fixed_n=1,
                     warmup=False,

@@ -239,3 +239,20 @@ def test_c_helper_builds_a_real_mirror(tmp_path: Path) -> None:
             helper.anon_loop(1, 0, native.PROT_READ, native.MAP_PRIVATE | native.MAP_ANONYMOUS),
             "anon_loop of size 0",
         )
+
+
+def test_registers_as_a_subcommand_of_another_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """How the runner's ``mmapspec`` command wires ``mmapspec bench``."""
+    import argparse
+
+    top = argparse.ArgumentParser(prog="mmapspec")
+    sub = top.add_subparsers(dest="command", required=True)
+    cli.register(sub)
+    ns = top.parse_args(["bench", "--quick", "--only", "anon", "--json", str(tmp_path / "r.json")])
+    assert ns.func(ns) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["groups"][0]["id"] == "anon"
+    with pytest.raises(SystemExit):
+        top.parse_args(["bench", "--help"])
+    assert "--compare" in capsys.readouterr().out
