@@ -480,6 +480,7 @@ def flush(ctx: Context) -> Iterator[Group]:
                 "every operation dirties the page again, then flushes. "
                 "On Linux an async flush (MS_ASYNC) starts no I/O, so it costs only the call"
             ],
+            waits=True,
         )
 
 

@@ -69,6 +69,13 @@ def parser() -> argparse.ArgumentParser:
         help=f"calibrated batch length (default {FULL.min_batch_s})",
     )
     p.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="clock of the cases that only compute: this thread's CPU time (default; leaves out "
+        "time other processes hold the CPU) or wall time. Flush, suite and pipe always use wall",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="instead of timing, run each reference row under cProfile and print the top functions",
@@ -119,6 +126,7 @@ def run(
     settings = Settings(
         min_batch_s=args.min_batch if args.min_batch is not None else settings.min_batch_s,
         samples=args.rounds if args.rounds is not None else settings.samples,
+        clock=args.clock,
     )
     workdir = Path(tempfile.mkdtemp(prefix="mmapspec-bench-"))
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -162,6 +170,7 @@ def run(
         "settings": {
             "min_batch_s": settings.min_batch_s,
             "rounds": settings.samples,
+            "clock": settings.clock,
             "sizes": dataclasses.asdict(ctx.sizes),
         },
         "machine": info,

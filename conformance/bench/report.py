@@ -73,7 +73,7 @@ def table(groups: list[GroupResult], machine_line: str) -> str:
     out = [f"machine: {machine_line}", head]
     for g in groups:
         out.append("")
-        out.append(g.title)
+        out.append(f"{g.title}   [{'CPU time' if g.clock == 'cpu' else 'wall time'}]")
         if g.error:
             out.append(f"  ERROR: {g.error}")
         out.extend(_row(v, width) for v in g.variants)
@@ -153,6 +153,7 @@ def to_json(groups: list[GroupResult], meta: dict[str, Any]) -> dict[str, Any]:
         "groups": [
             {
                 "id": g.id,
+                "clock": g.clock,
                 "title": g.title,
                 "notes": g.notes,
                 "error": g.error,

@@ -114,6 +114,7 @@ def suite(ctx: Context) -> Iterator[Group]:
         notes,
         samples=1,
         limits=[] if ctx.quick else [Limit("suite.n2", 60.0)],
+        waits=True,
     )
     yield group
     for workers, last in sorted(outcomes.items()):
@@ -210,4 +211,5 @@ def pipe(ctx: Context) -> Iterator[Group]:
                 "--adapter reference` in a child process (one JSON request and response per "
                 "call); in process: the 'reference' adapter itself"
             ],
+            waits=True,
         )

@@ -12,6 +12,8 @@ Method (the same for every case, so runs can be compared):
   order rotated from round to round, so that drift of the machine (another
   process, frequency changes) hits all variants alike and a ratio can be taken
   per round (paired);
+* the clock is the thread's CPU time for operations that only compute and
+  make syscalls, wall time for those that wait (see :data:`CLOCKS`);
 * the garbage collector is off during a batch (as ``timeit`` does) and a
   collection runs between rounds;
 * reported: the median time per operation over the batches, the quartiles
@@ -31,6 +33,13 @@ from typing import Literal
 
 Role = Literal["case", "baseline"]
 RatioKind = Literal["time", "speed"]
+Clock = Literal["cpu", "wall"]
+
+CLOCKS: dict[Clock, Callable[[], int]] = {"cpu": time.thread_time_ns, "wall": time.perf_counter_ns}
+"""``cpu``: the CPU time of this thread, user + system (syscalls included). On a
+shared machine it leaves out the time other processes hold the CPU, which wall
+time cannot. ``wall``: elapsed time, for operations that wait (disk I/O, child
+processes), where CPU time would leave out the very thing measured."""
 
 
 @dataclasses.dataclass
@@ -89,12 +98,17 @@ class Group:
     samples: int | None = None
     """Overrides the configured number of rounds (for very long operations)."""
     limits: list[Limit] = dataclasses.field(default_factory=list)
+    waits: bool = False
+    """The operations wait for something outside this thread (I/O, a child
+    process): always timed by wall clock."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     min_batch_s: float
     samples: int
+    clock: Clock = "cpu"
+    """The clock of groups that do not wait; see :data:`CLOCKS`."""
     max_n: int = 10_000_000
 
 
@@ -174,6 +188,7 @@ class GroupResult:
     variants: list[VariantResult]
     comparisons: list[ComparisonResult]
     limits: list[LimitResult] = dataclasses.field(default_factory=list)
+    clock: Clock = "wall"
     error: str | None = None
 
 
@@ -188,21 +203,22 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def timed(run: Callable[[int], object], n: int) -> float:
+def timed(run: Callable[[int], object], n: int, clock: Clock = "wall") -> float:
     """Seconds taken by one batch of ``n`` operations, collector off."""
+    now = CLOCKS[clock]
     with _no_gc():
-        t0 = time.perf_counter_ns()
+        t0 = now()
         run(n)
-        t1 = time.perf_counter_ns()
+        t1 = now()
     return (t1 - t0) / 1e9
 
 
-def calibrate(run: Callable[[int], object], settings: Settings) -> int:
+def calibrate(run: Callable[[int], object], settings: Settings, clock: Clock = "wall") -> int:
     """The smallest power-of-two-ish ``n`` whose batch lasts ``min_batch_s``
     (capped at ``max_n``); every trial batch is also warm-up."""
     n = 1
     while True:
-        t = timed(run, n)
+        t = timed(run, n, clock)
         if t >= settings.min_batch_s or n >= settings.max_n:
             return n
         # Jump close to the target when the estimate is trustworthy, never by
@@ -215,6 +231,7 @@ def measure(
     group: Group, settings: Settings, log: Callable[[str], None] = lambda s: None
 ) -> GroupResult:
     """Time every live variant of ``group`` and compute its comparisons."""
+    clock: Clock = "wall" if group.waits else settings.clock
     results = {
         v.key: VariantResult(v.key, v.label, v.role, skip=v.skip, bytes_per_op=v.bytes_per_op)
         for v in group.variants
@@ -225,7 +242,7 @@ def measure(
             results[v.key].skip = v.skip or "not available"
             continue
         try:
-            n = v.fixed_n if v.fixed_n is not None else calibrate(v.run, settings)
+            n = v.fixed_n if v.fixed_n is not None else calibrate(v.run, settings, clock)
             if v.warmup:
                 v.run(n)
         except Exception as exc:  # a failing variant is reported, the others still run
@@ -247,7 +264,7 @@ def measure(
             res = results[v.key]
             assert v.run is not None
             try:
-                t = timed(v.run, res.n)
+                t = timed(v.run, res.n, clock)
             except Exception as exc:
                 res.error = f"{type(exc).__name__}: {exc}"
                 res.per_op.clear()  # figures from before the failure are not reported
@@ -269,7 +286,7 @@ def measure(
         st = results[lim.key].stats
         limits.append(LimitResult(lim, st.median if st else None))
     return GroupResult(
-        group.id, group.title, list(group.notes), list(results.values()), comparisons, limits
+        group.id, group.title, list(group.notes), list(results.values()), comparisons, limits, clock
     )
 
 
