@@ -34,7 +34,7 @@ CASES: dict[str, CaseFactory] = {
     "pipe": suite.pipe,
 }
 
-FULL = Settings(min_batch_s=0.05, samples=21)
+FULL = Settings(min_batch_s=0.04, samples=15)
 QUICK = Settings(min_batch_s=0.002, samples=3)
 
 
