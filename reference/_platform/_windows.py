@@ -214,6 +214,16 @@ except (OSError, AttributeError):  # older Windows: mirror() reports it, nothing
     _VirtualAlloc2 = _MapViewOfFile3 = None
 
 
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(_SIZE)) - 1
+
+
+def _check_size(n: int, call: str) -> None:
+    """ctypes truncates an int that overflows SIZE_T without a word: on 32-bit Python a
+    5 GiB request would map 1 GiB while the map claims 5. Refuse it as out of memory."""
+    if n > _SIZE_MAX:
+        raise OsCallError(ERROR_NOT_ENOUGH_MEMORY, call)
+
+
 def _split(n: int) -> tuple[int, int]:
     """A 64-bit size or offset as the (high, low) DWORD pair the API takes."""
     return n >> 32, n & 0xFFFFFFFF
@@ -263,7 +273,7 @@ class WindowsBackend:
 
     def strerror(self, err: int) -> str:
         # ctypes.FormatError is FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM) in C.
-        return f"{ctypes.FormatError(err).strip()} (Windows error {err})"
+        return ctypes.FormatError(err).strip()
 
     def open_path(self, path: str, write: bool, execute: bool = False) -> tuple[OsFile, bool]:
         """CreateFileW, sharing read, write and delete (as POSIX opens do), not
@@ -356,6 +366,7 @@ class WindowsBackend:
         or open the existing one as it is (the public layer has checked its size
         with :meth:`tag_size`); the other modes only open it."""
         protect, view, opening = _ACCESS[access]
+        _check_size(size, "MapViewOfFileEx")
         if tagname is not None:
             name = _TAG_PREFIX + tagname
             if access in _CREATES:
@@ -405,6 +416,7 @@ class WindowsBackend:
         fails with ERROR_INVALID_ADDRESS), split it per copy, and replace each piece by a
         read+write shared view of the file's first ``size`` bytes. On failure every piece
         (view or placeholder) is released."""
+        _check_size(size * times, "VirtualAlloc2")
         if _VirtualAlloc2 is None or _MapViewOfFile3 is None:
             raise OsCallError(ERROR_PROC_NOT_FOUND, "VirtualAlloc2/MapViewOfFile3 in "
                               "kernelbase.dll (race-free mirrors need Windows 10 1803+)")
