@@ -383,7 +383,7 @@ class Worker:
         try:
             args = [self.mat.value(s, call) for s in recipe["args"]]
             kwargs = {k: self.mat.value(s, call) for k, s in recipe["kwargs"].items()}
-            before = _resources.snapshot()
+            before = _resources.snapshot(collect=False)
             problems = self._call(recipe, call, args, kwargs)
             problems += [f"leak: {p}" for p in _resources.leaks(before)]
             problems += self._check_files(recipe, call)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -91,24 +90,27 @@ class Snapshot(NamedTuple):
     maps: frozenset[Mapping]
 
 
-def snapshot() -> Snapshot:
-    gc.collect()
+def snapshot(collect: bool = True) -> Snapshot:
+    """What the process holds; ``collect`` first runs the garbage collector, so that
+    unreachable objects still holding a mapping do not count."""
+    if collect:
+        gc.collect()
     return Snapshot(open_fds(), mappings())
 
 
-def leaks(before: Snapshot, settle: Callable[[], None] = gc.collect, tries: int = 3) -> list[str]:
+def leaks(before: Snapshot, tries: int = 3) -> list[str]:
     """What the process holds now that it did not hold at ``before``.
 
-    A descriptor difference is exact. The address space is not quite: the Python
-    allocator maps and unmaps arenas of its own, and the kernel merges adjacent
-    anonymous ranges. So a mapping difference counts only if it persists over a few
-    settle-and-recount rounds, and only as mapped bytes gained (a leaked mapping
-    adds bytes even when it merges with a neighbour) or a file-backed range gained.
+    A descriptor difference is exact. Mappings are compared range by range, except
+    private anonymous read/write memory, which allocators create and the kernel
+    merges with neighbours: for that only the total of bytes counts (a leaked
+    mapping adds bytes even when merged). Children run with an allocator that maps
+    nothing of its own (see _children.child_env). A difference counts only if it
+    persists after a garbage collection.
     """
     problems: list[str] = []
-    for _ in range(tries):
-        settle()
-        now = snapshot()
+    for attempt in range(tries):
+        now = snapshot(collect=attempt > 0)  # the collector is slow: only when needed
         problems = []
         if now.fds != before.fds:
             gained = sorted(now.fds - before.fds)

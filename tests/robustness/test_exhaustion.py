@@ -146,6 +146,7 @@ def test_low_descriptor_limit_gives_emfile_and_leaks_nothing(tmp_path: Path) -> 
         leaks = _resources.leaks(before)
         for fd in fillers:
             os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))  # room again: works again?
         report({{
             "got": got, "also": also, "leaks": leaks,
             "new file left": os.path.exists("new"),
@@ -255,6 +256,6 @@ def test_file_size_limit_gives_disk_full(tmp_path: Path) -> None:
     )
     assert data["got"] == {k: {"error": "MmapError", "errcode": "disk_full"} for k in data["got"]}
     assert data["leaks"] == []
-    assert data["left"] == ["after"]
+    assert data["left"] == []  # listed before the "works after" map creates its file
     assert data["existing unchanged"]
     assert data["works after"]
