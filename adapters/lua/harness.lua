@@ -116,7 +116,7 @@ end
 local encode
 local function encode_into(v, buf)
 	local t = type(v)
-	if v == nil or v == NULL then buf[#buf+1] = 'null'
+	if type(v) == 'nil' or v == NULL then buf[#buf+1] = 'null'
 	elseif t == 'boolean' then buf[#buf+1] = tostring(v)
 	elseif t == 'number' then
 		if v ~= v or v == math.huge or v == -math.huge then buf[#buf+1] = quote(tostring(v))
@@ -236,7 +236,8 @@ local function ptr(v)
 end
 
 local function addr_int(p)
-	if p == nil then return NULL end
+	-- not `p == nil`: a NULL pointer equals nil in LuaJIT, but it is address 0
+	if type(p) == 'nil' then return NULL end
 	if type(p) == 'number' then return p end
 	return int(ffi.cast('uint64_t', ffi.cast('uintptr_t', p)))
 end
@@ -251,7 +252,7 @@ local function check(ok, v, err, code, ...)
 	if not ok then
 		error(outcome{outcome = 'raised', message = tostring(v)}, 0)
 	end
-	if v == nil and err ~= nil then
+	if type(v) == 'nil' and err ~= nil then
 		local errcode = code
 		if errcode == nil then errcode = err end
 		if type(errcode) ~= 'string' then errcode = int(tonumber(errcode) or errcode) end
@@ -438,7 +439,8 @@ function ops.flush(a)
 		r = try(m.flush, m, a.async, ptr(a.addr), num(a.size))
 	end
 	if type(r) == 'cdata' then return int(r) end
-	return r == nil and NULL or r
+	if type(r) == 'nil' then return NULL end
+	return r
 end
 
 function ops.free(a)

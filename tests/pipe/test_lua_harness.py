@@ -87,6 +87,7 @@ def test_bytes_addresses_and_file_kinds(lua: PipeAdapter, tmp_path: Path) -> Non
     assert lua.aligned_addr(near + 5, "left") == near
     assert lua.aligned_addr(near + 5) == near + page
     assert lua.aligned_addr(m.addr + 1) == m.addr + page
+    assert lua.aligned_addr(0) == 0  # a NULL pointer is address 0, not "no value"
     assert f"{m.addr:x}-" in Path(f"/proc/{lua.pid}/maps").read_text()
 
 

@@ -173,7 +173,8 @@ function mmap.map(...)
 	if offset ~= nil and not (type(offset) == 'number' and offset >= 0) then
 		error('offset: must be >= 0', 2)
 	end
-	if addr ~= nil and uptr(addr) == 0 then error('addr: must not be zero', 2) end
+	-- type(), because LuaJIT's NULL pointer == nil, and NULL is the zero address
+	if type(addr) ~= 'nil' and uptr(addr) == 0 then error('addr: must not be zero', 2) end
 	if tagname ~= nil then
 		if file ~= nil then error('tagname: cannot be used with file', 2) end
 		check_tagname(tagname)
