@@ -94,7 +94,11 @@ def _selected(args: argparse.Namespace, p: argparse.ArgumentParser) -> list[str]
 
 
 def _profile(group: Group, seconds: float = 2.0) -> str:
-    """cProfile of each reference row for about ``seconds``: where its time goes."""
+    """cProfile of each reference row for about ``seconds``: where its time goes.
+
+    A ctypes call is not an entry of its own: its time (the syscall) shows up as
+    the ``tottime`` of the Python function that makes it, e.g. the backend's
+    ``map``/``unmap``. For native frames use ``py-spy record --native``."""
     out = []
     for v in group.variants:
         if (
@@ -148,7 +152,7 @@ def run(
             try:
                 with CASES[name](ctx) as group:
                     if args.profile:
-                        print(_profile(group))
+                        print(_profile(group, 0.05 if args.quick else 2.0))
                         continue
                     results.append(
                         measure(group, settings, log if args.verbose else lambda s: None)

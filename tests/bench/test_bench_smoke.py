@@ -256,3 +256,15 @@ def test_registers_as_a_subcommand_of_another_cli(
     with pytest.raises(SystemExit):
         top.parse_args(["bench", "--help"])
     assert "--compare" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    load_reference()[0] is None, reason="profiles the reference's rows: no reference"
+)
+def test_profile_mode_prints_where_the_reference_spends_its_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--quick", "--only", "anon", "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "== reference  mm.map(None, 'w', 4096).free():" in out
+    assert "function calls" in out and "_map.py" in out  # the reference's own frames

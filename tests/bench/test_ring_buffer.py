@@ -110,3 +110,15 @@ def test_mirror_ring_cannot_be_closed_under_a_live_peek_view() -> None:
     assert bytes(ring.peek(4)) == b"abcd"
     view.release()
     ring.close()
+
+
+@needs_mirror
+def test_the_documented_examples_run() -> None:
+    """The module docstring's and the examples README's code, as written."""
+    from importlib import resources
+
+    docstring = (rb.__doc__ or "").split("::", 1)[1].split("\n\nBoth rings", 1)[0]
+    readme = resources.files("mmapspec.examples").joinpath("README.md").read_text()
+    fenced = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    for code in ("\n".join(line[4:] for line in docstring.splitlines()), fenced):
+        exec(compile(code, "<documented example>", "exec"), {})
