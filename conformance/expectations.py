@@ -30,6 +30,7 @@ import dataclasses
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,8 +72,9 @@ class Expectations:
 NO_EXPECTATIONS = Expectations(None, {})
 
 
-def parse(text: str, path: str = "<string>", platform: str = sys.platform) -> Expectations:
-    """Parse and validate an expectations file's text."""
+def parse(text: str, path: str = "<string>", platform: str | None = sys.platform) -> Expectations:
+    """Parse and validate an expectations file's text, keeping the entries that
+    apply on ``platform`` (all of them if None)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -106,12 +108,12 @@ def parse(text: str, path: str = "<string>", platform: str = sys.platform) -> Ex
         if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
             raise ExpectationsError(f"{where}: platforms must be a list of sys.platform prefixes")
         exp = Expectation(cid, status, reason.strip(), tuple(platforms))
-        if exp.applies(platform):
+        if platform is None or exp.applies(platform):
             entries[cid] = exp
     return Expectations(path, entries)
 
 
-def load(path: str | Path) -> Expectations:
+def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:
     """Read and validate an expectations file; raises :class:`ExpectationsError`."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -119,7 +121,28 @@ def load(path: str | Path) -> Expectations:
         raise ExpectationsError(
             f"cannot read expectations file {str(path)!r}: {exc.strerror}"
         ) from None
-    return parse(text, str(path))
+    return parse(text, str(path), platform)
+
+
+def from_report(
+    report: Mapping[str, Any], keep: Expectations = NO_EXPECTATIONS
+) -> list[Expectation]:
+    """Entries for every clause a JSON report found failing, unsupported or crashing:
+    the way to adopt the suite on day one. Reasons (and platforms) of ``keep``'s
+    entries with the same status are carried over; new entries say what was observed,
+    for a person to turn into a reason."""
+    entries = []
+    for clause in report["clauses"]:
+        actual = clause["actual"]
+        if actual not in EXPECTABLE:
+            continue
+        old = keep.entries.get(clause["id"])
+        if old is not None and old.status == actual:
+            entries.append(old)
+            continue
+        message = " ".join((clause["message"] or actual).split())
+        entries.append(Expectation(clause["id"], actual, f"observed: {message}"))
+    return entries
 
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:

@@ -245,3 +245,45 @@ def test_pipe_cmd_is_sugar_for_the_pipe_adapter() -> None:
     assert args[args.index("--mmap-adapter") + 1] == "pipe"
     assert args[args.index("--adapter-option") + 1] == "pipe_cmd=luajit harness.lua"
     assert args[args.index("-n") + 1] == "2"  # parallel by default
+
+
+STDLIB_EXPECTATIONS = HERE.parents[1] / "adapters" / "expectations" / "stdlib.toml"
+
+
+def test_stdlib_expectations_are_green_and_deleting_an_entry_turns_red(tmp_path: Path) -> None:
+    """The shipped stdlib.toml on a temp copy: with it the run is green; without one
+    of its entries, that clause is a deviation again. (The whole-spec run with the
+    file is the nox ``conformance(adapter='stdlib')`` session.)"""
+    from mmapspec import expectations
+
+    entries = expectations.load(STDLIB_EXPECTATIONS).entries
+    victim = next(e for e in entries.values() if e.status == "fail")
+    copy = tmp_path / "stdlib.toml"
+    copy.write_text(STDLIB_EXPECTATIONS.read_text())
+    select = ["--clause", victim.clause, "--clause", "pagesize.*"]
+    common = ["run", "--adapter", "stdlib", "-n", "0", "--expectations", str(copy), *select]
+    green = run(*common, "--json", str(tmp_path / "green.json"), cwd=tmp_path)
+    assert green.returncode == 0, green.stdout + green.stderr
+    doc = json.loads((tmp_path / "green.json").read_text())
+    assert statuses(doc)[victim.clause] == ("expected-fail", "fail")
+
+    kept = [e for e in expectations.load(copy, platform=None).entries.values() if e != victim]
+    copy.write_text(expectations.render(kept))
+    red = run(*common, "--json", str(tmp_path / "red.json"), cwd=tmp_path)
+    assert red.returncode == 1, red.stdout + red.stderr
+    doc = json.loads((tmp_path / "red.json").read_text())
+    assert statuses(doc)[victim.clause] == ("fail", "fail")
+    assert f"FAIL        {victim.clause}" in red.stdout
+
+
+def test_expectations_command_writes_a_file_that_makes_the_run_green(tmp_path: Path) -> None:
+    """Adopting the suite on day one: report -> expectations file -> green run."""
+    proc, _ = mini(tmp_path, "--adapter", DEVIANT, "-n", "0")
+    assert proc.returncode == 1
+    out = tmp_path / "adopted.toml"
+    gen = run("expectations", str(tmp_path / "report.json"), "-o", str(out), cwd=tmp_path)
+    assert gen.returncode == 0, gen.stderr
+    assert '[clause."runner.offset"]' in out.read_text()
+    proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "0", "--expectations", str(out))
+    assert proc.returncode == 0, proc.stdout
+    assert doc["conformant"] is True
