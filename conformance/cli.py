@@ -102,6 +102,9 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
         adapter = "pipe"
         options.append(f"pipe_cmd={ns.pipe_cmd}")
     args = ["--pyargs", ns.spec, "-p", "no:cacheprovider", "-q", "-rN"]
+    # This process imported mmapspec before pytest could mark the plugin's package
+    # for assertion rewriting; the plugin has no asserts to rewrite.
+    args += ["-W", "ignore:Module already imported so cannot be rewritten; mmapspec"]
     args += ["--mmap-adapter", adapter or "reference"]
     for opt in options:
         if "=" not in opt:

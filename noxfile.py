@@ -1,0 +1,112 @@
+"""Task sessions (``nox -l`` lists them; ``tox.ini`` offers the same for tox users).
+
+* ``conformance(adapter=...)``: ``mmapspec run`` against each built-in adapter,
+  reports in ``reports/<adapter>.{json,xml,md}``. stdlib runs with its shipped
+  expectations file; pipe runs the reference through the Python harness.
+* ``tests``: the whole pytest suite (the project's own tests and the spec).
+* ``lint``: ruff check and ruff format --check.
+* ``typecheck``: mypy (strict, from pyproject) over ``mmapspec.reference`` and
+  ``mmapspec.adapters``, installed (a setuptools editable install hides the
+  package-dir mapping from mypy).
+* ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
+  tree, use ``mmapspec.reference`` from there and run ``mmapspec run``.
+
+Extra arguments after ``--`` go to the command a session runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["conformance", "tests", "lint", "typecheck", "wheel"]
+nox.options.default_venv_backend = "venv"
+
+ROOT = Path(__file__).resolve().parent
+REPORTS = ROOT / "reports"
+
+# Each built-in adapter and how `mmapspec run` selects it.
+ADAPTERS: dict[str, list[str]] = {
+    "reference": ["--adapter", "reference"],
+    "stdlib": [
+        "--adapter",
+        "stdlib",
+        "--expectations",
+        str(ROOT / "adapters" / "expectations" / "stdlib.toml"),
+    ],
+    "pipe": ["--pipe-cmd", "python -m mmapspec.adapters.harness --adapter reference"],
+}
+
+
+@nox.session
+@nox.parametrize("adapter", list(ADAPTERS))
+def conformance(session: nox.Session, adapter: str) -> None:
+    """The spec against one built-in adapter, with JSON, JUnit and Markdown reports."""
+    session.install("-e", ".")
+    REPORTS.mkdir(exist_ok=True)
+    out = REPORTS / adapter
+    session.run(
+        "mmapspec",
+        "run",
+        *ADAPTERS[adapter],
+        "--json",
+        f"{out}.json",
+        "--junit",
+        f"{out}.xml",
+        "--markdown",
+        f"{out}.md",
+        *session.posargs,
+        env={"CI": os.environ.get("CI", "1")},  # the spec's deterministic Hypothesis profile
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every test: the project's own and the spec against the reference."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-n", "2", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install(".", "mypy")
+    session.run("mypy", "-p", "mmapspec.reference", "-p", "mmapspec.adapters", *session.posargs)
+
+
+@nox.session
+def wheel(session: nox.Session) -> None:
+    """Build a wheel, install it into a fresh virtualenv, and use it from outside the tree."""
+    tmp = Path(session.create_tmp()).resolve()
+    dist = tmp / "dist"
+    session.install("build")
+    session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT))
+    wheels = sorted(dist.glob("mmapspec-*.whl"), key=lambda p: p.stat().st_mtime)
+    venv = tmp / "fresh"
+    session.run("python", "-m", "venv", "--clear", str(venv))
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = str(bindir / "python")
+    session.run(python, "-m", "pip", "install", "-q", str(wheels[-1]), external=True)
+    outside = tmp / "elsewhere"
+    outside.mkdir(exist_ok=True)
+    with session.chdir(outside):
+        session.run(
+            python,
+            "-c",
+            "import mmapspec.reference as mm, pathlib\n"
+            "assert 'site-packages' in pathlib.Path(mm.__file__).parts, mm.__file__\n"
+            "with mm.map(size=mm.pagesize(), access='w') as m:\n"
+            "    m[0:5] = b'hello'\n"
+            "    assert bytes(m[0:5]) == b'hello'\n"
+            "print('mmapspec.reference from', mm.__file__)",
+            external=True,
+        )
+        session.run(str(bindir / "mmapspec"), "run", "--adapter", "reference", external=True)
