@@ -556,7 +556,10 @@ def mirror(ctx: Context) -> Iterator[Group]:
                 check=check_c,
             ),
             _c_variant(
-                ctx, f"{key}.c_ctypes", "C          the same, one ctypes call each", c_calls
+                ctx,
+                f"{key}.c_ctypes",
+                "C          the same via ctypes: create, free calls",
+                c_calls,
             ),
         ]
         comparisons += [
