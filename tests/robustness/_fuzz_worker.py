@@ -48,7 +48,7 @@ from typing import Any
 import _resources  # noqa: I001  (imported by path: this file runs as a script)
 from mmapspec import reference as mm
 
-PAGE = mm.pagesize() if callable(getattr(mm, "pagesize", None)) else os.sysconf("SC_PAGESIZE")
+PAGE = mm.pagesize()
 
 # File growth is capped in this process, so a hostile size cannot fill the disk or
 # /dev/shm (which other tests share): growth beyond the cap fails with EFBIG
@@ -474,6 +474,9 @@ class Worker:
             problems.append(f"map(size={bound['size']!r}) returned size {size}")
         if bound.get("addr") is not None and addr != bound["addr"]:
             problems.append(f"map(addr={bound['addr']:#x}) mapped at {addr:#x} instead")
+        unmapped = _unmapped_within(addr, size, "map")
+        if unmapped:
+            return problems + unmapped  # touching it would crash: report the lie instead
         # Touch both ends: a map larger than its file would die of SIGBUS here.
         _read(addr, 1)
         _read(addr + size - 1, 1)
@@ -525,7 +528,7 @@ class Worker:
         problems: list[str] = []
         try:
             addr, size, maps = mr.addr, mr.size, list(mr.maps)
-            times = bound.get("times", 2)
+            times = 2 if bound.get("times") is None else bound["times"]  # None: not given
             want = -(-bound["size"] // PAGE) * PAGE
             if size != want:
                 problems.append(f"mirror(size={bound['size']!r}).size is {size}, want {want}")
@@ -533,6 +536,8 @@ class Worker:
                 problems.append(f"mirror(times={times!r}) has {len(maps)} maps")
             if bound.get("addr") is not None and addr != bound["addr"]:
                 problems.append(f"mirror(addr={bound['addr']:#x}) is at {addr:#x}")
+            if not problems:
+                problems += _unmapped_within(addr, size * times, "mirror")
             if not problems:
                 problems += _mirror_invariant(addr, size, times)
             recipe["_wrote"] = True
@@ -661,6 +666,18 @@ def _source_contents(file: Any, call: Call, tagname: Any) -> bytes | None:
         return call.contents.get(os.readlink(f"/proc/self/fd/{fd}"))
     except (OSError, ValueError, AttributeError, TypeError):
         return None
+
+
+def _unmapped_within(addr: int, size: int, what: str) -> list[str]:
+    """Whether [addr, addr+size) is really mapped, range by range from /proc/self/maps
+    (a size the OS never saw, e.g. one truncated to 64 bits on its way, shows here)."""
+    at, end = addr, addr + size
+    for m in sorted(_resources.mappings()):
+        if m.start <= at < m.end:
+            at = m.end
+        if at >= end:
+            return []
+    return [f"{what} claims [{addr:#x}, {end:#x}) but {at:#x} is not mapped"]
 
 
 def _mirror_invariant(addr: int, size: int, times: int) -> list[str]:

@@ -80,6 +80,8 @@ NUMBER_EDGES = [
     2**64 - 1,
     2**64,
     2**64 + 1,
+    2**64 + PAGE,
+    2**65 + 3 * PAGE,
     2**100,
     -1,
     -PAGE,
@@ -278,9 +280,67 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.just("omit"), strategy)
 
 
+MAP_NAMES = ["file", "access", "size", "offset", "addr", "tagname"]
+MIRROR_NAMES = ["file", "size", "times", "addr"]
+
+
 @st.composite
-def map_recipes(draw: st.DrawFn) -> Recipe:
-    names = ["file", "access", "size", "offset", "addr", "tagname"]
+def one_hostile(
+    draw: st.DrawFn,
+    func: str,
+    names: list[str],
+    valid: st.SearchStrategy[list[Any]],
+    hostile: dict[str, st.SearchStrategy[Any]],
+) -> Recipe:
+    """A call that would succeed, with exactly one argument replaced by a hostile
+    one: the argument then meets the code paths past validation (a read-only
+    descriptor given to a writable map, a live address as a hint, times=10**6...)."""
+    values = draw(valid)
+    name = draw(st.sampled_from(sorted(hostile)))
+    values[names.index(name)] = draw(hostile[name])
+    return call(func, names, values, [False] * len(names))
+
+
+valid_maps = st.one_of(
+    st.tuples(  # the pagefile
+        lit(st.none()),
+        lit(st.sampled_from(["", "w", "c", "x", "wx", "cx"])),
+        lit(st.integers(1, 3 * PAGE)),
+        st.just("omit"),
+        st.just("omit"),
+        st.just("omit"),
+    ),
+    st.tuples(  # an existing file
+        st.tuples(
+            st.just("path"), st.just("existing"), st.just(3 * PAGE), st.just(""), st.just("str")
+        ),
+        lit(st.sampled_from(["", "w", "c", "x", "wx", "cx"])),
+        st.one_of(st.just("omit"), lit(st.integers(1, 3 * PAGE))),
+        lit(st.sampled_from([0, PAGE])),
+        st.just("omit"),
+        st.just("omit"),
+    ),
+    st.tuples(  # a new tagname
+        lit(st.none()),
+        lit(st.just("w")),
+        lit(st.integers(1, 3 * PAGE)),
+        st.just("omit"),
+        st.just("omit"),
+        st.tuples(st.just("tag"), st.just(""), st.just(None)),
+    ),
+).map(list)
+map_hostile = {
+    "file": map_files,
+    "access": lit(accesses),
+    "size": lit(sizes),
+    "offset": lit(offsets),
+    "addr": addrs,
+    "tagname": tagnames,
+}
+
+
+@st.composite
+def random_maps(draw: st.DrawFn) -> Recipe:
     file = draw(st.one_of(st.just("omit"), lit(st.none()), map_files))
     access = draw(maybe(lit(accesses)))
     size = draw(maybe(lit(sizes)))
@@ -288,17 +348,46 @@ def map_recipes(draw: st.DrawFn) -> Recipe:
     addr = draw(maybe(addrs))
     tag = draw(st.one_of(st.just("omit"), st.just("omit"), tagnames))
     mask = draw(st.lists(st.booleans(), min_size=6, max_size=6))
-    return call("map", names, [file, access, size, offset, addr, tag], mask)
+    return call("map", MAP_NAMES, [file, access, size, offset, addr, tag], mask)
+
+
+def map_recipes() -> st.SearchStrategy[Recipe]:
+    return st.one_of(random_maps(), one_hostile("map", MAP_NAMES, valid_maps, map_hostile))
+
+
+valid_mirrors = st.tuples(
+    st.one_of(
+        st.tuples(
+            st.just("path"),
+            st.sampled_from(["missing", "existing"]),
+            st.just(3 * PAGE),
+            st.just(""),
+            st.just("str"),
+        ),
+        st.tuples(st.just("fd"), st.sampled_from(["r+", "w+"]), st.just(PAGE)),
+        st.tuples(st.just("fobj"), st.just("r+b"), st.just(PAGE)),
+    ),
+    lit(st.integers(1, 3 * PAGE)),
+    st.one_of(st.just("omit"), lit(st.integers(1, 4))),
+    st.just("omit"),
+).map(list)
+mirror_hostile = {"file": files, "size": lit(sizes), "times": lit(times_), "addr": addrs}
 
 
 @st.composite
-def mirror_recipes(draw: st.DrawFn) -> Recipe:
+def random_mirrors(draw: st.DrawFn) -> Recipe:
     file = draw(st.one_of(files, lit(st.none())))
     size = draw(lit(st.one_of(st.integers(1, 3 * PAGE), sizes)))
     times = draw(maybe(lit(times_)))
     addr = draw(maybe(addrs))
     mask = draw(st.lists(st.booleans(), min_size=4, max_size=4))
-    return call("mirror", ["file", "size", "times", "addr"], [file, size, times, addr], mask)
+    return call("mirror", MIRROR_NAMES, [file, size, times, addr], mask)
+
+
+def mirror_recipes() -> st.SearchStrategy[Recipe]:
+    return st.one_of(
+        random_mirrors(), one_hostile("mirror", MIRROR_NAMES, valid_mirrors, mirror_hostile)
+    )
 
 
 @st.composite
@@ -419,6 +508,113 @@ test_hostile_filesize = fuzz_test("filesize", filesize_recipes())
 test_hostile_unlink = fuzz_test("unlink", unlink_recipes())
 test_hostile_aligned_and_pagesize = fuzz_test("aligned", aligned_recipes())
 test_hostile_map_and_mirror_methods = fuzz_test("methods", method_recipes())
+
+
+# Every edge value, one argument at a time, over a call that would otherwise succeed:
+# deterministic, so that no default run can miss one (Hypothesis samples them).
+EDGES = NUMBER_EDGES + WRONG_TYPES
+FILE_EDGES: list[Any] = (
+    [("fd", kind, PAGE) for kind in FD_KINDS]
+    + [("fobj", kind, PAGE) for kind in FOBJ_KINDS]
+    + [("path", "missing", 0, text, "str") for text in HOSTILE_TEXT]
+    + [("path", "dir", 0, "", "str"), ("path", "existing", 0, "", "bytes")]
+    + [("lit", v) for v in ["", b"", "/", ".", "\0", -1, 2**64 + 1, *WRONG_TYPES]]
+)
+ADDR_EDGES = [("addr", kind) for kind in ADDR_KINDS] + [("lit", v) for v in EDGES]
+EXISTING = ("path", "existing", 3 * PAGE, "", "str")
+SWEEPS: dict[str, tuple[str, list[str], list[list[Any]], dict[str, list[Any]]]] = {
+    "map": (
+        "map",
+        MAP_NAMES,
+        [
+            [("lit", None), ("lit", "w"), ("lit", PAGE), "omit", "omit", "omit"],
+            [EXISTING, ("lit", "w"), "omit", ("lit", 0), "omit", "omit"],
+            [("lit", None), ("lit", "w"), ("lit", PAGE), "omit", "omit", ("tag", "", None)],
+        ],
+        {
+            "file": FILE_EDGES,
+            "access": [("lit", v) for v in ["r", "W", "xw", "ww", "wc", None, b"w", 1, "w\0"]],
+            "size": [("lit", v) for v in EDGES],
+            "offset": [("lit", v) for v in EDGES],
+            "addr": ADDR_EDGES,
+            "tagname": [("tag", t, None) for t in HOSTILE_TEXT]
+            + [("lit", v) for v in ["", 5, b"x", True]],
+        },
+    ),
+    "mirror": (
+        "mirror",
+        MIRROR_NAMES,
+        [[("fd", "r+", PAGE), ("lit", PAGE), "omit", "omit"]],
+        {
+            "file": FILE_EDGES,
+            "size": [("lit", v) for v in EDGES],
+            "times": [("lit", v) for v in [0, -1, 2**31, 2**63, 2**64, 10**6, *WRONG_TYPES]],
+            "addr": ADDR_EDGES,
+        },
+    ),
+    "filesize": (
+        "filesize",
+        ["file", "size"],
+        [[EXISTING, "omit"], [EXISTING, ("lit", PAGE)]],
+        {
+            "file": FILE_EDGES,
+            "size": [("lit", v) for v in EDGES],
+        },
+    ),
+    "aligned_size": (
+        "aligned_size",
+        ["n", "dir"],
+        [[("lit", PAGE + 1), "omit"]],
+        {
+            "n": [("lit", v) for v in EDGES],
+            "dir": [
+                ("lit", v) for v in ["left", "right", None, "LEFT", "up", "", 0, True, b"left"]
+            ],
+        },
+    ),
+    "aligned_addr": (
+        "aligned_addr",
+        ["ptr", "dir"],
+        [[("lit", PAGE + 1), "omit"]],
+        {
+            "ptr": [("lit", v) for v in EDGES],
+            "dir": [("lit", v) for v in ["left", "right", None, "LEFT", "up", "", 0, True]],
+        },
+    ),
+    "unlink": (
+        "unlink",
+        ["tagname"],
+        [[("tag", "", PAGE)]],
+        {
+            "tagname": [("tag", t, None) for t in HOSTILE_TEXT]
+            + [("lit", v) for v in ["", 5, b"x", True, None, "x" * 300]],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SWEEPS))
+def test_every_edge_value_one_argument_at_a_time(worker: FuzzWorker, name: str) -> None:
+    func, names, bases, edges = SWEEPS[name]
+    failures = []
+    tried = 0
+    for base in bases:
+        for param, values in edges.items():
+            for value in values:
+                args = list(base)
+                args[names.index(param)] = value
+                recipe = call(func, names, args, [False] * len(names))
+                tried += 1
+                try:
+                    problems = worker.call(recipe)
+                except WorkerDied as died:
+                    problems = [f"CRASH: {died}"]
+                if problems:
+                    failures.append(f"{recipe!r}:\n  " + "\n  ".join(problems))
+    print(f"{name} sweep: {tried} argument sets tried")
+    assert not failures, f"{len(failures)} of {tried} argument sets broke the contract:\n" + (
+        "\n".join(failures[:10])
+    )
 
 
 def test_a_crash_in_the_worker_is_caught_and_reported(tmp_path: Path) -> None:
