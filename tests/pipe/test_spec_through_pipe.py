@@ -89,3 +89,20 @@ def test_lua_harness_holds_the_protocol_over_the_whole_spec(
 @pytest.fixture
 def reference() -> None:
     pytest.importorskip("mmapspec.adapters.reference", reason="the reference adapter is not there")
+
+
+def test_a_crashing_binding_is_reported_per_clause_and_the_run_goes_on(tmp_path: Path) -> None:
+    """lua/crashy.lua segfaults in aligned_addr: those clauses are crashes, and the
+    clauses run after them pass in fresh children."""
+    report, _ = run_spec(
+        tmp_path, "crashy", "--pipe-cmd", lua_harness(module="crashy"),
+        "--clause", "aligned_addr.*", "--clause", "pagesize.*",
+    )  # fmt: skip
+    status = {c["id"]: c for c in report["clauses"] if c["status"] != "skipped"}
+    assert {k: c["status"] for k, c in status.items() if k.startswith("aligned_addr.")} == {
+        "aligned_addr.left": "crash",
+        "aligned_addr.right-default": "crash",
+    }
+    assert all("signal 11" in (t["message"] or "") for t in status["aligned_addr.left"]["tests"])
+    pagesize = {k: c["status"] for k, c in status.items() if k.startswith("pagesize.")}
+    assert pagesize and set(pagesize.values()) == {"pass"}, pagesize
