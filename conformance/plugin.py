@@ -282,6 +282,9 @@ _FALSIFYING = re.compile(
 )
 
 
+_DRAW = re.compile(r"^Draw (\d+)(?: \(([^)]*)\))?: (.*)$", re.S)
+
+
 def _example_arguments(body: str, fixtures: set[str]) -> str:
     """``name=value`` pairs of the drawn arguments, one per line in Hypothesis's
     rendering, without the pytest fixtures (their reprs reproduce nothing)."""
@@ -307,11 +310,15 @@ def _falsifying_example(exc: BaseException, item: pytest.Item) -> str | None:
     if match is None:
         return None
     func, body = match.groups()
-    args = _example_arguments(body, set(getattr(item, "fixturenames", ())))
-    lines = [
-        f"# Hypothesis falsified {func} ({Path(str(item.path)).name}); pin the example on it:",
-        f"@example({args})",
-    ]
+    # st.data() arguments render as data(...); their values are the "Draw" notes.
+    args = _example_arguments(body, set(getattr(item, "fixturenames", ())) | {"data"})
+    draws = [m for m in map(_DRAW.match, notes) if m]
+    lines = [f"# Hypothesis falsified {func} ({Path(str(item.path)).name}) with:"]
+    if args:
+        lines.append(f"@example({args})  # pin it on the test")
+    for d in draws:
+        value = " ".join(d.group(3).split())
+        lines.append(f"#   data.draw: {d.group(2) or 'draw ' + d.group(1)} = {value}")
     blob = next((n for n in notes if "@reproduce_failure(" in n), None)
     if blob:
         start = blob.index("@reproduce_failure(")

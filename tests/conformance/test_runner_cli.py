@@ -104,6 +104,8 @@ def test_deviant_run_reports_every_status_and_exits_1(tmp_path: Path) -> None:
     offset = next(c for c in doc["clauses"] if c["id"] == "runner.offset")
     assert offset["message"].startswith("DocumentedFailure: 22")
     assert "@example(k=1)" in offset["example"]
+    assert "#   data.draw: access = ''" in offset["example"]
+    assert "data=" not in offset["example"]
     assert "--mmap-adapter deviant:DeviantAdapter" in offset["example"]
     notes = next(c for c in doc["clauses"] if c["id"] == "runner.notes")["notes"]
     assert notes == [

@@ -29,14 +29,15 @@ def test_write_read_back(adapter: Adapter) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(k=st.integers(0, 3))
+@given(k=st.integers(0, 3), data=st.data())
 def test_offset_multiple_of_pagesize(
-    adapter: Adapter, tmp_path_factory: pytest.TempPathFactory, k: int
+    adapter: Adapter, tmp_path_factory: pytest.TempPathFactory, k: int, data: st.DataObject
 ) -> None:
     page = adapter.pagesize()
+    access = data.draw(st.sampled_from(["", "c"]), label="access")
     path = tmp_path_factory.mktemp("offset") / f"f-{uuid.uuid4().hex}"
     path.write_bytes(b"\x5a" * page * 4)
-    m = adapter.map(FileRef(str(path)), "", size=page, offset=k * page)
+    m = adapter.map(FileRef(str(path)), access, size=page, offset=k * page)
     try:
         assert adapter.read(m.handle, 0, 1) == b"\x5a"
     finally:
