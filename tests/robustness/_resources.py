@@ -64,7 +64,9 @@ def _read_maps() -> str:
 
 def mappings() -> frozenset[Mapping]:
     """The address ranges mapped into this process right now."""
-    lines = _read_maps().splitlines()
+    # Not splitlines(): it also splits at \x1c-\x1e, \x85 and \u2028, which can occur in
+    # names of mapped files; the kernel escapes only the newline itself.
+    lines = [line for line in _read_maps().split("\n") if line]
     out = set()
     for line in lines:
         fields = line.split(maxsplit=5)
