@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._align import PAGESIZE
-from ._args import U64, as_int, check_range
+from ._args import OFF_MAX, U64, as_int, check_range
 from ._buffer import Exporter, exports
 from ._errors import failure, os_failure
 from ._files import discard, open_file, release
@@ -132,6 +132,9 @@ def _mirror_opened(f: OsFile, label: str, path: str | None, size: int, times: in
     except OsCallError as e:
         raise os_failure(e, "open", f"mirror: cannot get the size of {label}", path) from None
     if fsize < size:
+        if size > OFF_MAX:  # as in map: no file can be that large (and off_t would overflow)
+            raise failure("disk_full", f"mirror: {label} cannot be extended to {size} bytes "
+                          "(larger than the largest file size)", path)
         try:
             backend.reserve(f, fsize, size)
         except OsCallError as e:
