@@ -96,6 +96,24 @@ def assert_value(outcome: Outcome, why: str = "") -> Any:
     return outcome.value
 
 
+def same(got: bytes | bytearray, want: bytes | bytearray, what: str = "") -> None:
+    """Two byte strings are equal; if not, say where they first differ. (pytest's own
+    explanation of ``assert a == b`` diffs pages of bytes with difflib, which takes
+    minutes per failure while Hypothesis shrinks.)"""
+    a, b = bytes(got), bytes(want)
+    if a == b:
+        return
+    first = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    differing = sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+    raise AssertionError(
+        f"{what + ': ' if what else ''}got {len(a)} bytes, expected {len(b)}; {differing} differ, "
+        f"the first at index {first}: got {a[first : first + 16]!r}, "
+        f"expected {b[first : first + 16]!r}"
+    )
+
+
 # ----------------------------------------------------------------------------- bookkeeping
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from mmapspec.adapters.interface import Adapter, MapInfo
-from mmapspec.spec.support import Maps, assert_value, call, new_file, page, pattern, ref
+from mmapspec.spec.support import Maps, assert_value, call, new_file, page, pattern, ref, same
 
 FORMS = {
     # name: (async, offset of addr from map.addr in pages or None, size in pages or None)
@@ -49,14 +49,14 @@ def test_flush_forms_return_true(adapter: Adapter, maps: Maps, tmp_path: Path, f
     result = assert_value(call(adapter.flush, m.handle, async_, addr, length), f"flush{form}")
     assert result is True, f"flush{form} returned {result!r}, not true"
     maps.free(m)
-    assert path.read_bytes() == data
+    same(path.read_bytes(), data)
 
 
 @pytest.mark.clause("flush.sync")
 def test_sync_flush(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     path, m, data = _written_map(adapter, maps, tmp_path)
     assert adapter.flush(m.handle) is True
-    assert path.read_bytes() == data
+    same(path.read_bytes(), data)
 
 
 @pytest.mark.clause("flush.async")
@@ -65,7 +65,7 @@ def test_async_flush(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     assert adapter.flush(m.handle, True) is True
     adapter.write(m.handle, 0, b"after")
     maps.free(m)
-    assert path.read_bytes() == b"after" + data[5:]
+    same(path.read_bytes(), b"after" + data[5:])
 
 
 @pytest.mark.clause("flush.range")
@@ -82,7 +82,7 @@ def test_range_flush(adapter: Adapter, tmp_path: Path, data: st.DataObject) -> N
         m = maps.map(ref(path), "w", pages * p)
         adapter.write(m.handle, 0, body)
         assert adapter.flush(m.handle, None, m.addr + first * p, length) is True
-    assert path.read_bytes() == body
+    same(path.read_bytes(), body)
 
 
 @pytest.mark.clause("flush.unaligned-addr-aligned-left")
@@ -104,4 +104,4 @@ def test_unaligned_flush_address(adapter: Adapter, tmp_path: Path, data: st.Data
         adapter.write(m.handle, 0, body)
         outcome = call(adapter.flush, m.handle, async_, m.addr + at, length)
         assert assert_value(outcome, f"flush(addr=map.addr+{at}, size={length})") is True
-    assert path.read_bytes() == body
+    same(path.read_bytes(), body)

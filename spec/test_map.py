@@ -20,6 +20,7 @@ from mmapspec.spec.support import (
     ref,
     region_at,
     require_proc,
+    same,
 )
 
 WRITABLE = ("w", "wx")
@@ -59,8 +60,8 @@ def test_map_shows_the_file_bytes_at_offset(
     with Maps(adapter) as maps:
         m = maps.map(ref(path), access, size, offset)
         assert m.size == size, "map.size must be the size asked for (COORD 2: not rounded to pages)"
-        assert adapter.read(m.handle, 0, size) == content[offset : offset + size]
-    assert path.read_bytes() == content, f"mapping with access {access!r} changed the file"
+        same(adapter.read(m.handle, 0, size), content[offset : offset + size])
+    same(path.read_bytes(), content, f"mapping with access {access!r} changed the file")
 
 
 @pytest.mark.clause("map.form.positional", "map.form.table")
@@ -75,8 +76,8 @@ def test_positional_form_is_the_table_form(
     by_table = maps.map(ref(path), access, p + 7, p, form="table")
     by_position = maps.map(ref(path), access, p + 7, p, form="positional")
     assert by_table.size == by_position.size == p + 7
-    assert adapter.read(by_position.handle, 0, p + 7) == adapter.read(by_table.handle, 0, p + 7)
-    assert adapter.read(by_position.handle, 0, p + 7) == content[p : 2 * p + 7]
+    same(adapter.read(by_position.handle, 0, p + 7), adapter.read(by_table.handle, 0, p + 7))
+    same(adapter.read(by_position.handle, 0, p + 7), content[p : 2 * p + 7])
 
 
 @pytest.mark.clause("map.form.positional")
@@ -88,7 +89,7 @@ def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> No
     first = maps.map(None, "w", p, None, None, tag, form="positional")
     adapter.write(first.handle, 0, b"positional")
     second = maps.map(None, "", p, None, None, tag, form="positional")
-    assert adapter.read(second.handle, 0, 10) == b"positional"
+    same(adapter.read(second.handle, 0, 10), b"positional")
 
 
 @pytest.mark.clause("map.size.default-is-file-size", "map.result.size")
@@ -101,8 +102,8 @@ def test_default_size_is_file_size(adapter: Adapter, tmp_path: Path, data: st.Da
     with Maps(adapter) as maps:
         m = maps.map(ref(path), access)
         assert m.size == len(content)
-        assert adapter.read(m.handle, 0, m.size) == content
-    assert path.read_bytes() == content
+        same(adapter.read(m.handle, 0, m.size), content)
+    same(path.read_bytes(), content)
 
 
 @pytest.mark.clause("map.size.default-with-offset")
@@ -119,7 +120,7 @@ def test_default_size_with_offset_is_the_rest_of_the_file(
     with Maps(adapter) as maps:
         m = maps.map(ref(path), "", None, offset)
         assert m.size == rest, "the default size with an offset is file size - offset"
-        assert adapter.read(m.handle, 0, rest) == content[offset:]
+        same(adapter.read(m.handle, 0, rest), content[offset:])
 
 
 @pytest.mark.clause("map.offset.default-zero")
@@ -128,7 +129,7 @@ def test_offset_defaults_to_zero(adapter: Adapter, maps: Maps, tmp_path: Path) -
     content = pattern(2 * p, seed=2)
     path = new_file(tmp_path, content)
     m = maps.map(ref(path), "", p + 1, None)
-    assert adapter.read(m.handle, 0, p + 1) == content[: p + 1]
+    same(adapter.read(m.handle, 0, p + 1), content[: p + 1])
 
 
 # ----------------------------------------------------------------------------- file kinds
@@ -140,7 +141,7 @@ def test_utf8_file_name(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     path = tmp_path / "ファイル-é-ß.bin"
     path.write_bytes(b"utf-8 name")
     m = maps.map(ref(path), "")
-    assert adapter.read(m.handle, 0, 10) == b"utf-8 name"
+    same(adapter.read(m.handle, 0, 10), b"utf-8 name")
 
 
 def _per_value(name: str, values: tuple[str, ...], clause: str) -> pytest.MarkDecorator:
@@ -161,13 +162,13 @@ def test_file_kinds(adapter: Adapter, maps: Maps, tmp_path: Path, kind: str, acc
     path = new_file(tmp_path, content)
     mode = "r+" if access == "w" else "r"
     m = maps.map(ref(path, kind, mode), access, p + 3, p)
-    assert adapter.read(m.handle, 0, p + 3) == content[p : 2 * p + 3]
+    same(adapter.read(m.handle, 0, p + 3), content[p : 2 * p + 3])
     if access == "w":
         adapter.write(m.handle, 1, b"via " + kind.encode())
         adapter.flush(m.handle)
         maps.free(m)
         expected = content[: p + 1] + b"via " + kind.encode()
-        assert path.read_bytes()[: len(expected)] == expected
+        same(path.read_bytes()[: len(expected)], expected)
 
 
 # ----------------------------------------------------------------------------- access modes
@@ -179,7 +180,7 @@ def test_access_defaults_to_read_only(adapter: Adapter, maps: Maps, tmp_path: Pa
     content = pattern(100, seed=4)
     path = new_file(tmp_path, content)
     m = maps.map(ref(path))
-    assert adapter.read(m.handle, 0, 100) == content
+    same(adapter.read(m.handle, 0, 100), content)
     if m.addr is not None and Path(f"/proc/{adapter.pid}/maps").exists():
         region = region_at(adapter.pid, m.addr)
         assert region is not None and region.perms[:3] == "r--", f"default access mapped {region}"
@@ -260,24 +261,29 @@ def test_writes_reach_the_file(
         ):
             adapter.write(m.handle, at, chunk)
             content[offset + at : offset + at + len(chunk)] = chunk
-        assert adapter.read(m.handle, 0, size) == content[offset:]
+        same(adapter.read(m.handle, 0, size), content[offset:])
         assert adapter.flush(m.handle) is True
         maps.free(m)
-    assert path.read_bytes() == content
+    same(path.read_bytes(), content)
 
 
 @_per_value("access", ("c", "cx"), "map.access.{}")
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.needs(f"file:{k}")) for k in ("name", "fd", "fileobj")],
+)
 @given(data=st.data())
 def test_copy_on_write_is_private(
-    adapter: Adapter, tmp_path: Path, access: str, data: st.DataObject
+    adapter: Adapter, tmp_path: Path, access: str, kind: str, data: st.DataObject
 ) -> None:
-    """'c' and 'cx' maps see their own writes; the file and a second map never do."""
+    """'c' and 'cx' maps see their own writes; the file and a second map never do, even
+    when the file was handed over opened for reading and writing."""
     p = page(adapter)
     size = data.draw(sst.sizes(p, 4), label="size")
     content = pattern(size, seed=size + 1)
     path = new_file(tmp_path, content)
     with Maps(adapter) as maps:
-        private = maps.map(ref(path), access, size)
+        private = maps.map(ref(path, kind, "r+"), access, size)
         other = maps.map(ref(path), "", size)
         mine = bytearray(content)
         for at, chunk in data.draw(
@@ -285,15 +291,17 @@ def test_copy_on_write_is_private(
         ):
             adapter.write(private.handle, at, chunk)
             mine[at : at + len(chunk)] = chunk
-        assert adapter.read(private.handle, 0, size) == mine
-        assert adapter.read(other.handle, 0, size) == content, (
-            "a 'c' map's writes leaked into another map"
+        same(adapter.read(private.handle, 0, size), mine)
+        same(
+            adapter.read(other.handle, 0, size),
+            content,
+            "a 'c' map's writes leaked into another map",
         )
-        assert path.read_bytes() == content, "a 'c' map's writes leaked into the file"
+        same(path.read_bytes(), content, "a 'c' map's writes leaked into the file")
         adapter.flush(private.handle)
         maps.free(private)
-        assert adapter.read(other.handle, 0, size) == content
-    assert path.read_bytes() == content, "a 'c' map's writes reached the file"
+        same(adapter.read(other.handle, 0, size), content)
+    same(path.read_bytes(), content, "a 'c' map's writes reached the file")
 
 
 @pytest.mark.clause("map.file.omitted-maps-pagefile")
@@ -307,7 +315,7 @@ def test_pagefile_map(adapter: Adapter, data: st.DataObject) -> None:
         assert m.size == size
         at, chunk = data.draw(sst.writes(size), label="write")
         adapter.write(m.handle, at, chunk)
-        assert adapter.read(m.handle, at, len(chunk)) == chunk
+        same(adapter.read(m.handle, at, len(chunk)), chunk)
 
 
 @pytest.mark.clause("map.offset.ignored-for-pagefile")
@@ -318,7 +326,7 @@ def test_pagefile_ignores_offset(adapter: Adapter, maps: Maps, offset: str) -> N
     m = maps.map(None, "w", p, value)
     assert m.size == p
     adapter.write(m.handle, p - 4, b"tail")
-    assert adapter.read(m.handle, p - 4, 4) == b"tail"
+    same(adapter.read(m.handle, p - 4, 4), b"tail")
 
 
 # ------------------------------------------------------------------ creation and extension
@@ -339,7 +347,7 @@ def test_missing_file_is_created(adapter: Adapter, tmp_path: Path, data: st.Data
         assert path.stat().st_size == offset + size
         adapter.write(m.handle, size - 1, b"!")
         adapter.flush(m.handle)
-    assert path.read_bytes()[offset + size - 1 :] == b"!"
+    same(path.read_bytes()[offset + size - 1 :], b"!")
 
 
 @pytest.mark.clause("map.file.short-write-extends")
@@ -357,12 +365,12 @@ def test_short_file_is_extended(adapter: Adapter, tmp_path: Path, data: st.DataO
     with Maps(adapter) as maps:
         m = maps.map(ref(path), access, size, offset)
         assert path.stat().st_size == offset + size, "the file was not extended to offset + size"
-        assert path.read_bytes()[:length] == content, "extending the file changed its bytes"
+        same(path.read_bytes()[:length], content, "extending the file changed its bytes")
         kept = content[offset : offset + size]
-        assert adapter.read(m.handle, 0, len(kept)) == kept
+        same(adapter.read(m.handle, 0, len(kept)), kept)
         adapter.write(m.handle, size - 1, b"E")
         adapter.flush(m.handle)
-    assert path.read_bytes()[offset + size - 1 :] == b"E"
+    same(path.read_bytes()[offset + size - 1 :], b"E")
 
 
 # ----------------------------------------------------------------------------- addr
@@ -389,7 +397,7 @@ def test_addresses_of_live_maps_do_not_overlap(adapter: Adapter, maps: Maps) -> 
     for k, m in enumerate(live):
         adapter.write(m.handle, 0, bytes([k]) * m.size)
     for k, m in enumerate(live):
-        assert adapter.read(m.handle, 0, m.size) == bytes([k]) * m.size
+        same(adapter.read(m.handle, 0, m.size), bytes([k]) * m.size)
 
 
 # ----------------------------------------------------------------------------- tagname
@@ -406,9 +414,9 @@ def test_tagname_shares_memory_in_one_process(adapter: Adapter, data: st.DataObj
         second = maps.map(None, "w", size, None, None, tag)
         at, chunk = data.draw(sst.writes(size), label="write")
         adapter.write(first.handle, at, chunk)
-        assert adapter.read(second.handle, at, len(chunk)) == chunk
+        same(adapter.read(second.handle, at, len(chunk)), chunk)
         adapter.write(second.handle, 0, b"back")
-        assert adapter.read(first.handle, 0, 4) == b"back"
+        same(adapter.read(first.handle, 0, 4), b"back")
 
 
 @pytest.mark.clause("map.tagname.default-size")
@@ -419,7 +427,7 @@ def test_tagname_default_size_is_the_existing_size(adapter: Adapter, maps: Maps)
     adapter.write(first.handle, 3 * p - 3, b"end")
     second = maps.map(None, "", None, None, None, tag)
     assert second.size == 3 * p
-    assert adapter.read(second.handle, 3 * p - 3, 3) == b"end"
+    same(adapter.read(second.handle, 3 * p - 3, 3), b"end")
 
 
 # ----------------------------------------------------------------------------- NOTEs
@@ -438,7 +446,7 @@ def test_pending_writes_of_an_open_file_are_mapped(
     m = maps.map(ref(path, "fileobj", "r+", pending), "")
     expected = pending + content[len(pending) :]
     assert m.size == len(expected)
-    assert adapter.read(m.handle, 0, m.size) == expected
+    same(adapter.read(m.handle, 0, m.size), expected)
 
 
 @pytest.mark.clause("map.note.external-changes")
@@ -456,8 +464,9 @@ def test_external_changes_are_old_or_new(adapter: Adapter, maps: Maps, tmp_path:
     finally:
         os.close(fd)
     seen = adapter.read(m.handle, 0, 2 * p)
-    assert seen[: p - 8] == content[: p - 8] and seen[p + 8 :] == content[p + 8 :]
+    same(seen[: p - 8], content[: p - 8], "bytes before the external change")
+    same(seen[p + 8 :], content[p + 8 :], "bytes after the external change")
     for i, b in enumerate(seen[p - 8 : p + 8]):
         assert b in (content[p - 8 + i], change[i]), f"byte {p - 8 + i} is neither old nor new"
     adapter.write(m.handle, 0, b"still works")
-    assert adapter.read(m.handle, 0, 11) == b"still works"
+    same(adapter.read(m.handle, 0, 11), b"still works")

@@ -24,6 +24,7 @@ from mmapspec.spec.support import (
     page,
     pattern,
     ref,
+    same,
     small_tmpfs,
 )
 
@@ -50,7 +51,7 @@ def test_unknown_access_raises(adapter: Adapter, maps: Maps, tmp_path: Path, acc
     content = pattern(100, seed=10)
     path = new_file(tmp_path, content)
     assert_raises(maps.try_map(ref(path), access, 100), f"access {access!r}")
-    assert path.read_bytes() == content
+    same(path.read_bytes(), content)
 
 
 @pytest.mark.clause("map.size.must-be-positive")
@@ -69,7 +70,7 @@ def test_size_not_positive_raises(
     path = new_file(tmp_path, b"x" * 10) if target == "file" else new_path(tmp_path)
     assert_raises(maps.try_map(ref(path), "w", size), f"size={size}")
     if target == "file":
-        assert path.read_bytes() == b"x" * 10
+        same(path.read_bytes(), b"x" * 10)
     else:
         assert not path.exists(), "a raised error left a file behind"
 
@@ -91,7 +92,7 @@ def test_unaligned_offset_raises(adapter: Adapter, tmp_path: Path, data: st.Data
     path = new_file(tmp_path, content)
     with Maps(adapter) as maps:
         assert_raises(maps.try_map(ref(path), access, 10, offset), f"offset={offset}")
-    assert path.read_bytes() == content
+    same(path.read_bytes(), content)
 
 
 @pytest.mark.clause("map.addr.zero-raises")
@@ -103,7 +104,7 @@ def test_zero_addr_raises(adapter: Adapter, maps: Maps) -> None:
 def test_tagname_with_file_raises(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     path = new_file(tmp_path, b"z" * 10)
     assert_raises(maps.try_map(ref(path), "w", 10, None, None, maps.tagname()), "file and tagname")
-    assert path.read_bytes() == b"z" * 10
+    same(path.read_bytes(), b"z" * 10)
 
 
 @pytest.mark.clause("map.tagname.no-slashes")
@@ -213,7 +214,7 @@ def test_short_file_without_write_access(
             "file_too_short",
             why=f"file of {length} bytes, offset {offset} + size {size}",
         )
-    assert path.read_bytes() == content
+    same(path.read_bytes(), content)
 
 
 @pytest.mark.clause("map.pagefile.cannot-be-resized", "map.errcode.out-of-mem-size")
@@ -245,7 +246,7 @@ def test_address_in_use(adapter: Adapter, maps: Maps, where: str) -> None:
     adapter.write(live.handle, 0, data)
     at = live.addr if where == "same start" else live.addr + p
     assert_fails(maps.try_map(None, "w", 2 * p, None, at), "out_of_mem", why="address in use")
-    assert adapter.read(live.handle, 0, 2 * p) == data, "the map at that address was clobbered"
+    same(adapter.read(live.handle, 0, 2 * p), data, "the map at that address was clobbered")
 
 
 @pytest.mark.clause("map.addr.used")
@@ -310,4 +311,4 @@ def _provoke_disk_full(
     if file_was == "missing":
         assert not path.exists(), "a failing map left the file it created"
     else:
-        assert path.read_bytes()[: len(content)] == content, "a failing map rewrote the file"
+        same(path.read_bytes()[: len(content)], content, "a failing map rewrote the file")

@@ -18,6 +18,7 @@ from mmapspec.spec.support import (
     pattern,
     ref,
     require_proc,
+    same,
 )
 
 
@@ -29,10 +30,7 @@ def _check_copies(adapter: Adapter, mirror: MirrorInfo, times: int, model: bytes
     """COORD 4: addr[o*size + i] == model[i] for every copy o and every i."""
     for o in range(times):
         got = adapter.read(mirror.handle, o * mirror.size, mirror.size)
-        assert got == model, (
-            f"copy {o} differs from the segment (first difference at byte "
-            f"{next(i for i, (a, b) in enumerate(zip(got, model, strict=True)) if a != b)})"
-        )
+        same(got, model, f"copy {o} of the segment")
 
 
 @pytest.mark.clause("mirror.invariant", "mirror.size.aligned", "mirror.form.table")
@@ -69,7 +67,7 @@ def test_mirror_positional_form(adapter: Adapter, maps: Maps, tmp_path: Path) ->
     assert by_position.size == by_table.size == p
     assert len(by_position.maps) == len(by_table.maps) == 3
     adapter.write(by_position.handle, 5, b"pos")
-    assert adapter.read(by_position.handle, 2 * p + 5, 3) == b"pos"
+    same(adapter.read(by_position.handle, 2 * p + 5, 3), b"pos")
 
 
 @pytest.mark.clause("mirror.times.default-2")
@@ -78,8 +76,8 @@ def test_mirror_times_defaults_to_2(adapter: Adapter, maps: Maps, tmp_path: Path
     mirror = maps.mirror(ref(new_path(tmp_path)), p)
     assert len(mirror.maps) == 2
     adapter.write(mirror.handle, p - 2, b"wrap")  # two bytes in each copy
-    assert adapter.read(mirror.handle, 0, 2) == b"ap"
-    assert adapter.read(mirror.handle, 2 * p - 2, 2) == b"wr"
+    same(adapter.read(mirror.handle, 0, 2), b"ap")
+    same(adapter.read(mirror.handle, 2 * p - 2, 2), b"wr")
 
 
 @pytest.mark.clause("mirror.result.maps")
@@ -106,7 +104,7 @@ def test_mirror_writes_reach_the_file(adapter: Adapter, maps: Maps, tmp_path: Pa
     data = pattern(2 * p, seed=50)
     adapter.write(mirror.handle, 2 * p, data)  # through the second copy
     maps.free(mirror)
-    assert path.read_bytes()[: 2 * p] == data
+    same(path.read_bytes()[: 2 * p], data)
 
 
 @pytest.mark.clause("mirror.addr.used")

@@ -34,7 +34,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from mmapspec.adapters.interface import ACCESS_MODES, Adapter, MapInfo
-from mmapspec.spec.support import Maps, assert_fails, new_file, page, pattern, ref
+from mmapspec.spec.support import Maps, assert_fails, new_file, page, pattern, ref, same
 
 SHARED = ("", "w", "x", "wx")
 WRITERS = ("w", "wx")
@@ -71,7 +71,9 @@ class FileAndMaps(RuleBasedStateMachine):
         self.file = bytearray()
         self.known: list[bool] = []
         self.history: list[bytes] = []
-        self.modes = [m for m in ACCESS_MODES if f"access:{m}" in self.adapter.capabilities.names()]
+        caps = self.adapter.capabilities.names()
+        self.modes = [m for m in ACCESS_MODES if f"access:{m}" in caps]
+        self.kinds = [k for k in ("name", "fd", "fileobj") if f"file:{k}" in caps]
 
     # -- model helpers -----------------------------------------------------------
 
@@ -87,23 +89,33 @@ class FileAndMaps(RuleBasedStateMachine):
 
     def _check_shared(self, m: Live) -> None:
         got = self.adapter.read(m.handle, 0, m.size)
-        for i, b in enumerate(got):
+        want = self.file[m.offset : m.offset + m.size]
+        if got == want:
+            return
+        for i in self._differences(got, want):
             pos = m.offset + i
-            if self.known[pos]:
-                assert b == self.file[pos], (
-                    f"{m.access!r} map at offset {m.offset}: byte {i} is {b}, the file's is "
-                    f"{self.file[pos]} (a leak from a 'c' map, or a lost write)"
-                )
+            assert not self.known[pos], (
+                f"{m.access!r} map at offset {m.offset}: byte {i} is {got[i]}, the file's is "
+                f"{want[i]} (a leak from a 'c' map, or a lost write)"
+            )
 
     def _check_private(self, m: Live) -> None:
         got = self.adapter.read(m.handle, 0, m.size)
-        for i, b in enumerate(got):
+        want = bytearray(self.file[m.offset : m.offset + m.size])
+        for pos, b in m.own.items():
+            want[pos - m.offset] = b
+        if got == want:
+            return
+        for i in self._differences(got, want):
             pos = m.offset + i
-            if pos in m.own:
-                assert b == m.own[pos], f"{m.access!r} map lost its own write at byte {i}"
-            elif self.known[pos]:
+            assert pos not in m.own, f"{m.access!r} map lost its own write at byte {i}"
+            if self.known[pos]:
                 seen = {v[pos] for v in self.history[m.opened_at :] if pos < len(v)}
-                assert b in seen, f"{m.access!r} map byte {i} is {b}: never the file's ({seen})"
+                assert got[i] in seen, f"{m.access!r} map byte {i} is {got[i]}, never the file's"
+
+    @staticmethod
+    def _differences(got: bytes, want: bytes | bytearray) -> list[int]:
+        return [i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b]
 
     # -- rules ---------------------------------------------------------------------
 
@@ -120,14 +132,18 @@ class FileAndMaps(RuleBasedStateMachine):
         access = data.draw(st.sampled_from(self.modes), label="access")
         offset = data.draw(st.integers(0, 2), label="offset pages") * self.p
         size = data.draw(st.integers(1, 3 * self.p), label="size")
+        kind = data.draw(st.sampled_from(self.kinds), label="file kind")
+        # Write access needs a file opened for writing; the others get either mode.
+        mode = "r+" if access in WRITERS else data.draw(st.sampled_from(["r", "r+"]), label="mode")
+        file = ref(self.path, kind, mode)
         if offset + size > len(self.file) and access not in WRITERS:
             assert_fails(
-                self.maps.try_map(ref(self.path), access, size, offset),
+                self.maps.try_map(file, access, size, offset),
                 "file_too_short",
                 why=f"{access!r} map of {offset}+{size} on a file of {len(self.file)} bytes",
             )
             return
-        m = self.maps.map(ref(self.path), access, size, offset)
+        m = self.maps.map(file, access, size, offset)
         assert m.size == size
         if offset + size > len(self.file):
             self._resize_model(offset + size)
@@ -148,9 +164,7 @@ class FileAndMaps(RuleBasedStateMachine):
         at = data.draw(st.integers(0, m.size - 1), label="at")
         chunk = data.draw(st.binary(min_size=1, max_size=min(64, m.size - at)), label="bytes")
         self.adapter.write(m.handle, at, chunk)
-        assert self.adapter.read(m.handle, at, len(chunk)) == chunk, (
-            "a map does not read its own write"
-        )
+        same(self.adapter.read(m.handle, at, len(chunk)), chunk, "a map reading its own write")
         for k, b in enumerate(chunk):
             pos = m.offset + at + k
             if m.access in PRIVATE:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter, ImplementationCrashed
-from mmapspec.spec.support import Maps, isolated, new_file, page, pattern, ref
+from mmapspec.spec.support import Maps, isolated, new_file, page, pattern, ref, same
 
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS)
 
@@ -34,13 +34,11 @@ def test_tagname_shares_memory_between_processes(adapter: Adapter, maps: Maps) -
     with isolated(adapter) as other:
         there = other.map(None, "w", None, None, None, tag)
         assert there.size == 2 * p
-        assert other.read(there.handle, 0, 2 * p) == data, "the other process sees other bytes"
+        same(other.read(there.handle, 0, 2 * p), data, "the other process sees other bytes")
         other.write(there.handle, p - 3, b"from afar")
-        assert adapter.read(here.handle, p - 3, 9) == b"from afar"
+        same(adapter.read(here.handle, p - 3, 9), b"from afar")
         other.free(there.handle)
-    assert adapter.read(here.handle, p - 3, 9) == b"from afar", (
-        "the other process's exit undid its write"
-    )
+    same(adapter.read(here.handle, p - 3, 9), b"from afar", "after the other process exited")
 
 
 @pytest.mark.clause("unlink.while-mapped")
@@ -52,9 +50,9 @@ def test_unlink_while_another_process_maps(adapter: Adapter, maps: Maps) -> None
         there = other.map(None, "w", p, None, None, tag)
         other.unlink(tag)
         adapter.write(here.handle, 0, b"after unlink")
-        assert other.read(there.handle, 0, 12) == b"after unlink"
+        same(other.read(there.handle, 0, 12), b"after unlink")
         other.write(there.handle, 0, b"and back....")
-        assert adapter.read(here.handle, 0, 12) == b"and back...."
+        same(adapter.read(here.handle, 0, 12), b"and back....")
 
 
 @pytest.mark.clause("map.note.write-read-only-crashes")
@@ -75,7 +73,7 @@ def test_writing_a_read_only_map_crashes(
         _expect_crash(
             lambda: other.write(m.handle, 10, b"forbidden"), f"writing to a {access!r} map"
         )
-    assert path.read_bytes() == content, "the forbidden write reached the file"
+    same(path.read_bytes(), content, "the forbidden write reached the file")
 
 
 @pytest.mark.clause("mmap.limitation.io-error-crashes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from mmapspec.adapters.interface import Adapter
-from mmapspec.spec.support import Maps, assert_fails, page, pattern
+from mmapspec.spec.support import Maps, assert_fails, page, pattern, same
 
 
 @pytest.mark.clause("unlink.function-removes")
@@ -40,7 +40,7 @@ def test_free_keeps_shared_memory(adapter: Adapter, maps: Maps) -> None:
     maps.free(m)
     again = maps.map(None, "", None, None, None, tag)
     assert again.size == 2 * p
-    assert adapter.read(again.handle, 0, 2 * p) == data
+    same(adapter.read(again.handle, 0, 2 * p), data)
 
 
 @pytest.mark.clause("unlink.while-mapped")
@@ -56,9 +56,9 @@ def test_unlink_while_mapped(adapter: Adapter, maps: Maps, how: str) -> None:
         adapter.unlink(tag)
     else:
         adapter.unlink_map(second.handle)
-    assert adapter.read(second.handle, 0, 6) == b"before"
+    same(adapter.read(second.handle, 0, 6), b"before")
     adapter.write(second.handle, 0, b"after!")
-    assert adapter.read(first.handle, 0, 6) == b"after!"
+    same(adapter.read(first.handle, 0, 6), b"after!")
     fresh = maps.map(None, "w", p, None, None, tag)
     adapter.write(fresh.handle, 0, b"fresh!")
-    assert adapter.read(first.handle, 0, 6) == b"after!", "new memory under the name is not new"
+    same(adapter.read(first.handle, 0, 6), b"after!", "new memory under the name is not new")
