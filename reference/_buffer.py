@@ -37,8 +37,14 @@ Limits (honest ones):
 from __future__ import annotations
 
 import ctypes
+import threading
 import weakref
 from typing import Protocol
+
+lock = threading.RLock()
+"""Serialises the two things that must not interleave between threads: handing
+out a buffer and claiming a region for ``free()``. Reentrant because the
+garbage collector may run a finalizer (a ``free()``) inside either."""
 
 PyBUF_WRITABLE = 0x0001
 Py_bf_getbuffer = 1
@@ -97,12 +103,15 @@ def _getbuffer(obj: Exported, view: int, flags: int) -> int:
         if obj._readonly and flags & PyBUF_WRITABLE:
             return -1  # see the module docstring: no exception can be set from here
         token = _Export(obj)
-        # PyBuffer_FillInfo stores the token in view->obj with a new reference.
-        if _fill_info(view, token, obj._addr, obj._span, obj._readonly, flags) != 0:
-            return -1  # pragma: no cover - only fails for writable+readonly, excluded above
-        if obj._views is None:
-            obj._views = weakref.WeakSet()
-        obj._views.add(token)
+        with lock:
+            if not obj._addr:  # being freed by another thread right now
+                return -1
+            # PyBuffer_FillInfo stores the token in view->obj with a new reference.
+            if _fill_info(view, token, obj._addr, obj._span, obj._readonly, flags) != 0:
+                return -1  # pragma: no cover - fails only for writable+readonly, excluded
+            if obj._views is None:
+                obj._views = weakref.WeakSet()
+            obj._views.add(token)
         return 0
     except BaseException:  # pragma: no cover - a bug; never let it unwind through C
         return -1

@@ -127,10 +127,13 @@ class Map(Region):
             raise ValueError("map has no tagname: unlink() concerns shared memory only")
         unlink(self._tagname)
 
-    def _release(self) -> None:
+    def _check_exports(self) -> None:
+        super()._check_exports()
         if self._mirror is not None and exports(self._mirror):
             raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
-        _unmap(self._addr, self._size)
+
+    def _release(self, addr: int) -> None:
+        _unmap(addr, self._size)
         if self._owns_file and self._file is not None:
             backend.close(self._file)
         self._file = None

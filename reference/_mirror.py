@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ._align import PAGESIZE
@@ -48,13 +49,19 @@ class Mirror(Region):
         self._check()
         return self._maps
 
-    def _release(self) -> None:
+    def _check_exports(self) -> None:
+        super()._check_exports()
         busy = sum(exports(m) for m in self._maps if not m.freed)
         if busy:
             raise BufferError(f"cannot free the mirror: {busy} buffer(s) of its copies exist")
+
+    def _release(self, addr: int) -> None:
         for m in self._maps:
-            m._mirror = None  # the mirror's own exports are checked already (zero)
-            m.free()
+            m._mirror = None  # the mirror's own exports were checked when it was claimed
+            # A copy whose view another thread took after that check lives on as a
+            # plain map (freed with its last reference); the other copies go now.
+            with contextlib.suppress(BufferError):
+                m.free()
         if self._owns_file and self._file is not None:
             backend.close(self._file)
         self._file = None

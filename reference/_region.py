@@ -6,7 +6,7 @@ import ctypes
 import weakref
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
-from ._buffer import exports
+from ._buffer import exports, lock
 
 _R = TypeVar("_R", bound="Region")
 
@@ -62,7 +62,9 @@ class Region:
         if isinstance(key, slice):
             start, stop, step = key.indices(self._span)
             if step == 1:  # the common case, copied straight out without a view
-                return ctypes.string_at(self._addr + start, max(0, stop - start))
+                with lock:  # so that no other thread frees it meanwhile
+                    self._check()
+                    return ctypes.string_at(self._addr + start, max(0, stop - start))
         with memoryview(cast(Any, self)) as view:  # exported by the live subclass
             item = view[key]
             return item.tobytes() if isinstance(item, memoryview) else int(item)
@@ -74,7 +76,14 @@ class Region:
         with memoryview(cast(Any, self)) as view:  # exported by the live subclass
             view[key] = value
 
-    def _release(self) -> None:
+    def _check_exports(self) -> None:
+        """Raise BufferError while buffers of this memory are alive."""
+        if self._views:  # a non-empty WeakSet of live exports
+            raise BufferError(
+                f"cannot free: {exports(self)} exported buffer(s) (memoryview, numpy array, "
+                "...) still use this memory; release them first")
+
+    def _release(self, addr: int) -> None:
         """Unmap; subclasses free their OS resources here."""
         raise NotImplementedError
 
@@ -82,16 +91,16 @@ class Region:
         """Release the memory and everything associated; a second call does nothing.
 
         Raises BufferError while buffers obtained from it (``memoryview(m)``,
-        ``numpy.frombuffer(m)``) are alive: release them first."""
-        if self._addr == 0:
-            return
-        if self._views:  # a non-empty WeakSet of live exports
-            n = exports(self)
-            raise BufferError(
-                f"cannot free: {n} exported buffer(s) (memoryview, numpy array, "
-                "...) still use this memory; release them first")
-        self._release()
-        self._addr = 0
+        ``numpy.frombuffer(m)``) are alive: release them first. Thread-safe: of
+        concurrent calls exactly one unmaps, so an address is never unmapped twice
+        (which could destroy another thread's new mapping at the same address)."""
+        with lock:
+            addr = self._addr
+            if not addr:
+                return
+            self._check_exports()
+            self._addr = 0  # claimed: from here on every use raises "map is freed"
+        self._release(addr)
         self.__class__ = self._freed_class
 
     def __del__(self) -> None:

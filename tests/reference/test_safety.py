@@ -160,3 +160,36 @@ def test_failed_map_after_extending_restores_the_size(tmp_path: Path) -> None:
             mm.map(p, "w", 3 * PS, 0, used.addr)  # extended first, then the address is taken
         assert ei.value.errcode == "out_of_mem"
     assert p.read_bytes() == b"short"
+
+
+def test_concurrent_frees_unmap_once_and_clobber_nothing(run_child: Any) -> None:
+    # Two threads free the same map while others map, write and verify their own
+    # pattern. Unmapping an address twice would unmap a neighbour's new mapping at
+    # that address: its check would then crash the child or see the wrong bytes.
+    r = run_child("""
+        import threading
+        from mmapspec import reference as mm
+        stop = threading.Event()
+        errors = []
+        def worker(k):
+            pattern = bytes([k]) * 4096
+            while not stop.is_set():
+                with mm.map(size=4096, access="w") as m:
+                    m[:] = pattern
+                    if m[:] != pattern:
+                        errors.append(k)
+        def double_free():
+            for _ in range(300):
+                m = mm.map(size=4096, access="w")
+                ts = [threading.Thread(target=m.free) for _ in range(2)]
+                for t in ts: t.start()
+                for t in ts: t.join()
+        ws = [threading.Thread(target=worker, args=(k,)) for k in range(1, 4)]
+        for t in ws: t.start()
+        double_free()
+        stop.set()
+        for t in ws: t.join()
+        print("clobbered" if errors else "ok")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
