@@ -163,9 +163,10 @@ def test_failed_map_after_extending_restores_the_size(tmp_path: Path) -> None:
 
 
 def test_concurrent_frees_unmap_once_and_clobber_nothing(run_child: Any) -> None:
-    # Two threads free the same map while others map, write and verify their own
-    # pattern. Unmapping an address twice would unmap a neighbour's new mapping at
-    # that address: its check would then crash the child or see the wrong bytes.
+    # Three threads free the same map at once while others map, write and verify
+    # their own pattern. Unmapping an address twice would unmap a neighbour's new
+    # mapping at that address: its check then crashes the child (SIGSEGV) or sees
+    # the wrong bytes. Without the claim-under-lock in free() this fails most runs.
     r = run_child("""
         import threading
         from mmapspec import reference as mm
@@ -176,20 +177,24 @@ def test_concurrent_frees_unmap_once_and_clobber_nothing(run_child: Any) -> None
             while not stop.is_set():
                 with mm.map(size=4096, access="w") as m:
                     m[:] = pattern
-                    if m[:] != pattern:
-                        errors.append(k)
-        def double_free():
-            for _ in range(300):
-                m = mm.map(size=4096, access="w")
-                ts = [threading.Thread(target=m.free) for _ in range(2)]
-                for t in ts: t.start()
-                for t in ts: t.join()
+                    for _ in range(3):
+                        if m[:] != pattern:
+                            errors.append(k)
+        def free_together(m):
+            go = threading.Barrier(3)
+            def free():
+                go.wait()
+                m.free()
+            ts = [threading.Thread(target=free) for _ in range(3)]
+            for t in ts: t.start()
+            for t in ts: t.join()
         ws = [threading.Thread(target=worker, args=(k,)) for k in range(1, 4)]
         for t in ws: t.start()
-        double_free()
+        for _ in range(150):
+            free_together(mm.map(size=4096, access="w"))
         stop.set()
         for t in ws: t.join()
         print("clobbered" if errors else "ok")
     """)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0, f"child died ({r.returncode}): {r.stderr[-500:]}"
     assert r.stdout.strip() == "ok"
