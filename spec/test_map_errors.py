@@ -3,8 +3,6 @@ provoked on real OS objects, and what a failure must leave behind (nothing)."""
 
 from __future__ import annotations
 
-import os
-import resource
 import sys
 from pathlib import Path
 
@@ -293,10 +291,12 @@ def test_disk_full(
             return
     if not sys.platform.startswith("linux"):
         pytest.skip("no full disk to be had: cannot mount a tmpfs and no prlimit here")
+    import resource  # POSIX only; prlimit on Linux
+
     record_property("disk_full_method", "RLIMIT_FSIZE=64KiB on an isolated implementation process")
     with isolated(adapter) as other:
         limit = 64 * 1024
-        os.prlimit(other.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        resource.prlimit(other.pid, resource.RLIMIT_FSIZE, (limit, limit))
         _provoke_disk_full(other, tmp_path, content, file_was, 4 << 20)
 
 
