@@ -3,6 +3,7 @@ one-shot children for things that may crash or that change process limits."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,15 @@ def child_env() -> dict[str, str]:
         MALLOC_ARENA_MAX="1",
         GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432",
     )
+
+
+def remove_shm(prefix: str) -> None:
+    """Remove the shared memory objects whose names start with ``prefix``: what a
+    child that crashed or failed midway could not clean up itself."""
+    for name in os.listdir("/dev/shm"):
+        if name.startswith(prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join("/dev/shm", name))
 
 
 class WorkerDied(Exception):
@@ -64,11 +75,12 @@ class FuzzWorker:
         self.stderr_path = scratch / "worker-stderr.txt"
         self.calls = 0
         self.deaths = 0
+        self.tag_prefix = f"mmapspec-fuzz-{uuid.uuid4().hex[:12]}-"
 
     def _start(self) -> subprocess.Popen[bytes]:
         self.stderr_file = open(self.stderr_path, "wb")  # noqa: SIM115 (closed in _reap)
         return subprocess.Popen(
-            [sys.executable, str(WORKER), str(self.scratch)],
+            [sys.executable, str(WORKER), str(self.scratch), self.tag_prefix],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
@@ -121,6 +133,7 @@ class FuzzWorker:
             if stream:
                 stream.close()
         self.stderr_file.close()
+        remove_shm(self.tag_prefix)  # a crash skips the worker's own cleanup
 
     def _stderr_tail(self) -> str:
         try:

@@ -1,6 +1,6 @@
 """Threads that map, write, flush, mirror and free at the same time (issue 7).
 
-Run as ``python _concurrency_child.py DIR THREADS ROUNDS``; prints one JSON line.
+Run as ``python _concurrency_child.py DIR THREADS ROUNDS TAG_PREFIX``; prints one JSON line.
 It runs in a child process so that a clobbered mapping that crashes the
 interpreter fails the test instead of killing pytest.
 
@@ -21,7 +21,6 @@ import os
 import random
 import sys
 import threading
-import uuid
 from typing import Any
 
 import _resources
@@ -72,6 +71,7 @@ def run_thread(
     tid: int,
     rounds: int,
     base: str,
+    tag_prefix: str,
     reg: Registry,
     ready: threading.Barrier,
     go: threading.Barrier,
@@ -80,7 +80,7 @@ def run_thread(
     rng = random.Random(tid)
     file_path = os.path.join(base, f"t{tid}-file")
     mirror_path = os.path.join(base, f"t{tid}-mirror")
-    tag = f"mmapspec-conc-{uuid.uuid4().hex[:12]}-{tid}"
+    tag = f"{tag_prefix}{tid}"
     ready.wait()
     go.wait()
     prev: tuple[Any, int, bytes] | None = None  # last round's mirror, its times and pattern
@@ -162,13 +162,14 @@ def run_thread(
 
 
 def main() -> None:
-    base, threads, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    base, threads, rounds, tag_prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     reg = Registry()
     ready, go = threading.Barrier(threads + 1), threading.Barrier(threads + 1)
     stats_per_thread = [{"rounds": 0, "hints_refused": 0} for _ in range(threads)]
     workers = [
         threading.Thread(
-            target=run_thread, args=(t, rounds, base, reg, ready, go, stats_per_thread[t])
+            target=run_thread,
+            args=(t, rounds, base, tag_prefix, reg, ready, go, stats_per_thread[t]),
         )
         for t in range(threads)
     ]

@@ -1,6 +1,6 @@
 """The fuzz worker: a child process that makes hostile calls to the reference.
 
-Run as ``python _fuzz_worker.py SCRATCH_DIR``. It reads pickled *recipes* from
+Run as ``python _fuzz_worker.py SCRATCH_DIR TAG_PREFIX``. It reads pickled *recipes* from
 stdin and answers each with a pickled list of contract violations (empty when the
 call behaved). A recipe describes the call with plain data; the hostile objects
 it names (closed descriptors, pipes, sockets, read-only file objects, addresses of
@@ -115,10 +115,10 @@ def _pattern(n: int, seed: int) -> bytes:
 class Materialiser:
     """Turns recipe argument specs into real objects inside this process."""
 
-    def __init__(self, scratch: str, canary_addr: int) -> None:
+    def __init__(self, scratch: str, canary_addr: int, tag_prefix: str) -> None:
         self.scratch = scratch
         self.canary_addr = canary_addr
-        self.tag_prefix = f"mmapspec-fuzz-{uuid.uuid4().hex[:12]}-"
+        self.tag_prefix = tag_prefix  # the parent's, so it can clean up after a crash
 
     def value(self, spec: tuple[Any, ...], call: Call, result_map: Any = None) -> Any:
         kind = spec[0]
@@ -367,14 +367,14 @@ def _read(addr: int, n: int) -> bytes:
 
 
 class Worker:
-    def __init__(self, scratch: str) -> None:
+    def __init__(self, scratch: str, tag_prefix: str) -> None:
         self.scratch = scratch
         # A live mapping of ours, with a known pattern, that hinted maps must not replace.
         self.canary = pymmap.mmap(-1, 3 * PAGE)
         self.canary_data = _pattern(3 * PAGE, 77)
         self.canary[:] = self.canary_data
         self.canary_addr = ctypes.addressof(ctypes.c_char.from_buffer(self.canary))
-        self.mat = Materialiser(scratch, self.canary_addr)
+        self.mat = Materialiser(scratch, self.canary_addr, tag_prefix)
 
     def run(self, recipe: dict[str, Any]) -> list[str]:
         if recipe["func"] == "_crash":  # lets the parent's tests prove crash detection works
@@ -712,7 +712,7 @@ def _serve() -> None:
 
     faulthandler.enable()  # a crash prints the Python stack to stderr for the parent
     os.chdir(sys.argv[1])  # fuzzed relative names ("4096", "object") land in the scratch dir
-    worker = Worker(sys.argv[1])
+    worker = Worker(sys.argv[1], sys.argv[2])
     while True:
         head = inp.read(4)
         if len(head) < 4:

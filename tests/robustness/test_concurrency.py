@@ -10,28 +10,34 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
-from ._children import HERE, child_env, describe_exit
+from ._children import HERE, child_env, describe_exit, remove_shm
 
 THOROUGH = os.environ.get("MMAPSPEC_THOROUGH") == "1"
 THREADS, ROUNDS = (8, 300) if THOROUGH else (4, 25)
 
 
 def test_threads_never_see_each_other_and_mirrors_keep_their_reservation(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "_concurrency_child.py"),
-            str(tmp_path),
-            str(THREADS),
-            str(ROUNDS),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=child_env(),
-    )
+    tag_prefix = f"mmapspec-conc-{uuid.uuid4().hex[:12]}-"
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "_concurrency_child.py"),
+                str(tmp_path),
+                str(THREADS),
+                str(ROUNDS),
+                tag_prefix,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=child_env(),
+        )
+    finally:
+        remove_shm(tag_prefix)  # a thread that failed midway did not unlink its tagname
     assert proc.returncode == 0, (
         f"the threads' process {describe_exit(proc.returncode)}:\n{proc.stderr[-3000:]}"
     )

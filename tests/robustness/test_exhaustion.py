@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ._children import describe_exit, run_child
+from ._children import describe_exit, remove_shm, run_child
 
 PAGE = os.sysconf("SC_PAGESIZE")
 
@@ -60,8 +60,14 @@ def small_map_works():
 """
 
 
-def child(body: str, tmp_path: Path) -> dict:
-    result = run_child(PRELUDE + textwrap.dedent(body), cwd=tmp_path, timeout=120)
+def child(tag: str | None, body: str, tmp_path: Path) -> dict:
+    """Run ``body`` after PRELUDE in a child; ``tag`` is the tagname it may create,
+    removed afterwards whatever happened."""
+    try:
+        result = run_child(PRELUDE + textwrap.dedent(body), cwd=tmp_path, timeout=120)
+    finally:
+        if tag is not None:
+            remove_shm(tag)
     assert result.returncode == 0 and result.data is not None, (
         f"the child {describe_exit(result.returncode)}:\n{result.stderr[-3000:]}"
     )
@@ -72,6 +78,7 @@ def child(body: str, tmp_path: Path) -> dict:
 def test_low_address_space_limit_gives_out_of_mem_and_the_process_goes_on(tmp_path: Path) -> None:
     tag = f"mmapspec-robust-as-{uuid.uuid4().hex}"
     data = child(
+        tag,
         f"""
         big = 512 << 20
         sparse = "sparse"
@@ -117,6 +124,7 @@ def test_low_address_space_limit_gives_out_of_mem_and_the_process_goes_on(tmp_pa
 def test_low_descriptor_limit_gives_emfile_and_leaks_nothing(tmp_path: Path) -> None:
     tag = f"mmapspec-robust-fd-{uuid.uuid4().hex}"
     data = child(
+        tag,
         f"""
         with open("existing", "wb") as f:
             f.write(b"e" * PAGE)
@@ -189,6 +197,7 @@ def test_full_filesystem_gives_disk_full(full_fs: Path, tmp_path: Path) -> None:
     """Method: a 1 MiB tmpfs mounted for this test (tmpfs supports fallocate, so
     reserving blocks fails with ENOSPC up front)."""
     data = child(
+        None,
         f"""
         os.chdir({str(full_fs)!r})
         with open("existing", "wb") as f:
@@ -233,6 +242,7 @@ def test_full_filesystem_gives_disk_full(full_fs: Path, tmp_path: Path) -> None:
 def test_file_size_limit_gives_disk_full(tmp_path: Path) -> None:
     """RLIMIT_FSIZE in a child that ignores SIGXFSZ: growing past it is EFBIG."""
     data = child(
+        None,
         """
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         with open("existing", "wb") as f:
