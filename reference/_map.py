@@ -216,7 +216,8 @@ def map(file: Any = None, access: str | None = "", size: int | None = None,
         try:
             got = backend.map(None, size, 0, access, addr, None)
         except OsCallError as e:
-            raise os_failure(e, "map", f"map: cannot map {size} bytes of the pagefile") from None
+            raise os_failure(e, "map", f"map: cannot map {size} bytes of the pagefile"
+                             f"{_at(addr)}") from None
         return _new(got, size, access, None, None)
     if offset is None:
         offset = 0
@@ -237,6 +238,11 @@ def map(file: Any = None, access: str | None = "", size: int | None = None,
         return _new(at, size, access, tagname, opened.f, opened.owned)
     release(opened)  # POSIX mappings outlive the descriptor: no fd held while mapped
     return _new(at, size, access, tagname, None)
+
+
+def _at(addr: int | None) -> str:
+    """The requested address for error messages ("in use" is the usual cause)."""
+    return "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
 
 
 def _check_addr(addr: object) -> int:
@@ -282,7 +288,7 @@ def _map_opened(opened: Opened, write: bool, access: str, size: int | None, offs
         if extended:
             _restore(f, fsize)
         raise os_failure(e, "map", f"map: cannot map {size} bytes of {label} at offset "
-                         f"{offset}", opened.path) from None
+                         f"{offset}{_at(addr)}", opened.path) from None
 
 
 def _restore(f: OsFile, size: int) -> None:

@@ -153,5 +153,6 @@ def _mirror_opened(f: OsFile, label: str, path: str | None, size: int, times: in
     except OsCallError as e:
         if fsize < size:
             _restore(f, fsize)
+        where = "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
         raise os_failure(e, "map", f"mirror: cannot map {label} {times} times ({size} bytes "
-                         "each)", path) from None
+                         f"each){where}", path) from None

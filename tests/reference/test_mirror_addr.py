@@ -76,6 +76,7 @@ def test_map_at_a_used_address_is_out_of_mem_and_replaces_nothing(tmp_path: Path
             with pytest.raises(mm.MmapError) as ei:
                 mm.map(size=4, addr=used.addr + PS, **kwargs)
             assert ei.value.errcode == "out_of_mem"
+            assert f"{used.addr + PS:#x}" in str(ei.value)  # the message names the address
         assert used[PS:PS + 4] == b"live"
     assert p.read_bytes() == b"file"
 
