@@ -60,6 +60,9 @@ SAFE_INT = 2**53 - 1
 DEFAULT_TIMEOUT = 60.0
 """Seconds a harness may take to answer one request (generous: some clauses fill
 a disk or map gigabytes). Override with ``--adapter-option timeout=SECONDS``."""
+DEFAULT_START_TIMEOUT = 30.0
+"""Seconds a harness may take to start and answer ``start`` (at least ``timeout``):
+an interpreter loading a binding on a busy CI machine can be slow."""
 STOP_GRACE = 5.0
 """Seconds a child gets to answer ``stop`` and exit before it is killed."""
 STDERR_TAIL = 2000
@@ -369,6 +372,16 @@ class _Child:
 # -- the adapter -------------------------------------------------------------------
 
 
+def _seconds(name: str, value: str | float) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise AdapterLoadError(f"pipe: {name} must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise AdapterLoadError(f"pipe: {name} must be > 0, got {value!r}")
+    return seconds
+
+
 def _flag(value: str | int | bool | None) -> bool:
     if isinstance(value, (bool, int)):
         return bool(value)
@@ -383,6 +396,8 @@ class PipeAdapter(Adapter):
     * ``pipe_cmd``: the command, split with :func:`shlex.split`; it inherits the
       runner's working directory and environment.
     * ``timeout``: seconds allowed per request (default :data:`DEFAULT_TIMEOUT`).
+    * ``start_timeout``: seconds allowed to start and answer ``start`` (default: the
+      larger of :data:`DEFAULT_START_TIMEOUT` and ``timeout``).
     * ``validate``: ``1`` to check every message the harness sends against
       ``protocol.schema.json`` (also enabled by the environment variable
       ``MMAPSPEC_PIPE_VALIDATE=1``). A violation fails the operation with a
@@ -396,6 +411,7 @@ class PipeAdapter(Adapter):
         pipe_cmd: str,
         timeout: str | float = DEFAULT_TIMEOUT,
         validate: str | int | bool | None = None,
+        start_timeout: str | float | None = None,
     ) -> None:
         self.pipe_cmd = pipe_cmd
         try:
@@ -404,14 +420,12 @@ class PipeAdapter(Adapter):
             raise AdapterLoadError(f"pipe: cannot parse pipe_cmd {pipe_cmd!r}: {exc}") from None
         if not self.argv:
             raise AdapterLoadError("pipe: pipe_cmd is empty; give the command that runs a harness")
-        try:
-            self.timeout = float(timeout)
-        except ValueError:
-            raise AdapterLoadError(
-                f"pipe: timeout must be a number of seconds, got {timeout!r}"
-            ) from None
-        if not self.timeout > 0:
-            raise AdapterLoadError(f"pipe: timeout must be > 0, got {timeout!r}")
+        self.timeout = _seconds("timeout", timeout)
+        self.start_timeout = (
+            max(DEFAULT_START_TIMEOUT, self.timeout)
+            if start_timeout is None
+            else _seconds("start_timeout", start_timeout)
+        )
         self.validate = (
             _flag(validate) if validate is not None else _flag(os.environ.get(VALIDATE_ENV))
         )
@@ -435,7 +449,7 @@ class PipeAdapter(Adapter):
                 f"pipe: cannot run {self.pipe_cmd!r}: {exc.strerror or exc}"
             ) from None
         try:
-            hello = child.call("start", {"protocol": PROTOCOL_VERSION})
+            hello = child.call("start", {"protocol": PROTOCOL_VERSION}, self.start_timeout)
             if type(hello) is not dict:
                 raise ProtocolError(f"start answered {hello!r}, not an object")
             if hello.get("protocol") != PROTOCOL_VERSION:
@@ -595,7 +609,7 @@ class PipeAdapter(Adapter):
     @contextlib.contextmanager
     def isolated(self) -> Iterator[Adapter]:
         """Another child of the same command, stopped when the context exits."""
-        with PipeAdapter(self.pipe_cmd, self.timeout, self.validate) as other:
+        with PipeAdapter(self.pipe_cmd, self.timeout, self.validate, self.start_timeout) as other:
             other.spec = self.spec
             yield other
 

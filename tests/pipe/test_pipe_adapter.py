@@ -158,30 +158,32 @@ def test_timeout_kills_the_child_and_its_process_group() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cmd", "expected"),
+    ("cmd", "start_timeout", "expected"),
     [
         (
             "/nonexistent/harness --x",
+            30,
             "cannot run '/nonexistent/harness --x': No such file or directory",
         ),
         (
             f"{BAD} --die-at-start",
+            30,
             "exited with code 3: bad_harness: cannot load the binding: libfoo.so",
         ),
-        (f"{BAD} --no-start", "no answer to 'start' within 2 s"),
-        (python_harness("no_such_module:Adapter"), "cannot import 'no_such_module'"),
-        ("'unbalanced", "cannot parse pipe_cmd"),
+        (f"{BAD} --no-start", 2, "no answer to 'start' within 2 s"),
+        (python_harness("no_such_module:Adapter"), 30, "cannot import 'no_such_module'"),
+        ("'unbalanced", 30, "cannot parse pipe_cmd"),
     ],
 )
-def test_a_harness_that_does_not_start_is_one_line(cmd: str, expected: str) -> None:
-    # 2 s: short enough to wait for a silent harness, long enough for a loaded
-    # machine to start Python and let the others speak for themselves
-    started = time.monotonic()
+def test_a_harness_that_does_not_start_is_one_line(
+    cmd: str, start_timeout: float, expected: str
+) -> None:
+    # Those that speak up (even to say why they cannot start) are not made to
+    # race a short deadline on a busy machine; the silent one is not waited for long.
     with pytest.raises(AdapterLoadError) as error:
-        PipeAdapter(cmd, timeout=2)
+        PipeAdapter(cmd, start_timeout=start_timeout)
     message = str(error.value)
     assert expected in message and "\n" not in message, message
-    assert time.monotonic() - started < 12
 
 
 def test_load_through_the_registry_reports_one_line() -> None:
