@@ -2,6 +2,8 @@
 
 ``mmapspec run`` runs the specification (``pytest --pyargs mmapspec.spec``) against
 one adapter, in parallel with pytest-xdist, and prints the per-clause report.
+``mmapspec expectations REPORT.json`` turns a report into an expectations file.
+``mmapspec bench`` is the benchmark (``mmapspec.bench``).
 
 Exit codes: 0 conformant (or deviating exactly as the expectations file says);
 1 deviations; 2 the run itself failed (bad adapter name, import error, bad
@@ -218,7 +220,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run(sub)
     _add_expectations(sub)
-    # Other subcommands (``bench``) register here.
+    from mmapspec.bench.cli import register as register_bench
+
+    register_bench(sub)
     return p
 
 

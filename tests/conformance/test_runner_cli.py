@@ -289,3 +289,10 @@ def test_expectations_command_writes_a_file_that_makes_the_run_green(tmp_path: P
     proc, doc = mini(tmp_path, "--adapter", DEVIANT, "-n", "0", "--expectations", str(out))
     assert proc.returncode == 0, proc.stdout
     assert doc["conformant"] is True
+
+
+def test_subcommands_are_wired() -> None:
+    from mmapspec.cli import parser
+
+    actions = [a for a in parser()._actions if a.dest == "command"]
+    assert set(actions[0].choices) >= {"run", "expectations", "bench"}  # type: ignore[arg-type]
