@@ -106,17 +106,20 @@ class MirrorRing(_Indices):
         where = "/dev/shm" if os.path.isdir("/dev/shm") else None
         tmpdir = tempfile.mkdtemp(prefix="mirror-ring-", dir=where)
         path = os.path.join(tmpdir, "ring")
+        self._mirror: mm.Mirror | None
         try:
-            self._mirror = mm.mirror(path, capacity)  # 'w' access: creates and sizes the file
+            self._mirror = mirror = mm.mirror(
+                path, capacity
+            )  # 'w' access: creates and sizes the file
         finally:
             if os.path.exists(path):
                 os.unlink(path)
             os.rmdir(tmpdir)
-        self.capacity = self._mirror.size  # aligned up to whole pages by mirror
+        self.capacity = mirror.size  # aligned up to whole pages by mirror
         # One view over both copies (the mirror's buffer spans all of them). While it
         # or any view from peek() lives, the mirror refuses to be freed (BufferError),
         # so no view can outlive the memory it shows.
-        self._view = memoryview(self._mirror)
+        self._view = _buffer_of(mirror)
 
     def write(self, data: memoryview) -> int:
         """Copy as much of ``data`` as fits; returns the number of bytes taken."""
@@ -146,14 +149,21 @@ class MirrorRing(_Indices):
     def close(self) -> None:
         """Free the mirror (idempotent). BufferError while a view from
         :meth:`peek` is still alive."""
-        if self._mirror is not None:
+        mirror = self._mirror
+        if mirror is not None:
             self._view.release()
             try:
-                self._mirror.free()
+                mirror.free()
             except BufferError:
-                self._view = memoryview(self._mirror)  # still open and usable
+                self._view = _buffer_of(mirror)  # still open and usable
                 raise
             self._mirror = None
+
+
+def _buffer_of(mirror: mm.Mirror) -> memoryview:
+    # The reference exports the buffer from a C type slot, which type checkers
+    # cannot see (Python 3.11 has no __buffer__).
+    return memoryview(mirror)  # type: ignore[arg-type]
 
 
 class SplitRing(_Indices):
