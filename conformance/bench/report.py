@@ -56,10 +56,12 @@ def _row(v: VariantResult, width: int) -> str:
     st = v.stats
     if st is None:
         return f"  {label}  no data"
-    rel = f"{100 * st.iqr / st.median:.1f}%" if st.median else "-"
+    one = len(v.per_op) == 1  # a single run has no spread to show
+    iqr = "-" if one else fmt_time(st.iqr)
+    rel = "-" if one or not st.median else f"{100 * st.iqr / st.median:.1f}%"
     rate = fmt_rate(v.bytes_per_op / st.median) if v.bytes_per_op and st.median else ""
     return (
-        f"  {label}  {fmt_time(st.median):>9}  {fmt_time(st.iqr):>9} {rel:>6}  "
+        f"  {label}  {fmt_time(st.median):>9}  {iqr:>9} {rel:>6}  "
         f"{v.n:>7} x {len(v.per_op):<3} {rate:>11}"
     )
 
