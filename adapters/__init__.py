@@ -25,7 +25,8 @@ def _resolve(target: str) -> object:
     try:
         obj: object = importlib.import_module(module_name)
     except Exception as exc:  # any import-time failure of a third-party binding
-        raise AdapterLoadError(f"cannot import {module_name!r}: {type(exc).__name__}: {exc}") from exc
+        reason = f"{type(exc).__name__}: {exc}"
+        raise AdapterLoadError(f"cannot import {module_name!r}: {reason}") from exc
     for part in attr.split(".") if attr else ():
         try:
             obj = getattr(obj, part)
@@ -44,11 +45,12 @@ def load(spec: AdapterSpec) -> Adapter:
     elif ":" in spec.name:
         target = spec.name
     else:
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec.name]
+        registered = entry_points(group=ENTRY_POINT_GROUP)
+        found = [ep for ep in registered if ep.name == spec.name]
         if not found:
-            known = sorted(BUILTIN) + sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+            known = ", ".join(sorted(BUILTIN) + sorted(ep.name for ep in registered))
             raise AdapterLoadError(
-                f"unknown adapter {spec.name!r}: expected one of {', '.join(known)} or module:attribute"
+                f"unknown adapter {spec.name!r}: expected one of {known} or module:attribute"
             )
         target = found[0].value
     factory = _resolve(target)

@@ -108,24 +108,43 @@ class ReferenceAdapter(Adapter):
         args = (addr,) if dir is None else (addr, dir)
         return int(_call(mm.aligned_addr, *args))
 
-    def map(self, file: FileRef | None = None, access: str | None = None,
-            size: int | None = None, offset: int | None = None, addr: int | None = None,
-            tagname: str | None = None, *, form: CallForm = "table") -> MapInfo:
+    def map(
+        self,
+        file: FileRef | None = None,
+        access: str | None = None,
+        size: int | None = None,
+        offset: int | None = None,
+        addr: int | None = None,
+        tagname: str | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MapInfo:
         f, opened = self._open(file)
         try:
             if form == "positional":
                 m = _call(mm.map, f, access, size, offset, addr, tagname)
             else:
-                given = {"file": f, "access": access, "size": size, "offset": offset,
-                         "addr": addr, "tagname": tagname}
+                given = {
+                    "file": f,
+                    "access": access,
+                    "size": size,
+                    "offset": offset,
+                    "addr": addr,
+                    "tagname": tagname,
+                }
                 m = _call(mm.map, **{k: v for k, v in given.items() if v is not None})
         except BaseException:
             self._close(opened)
             raise
         return MapInfo(self._register(m, opened), m.addr, m.size)
 
-    def flush(self, handle: Handle, async_: bool | None = None, addr: int | None = None,
-              size: int | None = None) -> bool:
+    def flush(
+        self,
+        handle: Handle,
+        async_: bool | None = None,
+        addr: int | None = None,
+        size: int | None = None,
+    ) -> bool:
         m = self._get(handle)
         if addr is None and size is None:
             args: tuple[Any, ...] = () if async_ is None else (async_,)
@@ -151,8 +170,15 @@ class ReferenceAdapter(Adapter):
     def unlink(self, tagname: str) -> None:
         _call(mm.unlink, tagname)
 
-    def mirror(self, file: FileRef | None, size: int | None, times: int | None = None,
-               addr: int | None = None, *, form: CallForm = "table") -> MirrorInfo:
+    def mirror(
+        self,
+        file: FileRef | None,
+        size: int | None,
+        times: int | None = None,
+        addr: int | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MirrorInfo:
         f, opened = self._open(file)
         try:
             if form == "positional":
@@ -185,8 +211,10 @@ class ReferenceAdapter(Adapter):
         obj = self._get(handle)
         span = len(obj)
         if offset < 0 or length < 0 or offset + length > span:
-            raise ArgumentError(f"range [{offset}, {offset + length}) is outside the "
-                                f"{span} bytes of handle {handle}")
+            raise ArgumentError(
+                f"range [{offset}, {offset + length}) is outside the "
+                f"{span} bytes of handle {handle}"
+            )
         return int(obj.addr) + offset
 
     def read(self, handle: Handle, offset: int, length: int) -> bytes:

@@ -30,6 +30,15 @@ from ._map import ACCESS_MODES, Map, map, unlink
 from ._mirror import Mirror, mirror
 
 __all__ = [
-    "ACCESS_MODES", "Map", "Mirror", "MmapError",
-    "aligned_addr", "aligned_size", "filesize", "map", "mirror", "pagesize", "unlink",
+    "ACCESS_MODES",
+    "Map",
+    "Mirror",
+    "MmapError",
+    "aligned_addr",
+    "aligned_size",
+    "filesize",
+    "map",
+    "mirror",
+    "pagesize",
+    "unlink",
 ]

@@ -57,5 +57,6 @@ def check_tagname(tagname: object) -> str:
         raise ValueError("tagname must be encodable as UTF-8 (no lone surrogates)") from None
     if n > backend.TAGNAME_MAX:
         raise ValueError(
-            f"tagname must be at most {backend.TAGNAME_MAX} bytes in UTF-8 on this OS, got {n}")
+            f"tagname must be at most {backend.TAGNAME_MAX} bytes in UTF-8 on this OS, got {n}"
+        )
     return tagname

@@ -58,9 +58,13 @@ class _Slot(ctypes.Structure):
 
 
 class _Spec(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("basicsize", ctypes.c_int),
-                ("itemsize", ctypes.c_int), ("flags", ctypes.c_uint),
-                ("slots", ctypes.POINTER(_Slot))]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("basicsize", ctypes.c_int),
+        ("itemsize", ctypes.c_int),
+        ("flags", ctypes.c_uint),
+        ("slots", ctypes.POINTER(_Slot)),
+    ]
 
 
 class _Export:
@@ -90,8 +94,14 @@ _GETBUF = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p, ctyp
 _RELBUF = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 _fill_info = ctypes.pythonapi.PyBuffer_FillInfo
-_fill_info.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p, ctypes.c_ssize_t,
-                       ctypes.c_int, ctypes.c_int]
+_fill_info.argtypes = [
+    ctypes.c_void_p,
+    ctypes.py_object,
+    ctypes.c_void_p,
+    ctypes.c_ssize_t,
+    ctypes.c_int,
+    ctypes.c_int,
+]
 _fill_info.restype = ctypes.c_int
 _from_spec = ctypes.pythonapi.PyType_FromSpec
 _from_spec.argtypes = [ctypes.POINTER(_Spec)]
@@ -129,8 +139,9 @@ _slots = (_Slot * 3)(
     _Slot(Py_bf_releasebuffer, ctypes.cast(_releasebuffer_c, ctypes.c_void_p)),
     _Slot(0, None),
 )
-_spec = _Spec(b"mmapspec.reference._buffer.Exporter", 0, 0,
-              Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, _slots)
+_spec = _Spec(
+    b"mmapspec.reference._buffer.Exporter", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, _slots
+)
 
 Exporter: type = _from_spec(ctypes.byref(_spec))
 """A base class whose instances export ``_span`` bytes at ``_addr`` as a buffer."""

@@ -23,8 +23,13 @@ class MmapError(OSError):
 
     errcode: Errcode
 
-    def __init__(self, errcode: Errcode, message: str, os_errno: int | None = None,
-                 filename: str | None = None) -> None:
+    def __init__(
+        self,
+        errcode: Errcode,
+        message: str,
+        os_errno: int | None = None,
+        filename: str | None = None,
+    ) -> None:
         if os_errno is None:
             super().__init__(message)
         else:

@@ -64,9 +64,12 @@ def _from_fileobj(file: object) -> OsFile:
     except OSError as e:  # includes io.UnsupportedOperation (no descriptor)
         if e.errno is None:
             raise ValueError(f"file object has no usable file descriptor: {e}") from None
-        raise MmapError(errcode_for(e.errno, "reserve"),
-                        f"flushing the file object's buffer failed: {e.strerror}", e.errno,
-                        getattr(file, "name", None)) from None
+        raise MmapError(
+            errcode_for(e.errno, "reserve"),
+            f"flushing the file object's buffer failed: {e.strerror}",
+            e.errno,
+            getattr(file, "name", None),
+        ) from None
     except ValueError as e:  # closed file
         raise ValueError(f"file object is not usable: {e}") from None
     if type(fd) is not int:
@@ -94,11 +97,18 @@ def open_file(file: object, write: bool, step: Step, func: str, execute: bool = 
         return Opened(file.value or 0, False, False, None, None, f"handle {file.value}")
     if hasattr(file, "fileno"):
         name = getattr(file, "name", None)
-        return Opened(_from_fileobj(file), False, False, name if isinstance(name, str) else None,
-                      None, f"file object {file!r}")
+        return Opened(
+            _from_fileobj(file),
+            False,
+            False,
+            name if isinstance(name, str) else None,
+            None,
+            f"file object {file!r}",
+        )
     raise TypeError(
         "file must be a filename (str, bytes, os.PathLike), a file descriptor (int) or a "
-        f"file object (with fileno()), got {type(file).__name__}")
+        f"file object (with fileno()), got {type(file).__name__}"
+    )
 
 
 def open_tag(tagname: str, write: bool, func: str) -> Opened:

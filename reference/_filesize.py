@@ -28,8 +28,9 @@ def filesize(file: Any, size: int | None = None) -> int:
         try:
             return backend.file_size(opened.f)
         except OsCallError as e:
-            raise os_failure(e, "open_filesize", f"filesize: cannot stat {opened.label}",
-                             opened.path) from None
+            raise os_failure(
+                e, "open_filesize", f"filesize: cannot stat {opened.label}", opened.path
+            ) from None
         finally:
             release(opened)
     size = check_range("size", as_int("size", size), 0, ">= 0")
@@ -37,8 +38,12 @@ def filesize(file: Any, size: int | None = None) -> int:
     try:
         old = backend.file_size(opened.f)
         if size > OFF_MAX:
-            raise failure("disk_full", f"filesize: {opened.label} cannot grow to {size} bytes "
-                          "(larger than the largest file size)", opened.path)
+            raise failure(
+                "disk_full",
+                f"filesize: {opened.label} cannot grow to {size} bytes "
+                "(larger than the largest file size)",
+                opened.path,
+            )
         if size > old:
             try:
                 backend.reserve(opened.f, old, size)
@@ -50,8 +55,9 @@ def filesize(file: Any, size: int | None = None) -> int:
             backend.truncate(opened.f, size)
     except OsCallError as e:
         discard(opened)
-        raise os_failure(e, "reserve", f"filesize: cannot set the size of {opened.label} to "
-                         f"{size}", opened.path) from None
+        raise os_failure(
+            e, "reserve", f"filesize: cannot set the size of {opened.label} to {size}", opened.path
+        ) from None
     except BaseException:
         discard(opened)
         raise

@@ -65,8 +65,13 @@ class Map(Region):
         self._check()
         return self._tagname
 
-    def flush(self, *args: Any, async_: bool | None = None, addr: int | None = None,
-              size: int | None = None) -> bool:
+    def flush(
+        self,
+        *args: Any,
+        async_: bool | None = None,
+        addr: int | None = None,
+        size: int | None = None,
+    ) -> bool:
         """Flush (part of) the memory to disk; returns True.
 
         The documented forms ``flush([async, ][addr, size])`` in Python::
@@ -110,8 +115,9 @@ class Map(Region):
             if not lo <= a <= hi:
                 raise ValueError(f"addr must be within the map [{lo:#x}, {hi:#x}], got {a:#x}")
             if a + s > hi:
-                raise ValueError(f"addr + size must not pass the end of the map ({hi:#x}), "
-                                 f"got {a:#x} + {s}")
+                raise ValueError(
+                    f"addr + size must not pass the end of the map ({hi:#x}), got {a:#x} + {s}"
+                )
             start = a - a % PAGESIZE
             length = a + s - start
         try:
@@ -142,8 +148,10 @@ class Map(Region):
         if self._addr == 0:
             return "<mmapspec.reference.Map freed>"
         tag = f" tagname={self._tagname!r}" if self._tagname else ""
-        return f"<mmapspec.reference.Map addr={self._addr:#x} size={self._size} " \
-               f"access={self._access!r}{tag}>"
+        return (
+            f"<mmapspec.reference.Map addr={self._addr:#x} size={self._size} "
+            f"access={self._access!r}{tag}>"
+        )
 
 
 class _LiveMap(Map, Exporter):  # type: ignore[misc]
@@ -155,8 +163,15 @@ class _LiveMap(Map, Exporter):  # type: ignore[misc]
 Map._freed_class = Map
 
 
-def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | None,
-         owns_file: bool = False, mirror: Region | None = None) -> Map:
+def _new(
+    addr: int,
+    size: int,
+    access: str,
+    tagname: str | None,
+    file: OsFile | None,
+    owns_file: bool = False,
+    mirror: Region | None = None,
+) -> Map:
     m: Map = _LiveMap.__new__(_LiveMap)
     m._addr = addr
     m._span = m._size = size
@@ -170,8 +185,14 @@ def _new(addr: int, size: int, access: str, tagname: str | None, file: OsFile | 
     return m
 
 
-def map(file: Any = None, access: str | None = "", size: int | None = None,
-        offset: int | None = 0, addr: int | None = None, tagname: str | None = None) -> Map:
+def map(
+    file: Any = None,
+    access: str | None = "",
+    size: int | None = None,
+    offset: int | None = 0,
+    addr: int | None = None,
+    tagname: str | None = None,
+) -> Map:
     """Create a memory map (``mmap.map(file, access, size, offset, addr, tagname)``).
 
     * ``file``: None for the pagefile (anonymous memory), else a filename (str,
@@ -216,19 +237,24 @@ def map(file: Any = None, access: str | None = "", size: int | None = None,
         try:
             got = backend.map(None, size, 0, access, addr, None)
         except OsCallError as e:
-            raise os_failure(e, "map", f"map: cannot map {size} bytes of the pagefile"
-                             f"{_at(addr)}") from None
+            raise os_failure(
+                e, "map", f"map: cannot map {size} bytes of the pagefile{_at(addr)}"
+            ) from None
         return _new(got, size, access, None, None)
     if offset is None:
         offset = 0
     else:
-        offset = check_aligned("offset", check_range("offset", as_int("offset", offset), 0,
-                                                     ">= 0"), PAGESIZE)
+        offset = check_aligned(
+            "offset", check_range("offset", as_int("offset", offset), 0, ">= 0"), PAGESIZE
+        )
     write = access in _WRITE
     if tagname is not None and not backend.SHM_FILES:
         return _map_named(access, size, offset, addr, tagname)
-    opened = open_tag(tagname, write, "map") if tagname is not None else \
-        open_file(file, write, "open", "map", "x" in access)
+    opened = (
+        open_tag(tagname, write, "map")
+        if tagname is not None
+        else open_file(file, write, "open", "map", "x" in access)
+    )
     try:
         at, size = _map_opened(opened, write, access, size, offset, addr)
     except BaseException:
@@ -253,8 +279,9 @@ def _check_addr(addr: object) -> int:
     return check_aligned("addr", a, PAGESIZE)
 
 
-def _map_opened(opened: Opened, write: bool, access: str, size: int | None, offset: int,
-                addr: int | None) -> tuple[int, int]:
+def _map_opened(
+    opened: Opened, write: bool, access: str, size: int | None, offset: int, addr: int | None
+) -> tuple[int, int]:
     """Size, extend and map an open file; on failure restore its size. Returns (addr, size)."""
     f, label = opened.f, opened.label
     try:
@@ -270,25 +297,37 @@ def _map_opened(opened: Opened, write: bool, access: str, size: int | None, offs
     extended = False
     if fsize < end:
         if not write:
-            raise failure("file_too_short", f"map: {label} has {fsize} bytes, "
-                          f"{end} needed (offset {offset} + size {size})", opened.path)
+            raise failure(
+                "file_too_short",
+                f"map: {label} has {fsize} bytes, {end} needed (offset {offset} + size {size})",
+                opened.path,
+            )
         if end > OFF_MAX:
-            raise failure("disk_full", f"map: {label} cannot be extended to {end} bytes "
-                          "(larger than the largest file size)", opened.path)
+            raise failure(
+                "disk_full",
+                f"map: {label} cannot be extended to {end} bytes "
+                "(larger than the largest file size)",
+                opened.path,
+            )
         try:
             backend.reserve(f, max(offset, fsize), end)
             extended = True
         except OsCallError as e:
             _restore(f, fsize)
-            raise os_failure(e, "reserve", f"map: cannot extend {label} to {end} bytes",
-                             opened.path) from None
+            raise os_failure(
+                e, "reserve", f"map: cannot extend {label} to {end} bytes", opened.path
+            ) from None
     try:
         return backend.map(f, size, offset, access, addr, None), size
     except OsCallError as e:
         if extended:
             _restore(f, fsize)
-        raise os_failure(e, "map", f"map: cannot map {size} bytes of {label} at offset "
-                         f"{offset}{_at(addr)}", opened.path) from None
+        raise os_failure(
+            e,
+            "map",
+            f"map: cannot map {size} bytes of {label} at offset {offset}{_at(addr)}",
+            opened.path,
+        ) from None
 
 
 def _restore(f: OsFile, size: int) -> None:
@@ -300,8 +339,7 @@ def _restore(f: OsFile, size: int) -> None:
         pass  # the original failure is the one to report
 
 
-def _map_named(access: str, size: int | None, offset: int, addr: int | None,
-               tagname: str) -> Map:
+def _map_named(access: str, size: int | None, offset: int, addr: int | None, tagname: str) -> Map:
     """Backends where a tagname names a mapping object rather than a file (Windows).
     Such memory cannot be resized, so a short one fails with 'file_too_short'."""
     label = f"map: shared memory {tagname!r}"

@@ -69,8 +69,10 @@ class Mirror(Region):
     def __repr__(self) -> str:
         if self._addr == 0:
             return "<mmapspec.reference.Mirror freed>"
-        return (f"<mmapspec.reference.Mirror addr={self._addr:#x} size={self._size} "
-                f"times={len(self._maps)}>")
+        return (
+            f"<mmapspec.reference.Mirror addr={self._addr:#x} size={self._size} "
+            f"times={len(self._maps)}>"
+        )
 
 
 class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
@@ -105,8 +107,9 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     if addr is not None:
         addr = _check_addr(addr)
     if size * times >= U64:
-        raise failure("out_of_mem", f"mirror: {times} copies of {size} bytes exceed the "
-                      "address space")
+        raise failure(
+            "out_of_mem", f"mirror: {times} copies of {size} bytes exceed the address space"
+        )
     opened = open_file(file, True, "open", "mirror")
     try:
         base = _mirror_opened(opened.f, opened.label, opened.path, size, times, addr)
@@ -127,32 +130,38 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     mi._file = kept
     mi._owns_file = opened.owned and kept is not None
     # The copies share the mirror's file (for flushing); the mirror closes it.
-    mi._maps = tuple(_new(base + i * size, size, "w", None, kept, False, mi)
-                     for i in range(times))
+    mi._maps = tuple(_new(base + i * size, size, "w", None, kept, False, mi) for i in range(times))
     return mi
 
 
-def _mirror_opened(f: OsFile, label: str, path: str | None, size: int, times: int,
-                   addr: int | None) -> int:
+def _mirror_opened(
+    f: OsFile, label: str, path: str | None, size: int, times: int, addr: int | None
+) -> int:
     try:
         fsize = backend.file_size(f)
     except OsCallError as e:
         raise os_failure(e, "open", f"mirror: cannot get the size of {label}", path) from None
     if fsize < size:
         if size > OFF_MAX:  # as in map: no file can be that large (and off_t would overflow)
-            raise failure("disk_full", f"mirror: {label} cannot be extended to {size} bytes "
-                          "(larger than the largest file size)", path)
+            raise failure(
+                "disk_full",
+                f"mirror: {label} cannot be extended to {size} bytes "
+                "(larger than the largest file size)",
+                path,
+            )
         try:
             backend.reserve(f, fsize, size)
         except OsCallError as e:
             _restore(f, fsize)
-            raise os_failure(e, "reserve", f"mirror: cannot extend {label} to {size} bytes",
-                             path) from None
+            raise os_failure(
+                e, "reserve", f"mirror: cannot extend {label} to {size} bytes", path
+            ) from None
     try:
         return backend.mirror(f, size, times, addr)
     except OsCallError as e:
         if fsize < size:
             _restore(f, fsize)
         where = "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
-        raise os_failure(e, "map", f"mirror: cannot map {label} {times} times ({size} bytes "
-                         f"each){where}", path) from None
+        raise os_failure(
+            e, "map", f"mirror: cannot map {label} {times} times ({size} bytes each){where}", path
+        ) from None

@@ -81,7 +81,8 @@ class Region:
         if self._views:  # a non-empty WeakSet of live exports
             raise BufferError(
                 f"cannot free: {exports(self)} exported buffer(s) (memoryview, numpy array, "
-                "...) still use this memory; release them first")
+                "...) still use this memory; release them first"
+            )
 
     def _release(self, addr: int) -> None:
         """Unmap; subclasses free their OS resources here."""

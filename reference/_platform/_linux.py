@@ -35,8 +35,11 @@ class LinuxBackend(PosixBackend):
         self._fallocate.argtypes = [ctypes.c_int, ctypes.c_int, _c_off_t, _c_off_t]
         self._fallocate.restype = ctypes.c_int
         # shm_open moved from librt into libc in glibc 2.34.
-        rt = libc if hasattr(libc, "shm_open") else ctypes.CDLL(
-            ctypes.util.find_library("rt") or "librt.so.1", use_errno=True)
+        rt = (
+            libc
+            if hasattr(libc, "shm_open")
+            else ctypes.CDLL(ctypes.util.find_library("rt") or "librt.so.1", use_errno=True)
+        )
         self._shm_open_fn = rt.shm_open
         self._shm_open_fn.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint]
         self._shm_open_fn.restype = ctypes.c_int

@@ -70,8 +70,14 @@ class PosixBackend:
     def __init__(self) -> None:
         libc = _load_libc()
         self._mmap = libc.mmap
-        self._mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                               ctypes.c_int, _c_off_t]
+        self._mmap.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            _c_off_t,
+        ]
         self._mmap.restype = ctypes.c_size_t  # an int always (c_void_p would give None for 0)
         self._munmap = libc.munmap
         self._munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
@@ -82,8 +88,12 @@ class PosixBackend:
         self._pagesize = os.sysconf("SC_PAGESIZE")
         r, w, x = self.PROT_READ, self.PROT_WRITE, self.PROT_EXEC
         self._access: dict[str, tuple[int, bool]] = {  # access -> (prot, shared)
-            "": (r, True), "w": (r | w, True), "c": (r | w, False),
-            "x": (r | x, True), "wx": (r | w | x, True), "cx": (r | w | x, False),
+            "": (r, True),
+            "w": (r | w, True),
+            "c": (r | w, False),
+            "x": (r | x, True),
+            "wx": (r | w | x, True),
+            "cx": (r | w | x, False),
         }
         self._anon_flags = self.MAP_PRIVATE | self.MAP_ANON
 
@@ -180,8 +190,15 @@ class PosixBackend:
 
     # -- mappings -------------------------------------------------------------
 
-    def map(self, f: OsFile | None, size: int, offset: int, access: str, addr: int | None,
-            tagname: str | None) -> int:
+    def map(
+        self,
+        f: OsFile | None,
+        size: int,
+        offset: int,
+        access: str,
+        addr: int | None,
+        tagname: str | None,
+    ) -> int:
         prot, shared = self._access[access]
         if f is None:
             flags, fd, offset = self._anon_flags, -1, 0

@@ -124,10 +124,16 @@ _ACCESS: dict[str, tuple[int, int, int]] = {
     "w": (PAGE_READWRITE, FILE_MAP_WRITE, FILE_MAP_READ | FILE_MAP_WRITE),
     "c": (PAGE_WRITECOPY, FILE_MAP_COPY, FILE_MAP_READ),
     "x": (PAGE_EXECUTE_READ, FILE_MAP_READ | FILE_MAP_EXECUTE, FILE_MAP_READ | FILE_MAP_EXECUTE),
-    "wx": (PAGE_EXECUTE_READWRITE, FILE_MAP_WRITE | FILE_MAP_EXECUTE,
-           FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE),
-    "cx": (PAGE_EXECUTE_WRITECOPY, FILE_MAP_COPY | FILE_MAP_EXECUTE,
-           FILE_MAP_READ | FILE_MAP_EXECUTE),
+    "wx": (
+        PAGE_EXECUTE_READWRITE,
+        FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+    ),
+    "cx": (
+        PAGE_EXECUTE_WRITECOPY,
+        FILE_MAP_COPY | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_EXECUTE,
+    ),
 }
 _CREATES = frozenset({"w", "wx"})
 """Access modes that create a missing named section (COORD reading 5: 'c' never writes)."""
@@ -177,25 +183,58 @@ def _bind(dll: ctypes.WinDLL, name: str, restype: Any, *argtypes: Any) -> Any:
 _DWORD, _BOOL, _SIZE = wintypes.DWORD, wintypes.BOOL, ctypes.c_size_t
 _kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
 _GetSystemInfo = _bind(_kernel32, "GetSystemInfo", None, ctypes.POINTER(_SystemInfo))
-_CreateFileW = _bind(_kernel32, "CreateFileW", _HANDLE, wintypes.LPCWSTR, _DWORD, _DWORD,
-                     ctypes.c_void_p, _DWORD, _DWORD, _HANDLE)
+_CreateFileW = _bind(
+    _kernel32,
+    "CreateFileW",
+    _HANDLE,
+    wintypes.LPCWSTR,
+    _DWORD,
+    _DWORD,
+    ctypes.c_void_p,
+    _DWORD,
+    _DWORD,
+    _HANDLE,
+)
 _DeleteFileW = _bind(_kernel32, "DeleteFileW", _BOOL, wintypes.LPCWSTR)
 _CloseHandle = _bind(_kernel32, "CloseHandle", _BOOL, _HANDLE)
-_GetFileSizeEx = _bind(_kernel32, "GetFileSizeEx", _BOOL, _HANDLE,
-                       ctypes.POINTER(ctypes.c_int64))
-_SetFileInformationByHandle = _bind(_kernel32, "SetFileInformationByHandle", _BOOL, _HANDLE,
-                                    ctypes.c_int, ctypes.c_void_p, _DWORD)
+_GetFileSizeEx = _bind(_kernel32, "GetFileSizeEx", _BOOL, _HANDLE, ctypes.POINTER(ctypes.c_int64))
+_SetFileInformationByHandle = _bind(
+    _kernel32, "SetFileInformationByHandle", _BOOL, _HANDLE, ctypes.c_int, ctypes.c_void_p, _DWORD
+)
 _FlushFileBuffers = _bind(_kernel32, "FlushFileBuffers", _BOOL, _HANDLE)
-_CreateFileMappingW = _bind(_kernel32, "CreateFileMappingW", _HANDLE, _HANDLE, ctypes.c_void_p,
-                            _DWORD, _DWORD, _DWORD, wintypes.LPCWSTR)
-_OpenFileMappingW = _bind(_kernel32, "OpenFileMappingW", _HANDLE, _DWORD, _BOOL,
-                          wintypes.LPCWSTR)
-_MapViewOfFileEx = _bind(_kernel32, "MapViewOfFileEx", ctypes.c_void_p, _HANDLE, _DWORD,
-                         _DWORD, _DWORD, _SIZE, ctypes.c_void_p)
+_CreateFileMappingW = _bind(
+    _kernel32,
+    "CreateFileMappingW",
+    _HANDLE,
+    _HANDLE,
+    ctypes.c_void_p,
+    _DWORD,
+    _DWORD,
+    _DWORD,
+    wintypes.LPCWSTR,
+)
+_OpenFileMappingW = _bind(_kernel32, "OpenFileMappingW", _HANDLE, _DWORD, _BOOL, wintypes.LPCWSTR)
+_MapViewOfFileEx = _bind(
+    _kernel32,
+    "MapViewOfFileEx",
+    ctypes.c_void_p,
+    _HANDLE,
+    _DWORD,
+    _DWORD,
+    _DWORD,
+    _SIZE,
+    ctypes.c_void_p,
+)
 _UnmapViewOfFile = _bind(_kernel32, "UnmapViewOfFile", _BOOL, ctypes.c_void_p)
 _FlushViewOfFile = _bind(_kernel32, "FlushViewOfFile", _BOOL, ctypes.c_void_p, _SIZE)
-_VirtualQuery = _bind(_kernel32, "VirtualQuery", _SIZE, ctypes.c_void_p,
-                      ctypes.POINTER(_MemoryBasicInformation), _SIZE)
+_VirtualQuery = _bind(
+    _kernel32,
+    "VirtualQuery",
+    _SIZE,
+    ctypes.c_void_p,
+    ctypes.POINTER(_MemoryBasicInformation),
+    _SIZE,
+)
 _VirtualFree = _bind(_kernel32, "VirtualFree", _BOOL, ctypes.c_void_p, _SIZE, _DWORD)
 _GetCurrentProcess = _bind(_kernel32, "GetCurrentProcess", _HANDLE)
 
@@ -203,13 +242,32 @@ _GetCurrentProcess = _bind(_kernel32, "GetCurrentProcess", _HANDLE)
 # api-ms-win-core-memory-l1-1-6.dll forwards there), not by kernel32.dll.
 try:
     _kernelbase = ctypes.WinDLL("kernelbase", use_last_error=True)
-    _VirtualAlloc2: Any = _bind(_kernelbase, "VirtualAlloc2", ctypes.c_void_p, _HANDLE,
-                                ctypes.c_void_p, _SIZE, ctypes.c_ulong, ctypes.c_ulong,
-                                ctypes.c_void_p, ctypes.c_ulong)
-    _MapViewOfFile3: Any = _bind(_kernelbase, "MapViewOfFile3", ctypes.c_void_p, _HANDLE,
-                                 _HANDLE, ctypes.c_void_p, ctypes.c_uint64, _SIZE,
-                                 ctypes.c_ulong, ctypes.c_ulong, ctypes.c_void_p,
-                                 ctypes.c_ulong)
+    _VirtualAlloc2: Any = _bind(
+        _kernelbase,
+        "VirtualAlloc2",
+        ctypes.c_void_p,
+        _HANDLE,
+        ctypes.c_void_p,
+        _SIZE,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+    )
+    _MapViewOfFile3: Any = _bind(
+        _kernelbase,
+        "MapViewOfFile3",
+        ctypes.c_void_p,
+        _HANDLE,
+        _HANDLE,
+        ctypes.c_void_p,
+        ctypes.c_uint64,
+        _SIZE,
+        ctypes.c_ulong,
+        ctypes.c_ulong,
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+    )
 except (OSError, AttributeError):  # older Windows: mirror() reports it, nothing else needs them
     _VirtualAlloc2 = _MapViewOfFile3 = None
 
@@ -248,11 +306,12 @@ class WindowsBackend:
     NOT_FOUND: ClassVar[frozenset[int]] = frozenset({ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND})
     # ERROR_FILE_TOO_LARGE is the counterpart of POSIX EFBIG, which Linux counts too.
     DISK_FULL: ClassVar[frozenset[int]] = frozenset(
-        {ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_FILE_TOO_LARGE})
+        {ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_FILE_TOO_LARGE}
+    )
     # ERROR_INVALID_ADDRESS: a requested address (or part of the range) is in use.
     OUT_OF_MEM: ClassVar[frozenset[int]] = frozenset(
-        {ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY, ERROR_INVALID_ADDRESS,
-         ERROR_COMMITMENT_LIMIT})
+        {ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY, ERROR_INVALID_ADDRESS, ERROR_COMMITMENT_LIMIT}
+    )
     # Object names are limited to MAX_PATH UTF-16 units with the NUL, of which the
     # "Local\" prefix takes 6: 253 units. A UTF-8 byte count <= 253 guarantees that
     # (no character takes fewer UTF-8 bytes than UTF-16 units).
@@ -280,12 +339,18 @@ class WindowsBackend:
         inheritable. ``execute`` adds GENERIC_EXECUTE, which a ``PAGE_EXECUTE_*``
         section of the file requires. With ``write``, OPEN_ALWAYS creates a missing
         file in the same call, and reports an existing one as ERROR_ALREADY_EXISTS."""
-        rights = (GENERIC_READ | (GENERIC_WRITE if write else 0)
-                  | (GENERIC_EXECUTE if execute else 0))
-        h: int | None = _CreateFileW(path, rights,
-                                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                                     None, OPEN_ALWAYS if write else OPEN_EXISTING,
-                                     FILE_ATTRIBUTE_NORMAL, None)
+        rights = (
+            GENERIC_READ | (GENERIC_WRITE if write else 0) | (GENERIC_EXECUTE if execute else 0)
+        )
+        h: int | None = _CreateFileW(
+            path,
+            rights,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            None,
+            OPEN_ALWAYS if write else OPEN_EXISTING,
+            FILE_ATTRIBUTE_NORMAL,
+            None,
+        )
         if h is None or h == INVALID_HANDLE_VALUE:
             raise _fail("CreateFileW")
         return h, write and ctypes.get_last_error() != ERROR_ALREADY_EXISTS
@@ -297,8 +362,9 @@ class WindowsBackend:
     def tag_size(self, tagname: str) -> int:
         """The size of an existing named section, in whole pages (see the module
         docstring); a missing one fails with ERROR_FILE_NOT_FOUND (NOT_FOUND)."""
-        section = _handle(_OpenFileMappingW(FILE_MAP_READ, False, _TAG_PREFIX + tagname),
-                          "OpenFileMappingW")
+        section = _handle(
+            _OpenFileMappingW(FILE_MAP_READ, False, _TAG_PREFIX + tagname), "OpenFileMappingW"
+        )
         try:
             view: int | None = _MapViewOfFileEx(section, FILE_MAP_READ, 0, 0, 0, None)
             if not view:
@@ -340,8 +406,9 @@ class WindowsBackend:
         # FileEndOfFileInfo sets the size like SetFilePointerEx + SetEndOfFile would,
         # without moving the file pointer of a handle the caller may share with us.
         end = ctypes.c_int64(size)  # FILE_END_OF_FILE_INFO is one LARGE_INTEGER
-        if not _SetFileInformationByHandle(f, FILE_END_OF_FILE_INFO_CLASS, ctypes.byref(end),
-                                           ctypes.sizeof(end)):
+        if not _SetFileInformationByHandle(
+            f, FILE_END_OF_FILE_INFO_CLASS, ctypes.byref(end), ctypes.sizeof(end)
+        ):
             raise _fail("SetFileInformationByHandle(FileEndOfFileInfo)")
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
@@ -350,8 +417,9 @@ class WindowsBackend:
         system that cannot set allocation sizes gets a plain resize, which on NTFS
         still allocates a non-sparse file's clusters."""
         alloc = ctypes.c_int64(end)  # FILE_ALLOCATION_INFO is one LARGE_INTEGER
-        if not _SetFileInformationByHandle(f, FILE_ALLOCATION_INFO_CLASS, ctypes.byref(alloc),
-                                           ctypes.sizeof(alloc)):
+        if not _SetFileInformationByHandle(
+            f, FILE_ALLOCATION_INFO_CLASS, ctypes.byref(alloc), ctypes.sizeof(alloc)
+        ):
             err = ctypes.get_last_error()
             if err in self.DISK_FULL:
                 raise OsCallError(err, "SetFileInformationByHandle(FileAllocationInfo)")
@@ -359,8 +427,15 @@ class WindowsBackend:
 
     # -- mappings -------------------------------------------------------------
 
-    def map(self, f: OsFile | None, size: int, offset: int, access: str, addr: int | None,
-            tagname: str | None) -> int:
+    def map(
+        self,
+        f: OsFile | None,
+        size: int,
+        offset: int,
+        access: str,
+        addr: int | None,
+        tagname: str | None,
+    ) -> int:
         """Map a view of a file (``f``), of the pagefile (``f`` None), or of the
         named section of ``tagname``: 'w'/'wx' create it with ``offset + size`` bytes
         or open the existing one as it is (the public layer has checked its size
@@ -371,19 +446,25 @@ class WindowsBackend:
             name = _TAG_PREFIX + tagname
             if access in _CREATES:
                 # An existing section is opened as it is (ERROR_ALREADY_EXISTS), never resized.
-                section = _handle(_CreateFileMappingW(INVALID_HANDLE_VALUE, None, protect,
-                                                      *_split(offset + size), name),
-                                  "CreateFileMappingW")
+                section = _handle(
+                    _CreateFileMappingW(
+                        INVALID_HANDLE_VALUE, None, protect, *_split(offset + size), name
+                    ),
+                    "CreateFileMappingW",
+                )
             else:
                 section = _handle(_OpenFileMappingW(opening, False, name), "OpenFileMappingW")
         elif f is None:
-            section = _handle(_CreateFileMappingW(INVALID_HANDLE_VALUE, None, protect,
-                                                  *_split(size), None), "CreateFileMappingW")
+            section = _handle(
+                _CreateFileMappingW(INVALID_HANDLE_VALUE, None, protect, *_split(size), None),
+                "CreateFileMappingW",
+            )
         else:
             # Maximum size 0: the file's current size. The public layer has already grown
             # the file; a larger maximum would silently grow it again (unreserved).
-            section = _handle(_CreateFileMappingW(f, None, protect, 0, 0, None),
-                              "CreateFileMappingW")
+            section = _handle(
+                _CreateFileMappingW(f, None, protect, 0, 0, None), "CreateFileMappingW"
+            )
         try:
             got: int | None = _MapViewOfFileEx(section, view, *_split(offset), size, addr)
             if not got:
@@ -418,27 +499,48 @@ class WindowsBackend:
         (view or placeholder) is released."""
         _check_size(size * times, "VirtualAlloc2")
         if _VirtualAlloc2 is None or _MapViewOfFile3 is None:
-            raise OsCallError(ERROR_PROC_NOT_FOUND, "VirtualAlloc2/MapViewOfFile3 in "
-                              "kernelbase.dll (race-free mirrors need Windows 10 1803+)")
-        section = _handle(_CreateFileMappingW(f, None, PAGE_READWRITE, 0, 0, None),
-                          "CreateFileMappingW")
+            raise OsCallError(
+                ERROR_PROC_NOT_FOUND,
+                "VirtualAlloc2/MapViewOfFile3 in "
+                "kernelbase.dll (race-free mirrors need Windows 10 1803+)",
+            )
+        section = _handle(
+            _CreateFileMappingW(f, None, PAGE_READWRITE, 0, 0, None), "CreateFileMappingW"
+        )
         try:
-            base: int | None = _VirtualAlloc2(self._process, addr, size * times,
-                                              MEM_RESERVE | MEM_RESERVE_PLACEHOLDER,
-                                              PAGE_NOACCESS, None, 0)
+            base: int | None = _VirtualAlloc2(
+                self._process,
+                addr,
+                size * times,
+                MEM_RESERVE | MEM_RESERVE_PLACEHOLDER,
+                PAGE_NOACCESS,
+                None,
+                0,
+            )
             if not base:
                 raise _fail("VirtualAlloc2")
             pieces = [base]  # placeholder starts; the first `mapped` are views by now
             mapped = 0
             try:
                 for i in range(1, times):  # split the rest off the last piece
-                    if not _VirtualFree(pieces[-1], size,
-                                        MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER):
+                    if not _VirtualFree(pieces[-1], size, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER):
                         raise _fail("VirtualFree(MEM_PRESERVE_PLACEHOLDER)")
                     pieces.append(base + i * size)
                 for at in pieces:
-                    if _MapViewOfFile3(section, self._process, at, 0, size,
-                                       MEM_REPLACE_PLACEHOLDER, PAGE_READWRITE, None, 0) != at:
+                    if (
+                        _MapViewOfFile3(
+                            section,
+                            self._process,
+                            at,
+                            0,
+                            size,
+                            MEM_REPLACE_PLACEHOLDER,
+                            PAGE_READWRITE,
+                            None,
+                            0,
+                        )
+                        != at
+                    ):
                         raise _fail("MapViewOfFile3")
                     mapped += 1
             except OsCallError:

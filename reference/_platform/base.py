@@ -87,7 +87,12 @@ class Backend(Protocol):
         first touch. Falls back to a plain resize where reservation is unsupported."""
 
     def map(
-        self, f: OsFile | None, size: int, offset: int, access: str, addr: int | None,
+        self,
+        f: OsFile | None,
+        size: int,
+        offset: int,
+        access: str,
+        addr: int | None,
         tagname: str | None,
     ) -> int:
         """Map ``size`` bytes of ``f`` (None: the pagefile) at ``offset``; returns the

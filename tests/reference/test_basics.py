@@ -45,8 +45,8 @@ def test_aligned_rejects_bad_dir() -> None:
 def test_pagefile_map_is_writable_and_zeroed(access: str) -> None:
     with mm.map(size=PS + 1, access=access) as m:
         assert m.size == PS + 1 and m.addr % PS == 0
-        assert m[0:PS + 1] == bytes(PS + 1)
-        m[PS:PS + 1] = b"z"
+        assert m[0 : PS + 1] == bytes(PS + 1)
+        m[PS : PS + 1] = b"z"
         assert m[PS] == ord("z")
 
 
@@ -105,7 +105,7 @@ def test_write_map_creates_and_extends(tmp_path: Path) -> None:
     with mm.map(p, "w", 100, PS) as m:
         m[0:2] = b"hi"
     assert p.stat().st_size == PS + 100
-    assert p.read_bytes()[PS:PS + 2] == b"hi"
+    assert p.read_bytes()[PS : PS + 2] == b"hi"
     _data(tmp_path)
     with mm.map(tmp_path / "data.bin", "wx", 2 * PS):
         pass
@@ -186,8 +186,9 @@ def test_created_file_is_removed_when_the_map_fails(tmp_path: Path) -> None:
         ({"file": "a\0b"}, ValueError, "NUL"),
     ],
 )
-def test_bad_arguments_raise_naming_the_argument(kwargs: dict[str, object], exc: type,
-                                                  message: str) -> None:
+def test_bad_arguments_raise_naming_the_argument(
+    kwargs: dict[str, object], exc: type, message: str
+) -> None:
     with pytest.raises(exc, match=message):
         mm.map(**kwargs)  # type: ignore[arg-type]
 
@@ -250,7 +251,7 @@ def test_free_is_idempotent_and_use_after_free_raises() -> None:
 def test_flush_forms(tmp_path: Path) -> None:
     p = _data(tmp_path, bytes(3 * PS))
     with mm.map(p, "w") as m:
-        m[PS + 5:PS + 8] = b"abc"
+        m[PS + 5 : PS + 8] = b"abc"
         assert m.flush() is True
         assert m.flush(True) is True
         assert m.flush(m.addr + PS + 5, 3) is True  # unaligned addr: aligned left
@@ -267,7 +268,7 @@ def test_flush_forms(tmp_path: Path) -> None:
             m.flush(1)
         with pytest.raises(TypeError, match="multiple values"):
             m.flush(True, m.addr, 1, addr=m.addr)
-    assert p.read_bytes()[PS + 5:PS + 8] == b"abc"
+    assert p.read_bytes()[PS + 5 : PS + 8] == b"abc"
 
 
 def test_filesize_get_and_set(tmp_path: Path) -> None:
@@ -296,8 +297,10 @@ def test_mmap_error_is_an_os_error_with_errno(tmp_path: Path) -> None:
 
 
 def test_documented_crash_writing_a_read_only_map_kills_only_a_child(run_child: Any) -> None:
-    r = run_child("import ctypes; from mmapspec import reference as mm; m = mm.map(size=10); "
-                  "ctypes.memmove(m.addr, b'x', 1)")
+    r = run_child(
+        "import ctypes; from mmapspec import reference as mm; m = mm.map(size=10); "
+        "ctypes.memmove(m.addr, b'x', 1)"
+    )
     assert r.returncode == -signal.SIGSEGV, r.stderr
 
 

@@ -72,6 +72,7 @@ def test_dropped_map_is_freed(tmp_path: Path) -> None:
     def maps_lines() -> int:
         with open("/proc/self/maps") as f:
             return sum(str(tmp_path) in line for line in f)
+
     p = tmp_path / "f"
     p.write_bytes(b"x" * PS)
     m = mm.map(p)

@@ -23,21 +23,23 @@ def test_mirror_copies_are_the_same_memory(tmp_path: Path) -> None:
         assert mi.size == PS and len(mi) == 3 * PS and len(mi.maps) == 3
         assert [m.addr for m in mi.maps] == [mi.addr + k * PS for k in range(3)]
         assert all(m.size == PS for m in mi.maps)
-        mi[PS - 2:PS + 2] = b"wrap"  # across the seam: lands at the end and the start
+        mi[PS - 2 : PS + 2] = b"wrap"  # across the seam: lands at the end and the start
         for k in range(3):
-            assert mi[k * PS:k * PS + 2] == b"ap"
-            assert mi[k * PS + PS - 2:k * PS + PS] == b"wr"
+            assert mi[k * PS : k * PS + 2] == b"ap"
+            assert mi[k * PS + PS - 2 : k * PS + PS] == b"wr"
     assert (tmp_path / "ring").read_bytes()[:2] == b"ap"
 
 
 def test_mirror_defaults_and_arguments(tmp_path: Path) -> None:
     with mm.mirror(str(tmp_path / "r"), PS) as mi:
         assert len(mi.maps) == 2
-    for kwargs, rule in [({"file": None, "size": PS}, "file: the file to map: required"),
-                         ({"size": 0}, "size must be > 0"),
-                         ({"times": 0}, "times must be >= 1"),
-                         ({"times": True}, "times must be an int"),
-                         ({"addr": 0}, "addr must not be zero")]:
+    for kwargs, rule in [
+        ({"file": None, "size": PS}, "file: the file to map: required"),
+        ({"size": 0}, "size must be > 0"),
+        ({"times": 0}, "times must be >= 1"),
+        ({"times": True}, "times must be an int"),
+        ({"addr": 0}, "addr must not be zero"),
+    ]:
         args = {"file": tmp_path / "r", "size": PS, **kwargs}
         with pytest.raises((ValueError, TypeError), match=rule):
             mm.mirror(**args)  # type: ignore[arg-type]
@@ -71,13 +73,13 @@ def test_map_at_a_used_address_is_out_of_mem_and_replaces_nothing(tmp_path: Path
     p = tmp_path / "f"
     p.write_bytes(b"file")
     with mm.map(size=3 * PS, access="w") as used:
-        used[PS:PS + 4] = b"live"
+        used[PS : PS + 4] = b"live"
         for kwargs in ({}, {"file": p}):
             with pytest.raises(mm.MmapError) as ei:
                 mm.map(size=4, addr=used.addr + PS, **kwargs)
             assert ei.value.errcode == "out_of_mem"
             assert f"{used.addr + PS:#x}" in str(ei.value)  # the message names the address
-        assert used[PS:PS + 4] == b"live"
+        assert used[PS : PS + 4] == b"live"
     assert p.read_bytes() == b"file"
 
 

@@ -13,8 +13,9 @@ import pytest
 from mmapspec import reference as mm
 
 PS = mm.pagesize()
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="Linux /proc, /dev/shm")
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="Linux /proc, /dev/shm"
+)
 
 
 @linux_only
@@ -27,8 +28,7 @@ def test_full_shm_filesystem_is_disk_full_and_leaves_nothing(tagname: str) -> No
     assert not os.path.exists(f"/dev/shm/{tagname}")
 
 
-def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path,
-                                                            run_child: Any) -> None:
+def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path, run_child: Any) -> None:
     # RLIMIT_FSIZE makes the kernel refuse growth with EFBIG, a real "cannot extend".
     old = tmp_path / "old"
     old.write_bytes(b"0123456789")
@@ -38,7 +38,7 @@ def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path,
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, 1 << 16))
         codes = []
-        for args in [({str(old)!r}, 'w', 1 << 20), ({str(tmp_path / 'new')!r}, 'wx', 1 << 20)]:
+        for args in [({str(old)!r}, 'w', 1 << 20), ({str(tmp_path / "new")!r}, 'wx', 1 << 20)]:
             try:
                 mm.map(*args).free()
             except mm.MmapError as e:
@@ -48,7 +48,7 @@ def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path,
         except mm.MmapError as e:
             codes.append(e.errcode)
         try:
-            mm.mirror({str(tmp_path / 'ring')!r}, 1 << 20)
+            mm.mirror({str(tmp_path / "ring")!r}, 1 << 20)
         except mm.MmapError as e:
             codes.append(e.errcode)
         print(codes)
@@ -59,18 +59,21 @@ def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path,
     assert not (tmp_path / "new").exists() and not (tmp_path / "ring").exists()
 
 
-def test_truncated_mapped_file_crashes_with_sigbus_in_a_child(tmp_path: Path,
-                                                              run_child: Any) -> None:
+def test_truncated_mapped_file_crashes_with_sigbus_in_a_child(
+    tmp_path: Path, run_child: Any
+) -> None:
     """The documented limitation: I/O errors from accessing mapped memory crash."""
     p = tmp_path / "f"
     p.write_bytes(b"x" * 2 * PS)
-    r = run_child(f"""
+    r = run_child(
+        f"""
         import os
         from mmapspec import reference as mm
         m = mm.map({str(p)!r})
         os.truncate({str(p)!r}, 0)
         m[PS + 1]
-    """.replace("PS", str(PS)))
+    """.replace("PS", str(PS))
+    )
     assert r.returncode == -signal.SIGBUS, r.stderr
 
 
@@ -86,8 +89,11 @@ def test_nothing_lost(tmp_path: Path) -> None:
     with mm.map(p, "c") as m:
         m[0:PS] = bytes(PS)
         m.flush()
-    for failing in [lambda: mm.map(p, "", 4 * PS), lambda: mm.map(p, "w", None, 4 * PS),
-                    lambda: mm.map(p, "w", PS, 0, 1)]:
+    for failing in [
+        lambda: mm.map(p, "", 4 * PS),
+        lambda: mm.map(p, "w", None, 4 * PS),
+        lambda: mm.map(p, "w", PS, 0, 1),
+    ]:
         with pytest.raises((mm.MmapError, ValueError)):
             failing()
     assert _digest(p) == before and p.stat().st_size == 3 * PS + 7
@@ -110,31 +116,33 @@ def test_no_fd_or_mapping_leaks_on_failure_paths(tmp_path: Path, tagname: str) -
     st = os.statvfs("/dev/shm")
     full = st.f_blocks * st.f_frsize + PS
     failing = [
-        lambda: mm.map(tmp_path / "missing"),                 # no_file
-        lambda: mm.map(data, "", 100),                        # file_too_short
-        lambda: mm.map(data, "w", None, PS),                  # file_too_short after open rw
-        lambda: mm.map(tmp_path / "new", "w"),                # created, too short, removed
-        lambda: mm.map(data, "w", 10, 0, used.addr),          # out_of_mem after opening
+        lambda: mm.map(tmp_path / "missing"),  # no_file
+        lambda: mm.map(data, "", 100),  # file_too_short
+        lambda: mm.map(data, "w", None, PS),  # file_too_short after open rw
+        lambda: mm.map(tmp_path / "new", "w"),  # created, too short, removed
+        lambda: mm.map(data, "w", 10, 0, used.addr),  # out_of_mem after opening
         lambda: mm.map(tmp_path / "n2", "w", PS, 0, used.addr),  # created+extended, then fails
-        lambda: mm.map(size=PS, addr=used.addr),              # pagefile at a used address
-        lambda: mm.map(size=2**63, access="w"),               # out_of_mem
-        lambda: mm.map(fd_ro, "w", 4),                        # EACCES on a read-only fd
-        lambda: mm.map(tagname=tagname),                      # no_file (shm)
-        lambda: mm.map(tagname=tagname, access="w"),          # created empty, removed
+        lambda: mm.map(size=PS, addr=used.addr),  # pagefile at a used address
+        lambda: mm.map(size=2**63, access="w"),  # out_of_mem
+        lambda: mm.map(fd_ro, "w", 4),  # EACCES on a read-only fd
+        lambda: mm.map(tagname=tagname),  # no_file (shm)
+        lambda: mm.map(tagname=tagname, access="w"),  # created empty, removed
         lambda: mm.map(tagname=tagname, access="w", size=full),  # disk_full (shm)
         lambda: mm.mirror(tmp_path / "ring", PS, 2, used.addr),  # reservation refused
-        lambda: mm.mirror(tmp_path / "ring", PS, 2**60),      # too large
-        lambda: mm.filesize(tmp_path / "missing"),            # not_found
-        lambda: mm.map(size=0),                               # argument errors
+        lambda: mm.mirror(tmp_path / "ring", PS, 2**60),  # too large
+        lambda: mm.filesize(tmp_path / "missing"),  # not_found
+        lambda: mm.map(size=0),  # argument errors
         lambda: mm.map(data, "rw"),
         lambda: mm.map(data, "", 5, 100),
         lambda: mm.map("x", tagname="y"),
     ]
     try:
+
         def run_all() -> None:
             for call in failing:
                 with pytest.raises((mm.MmapError, ValueError, TypeError)):
                     call()
+
         run_all()  # warm up: imports, interned strings, allocator arenas
         before = _counts()
         for _ in range(50):

@@ -98,12 +98,21 @@ EXPECTED_ACCESS = {
     "": ("PAGE_READONLY", {"FILE_MAP_READ"}, {"FILE_MAP_READ"}),
     "w": ("PAGE_READWRITE", {"FILE_MAP_WRITE"}, {"FILE_MAP_READ", "FILE_MAP_WRITE"}),
     "c": ("PAGE_WRITECOPY", {"FILE_MAP_COPY"}, {"FILE_MAP_READ"}),
-    "x": ("PAGE_EXECUTE_READ", {"FILE_MAP_READ", "FILE_MAP_EXECUTE"},
-          {"FILE_MAP_READ", "FILE_MAP_EXECUTE"}),
-    "wx": ("PAGE_EXECUTE_READWRITE", {"FILE_MAP_WRITE", "FILE_MAP_EXECUTE"},
-           {"FILE_MAP_READ", "FILE_MAP_WRITE", "FILE_MAP_EXECUTE"}),
-    "cx": ("PAGE_EXECUTE_WRITECOPY", {"FILE_MAP_COPY", "FILE_MAP_EXECUTE"},
-           {"FILE_MAP_READ", "FILE_MAP_EXECUTE"}),
+    "x": (
+        "PAGE_EXECUTE_READ",
+        {"FILE_MAP_READ", "FILE_MAP_EXECUTE"},
+        {"FILE_MAP_READ", "FILE_MAP_EXECUTE"},
+    ),
+    "wx": (
+        "PAGE_EXECUTE_READWRITE",
+        {"FILE_MAP_WRITE", "FILE_MAP_EXECUTE"},
+        {"FILE_MAP_READ", "FILE_MAP_WRITE", "FILE_MAP_EXECUTE"},
+    ),
+    "cx": (
+        "PAGE_EXECUTE_WRITECOPY",
+        {"FILE_MAP_COPY", "FILE_MAP_EXECUTE"},
+        {"FILE_MAP_READ", "FILE_MAP_EXECUTE"},
+    ),
 }
 
 
@@ -135,9 +144,14 @@ def _module_constants(tree: ast.Module) -> dict[str, int]:
     """Module-level ``NAME = <int literal>`` assignments with upper-case names."""
     out = {}
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
-                and isinstance(node.value, ast.Constant) and type(node.value.value) is int):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.isupper()
+            and isinstance(node.value, ast.Constant)
+            and type(node.value.value) is int
+        ):
             out[node.targets[0].id] = node.value.value
     return out
 
@@ -150,8 +164,13 @@ def _eval(node: ast.expr, names: dict[str, Any]) -> Any:
 
 def _value_of(tree: ast.Module, name: str) -> ast.expr:
     for node in tree.body:
-        targets = [node.target] if isinstance(node, ast.AnnAssign) else \
-            node.targets if isinstance(node, ast.Assign) else []
+        targets = (
+            [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else node.targets
+            if isinstance(node, ast.Assign)
+            else []
+        )
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             assert isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
             return node.value
@@ -186,10 +205,17 @@ def test_constants_match_the_windows_sdk_headers(win: ast.Module) -> None:
 
 
 def test_error_groups_tagname_limit_and_flags(win: ast.Module) -> None:
-    names: dict[str, Any] = dict(_module_constants(win), frozenset=frozenset, len=len,
-                                 _TAG_PREFIX=_eval(_value_of(win, "_TAG_PREFIX"), {}))
-    attrs = {n: _eval(node.value, names) for n, node in _members(_class(win, "WindowsBackend"))
-             .items() if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value}
+    names: dict[str, Any] = dict(
+        _module_constants(win),
+        frozenset=frozenset,
+        len=len,
+        _TAG_PREFIX=_eval(_value_of(win, "_TAG_PREFIX"), {}),
+    )
+    attrs = {
+        n: _eval(node.value, names)
+        for n, node in _members(_class(win, "WindowsBackend")).items()
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value
+    }
     assert attrs["name"] == "windows"
     assert attrs["NOT_FOUND"] == {2, 3}
     assert attrs["DISK_FULL"] == {112, 39, 223}
@@ -215,8 +241,11 @@ def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
     """Module variable -> (Win32 function, DLL, number of argtypes) from its ``_bind`` call."""
     dll_names = {}  # module variable -> DLL name, from `x = ctypes.WinDLL("name", ...)`
     for node in ast.walk(win):
-        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                and ast.unparse(node.value.func) == "ctypes.WinDLL"):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "ctypes.WinDLL"
+        ):
             dll_names[ast.unparse(node.targets[0])] = _eval(node.value.args[0], {})
     out = {}
     for node in ast.walk(win):
@@ -224,8 +253,7 @@ def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
         if isinstance(value, ast.Call) and ast.unparse(value.func) == "_bind":
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             dll, name, _restype, *argtypes = value.args
-            out[ast.unparse(target)] = (_eval(name, {}), dll_names[ast.unparse(dll)],
-                                        len(argtypes))
+            out[ast.unparse(target)] = (_eval(name, {}), dll_names[ast.unparse(dll)], len(argtypes))
     return out
 
 
@@ -268,8 +296,11 @@ def test_structure_layouts_match_the_x64_sdk(win: ast.Module, cls: str) -> None:
     # on Linux is 64-bit, so ctypes.wintypes cannot be used for this here).
     if ctypes.sizeof(ctypes.c_void_p) != 8:
         pytest.skip("the expected offsets are those of 64-bit Windows")
-    fields_node = next(n.value for n in _class(win, cls).body
-                       if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "_fields_")
+    fields_node = next(
+        n.value
+        for n in _class(win, cls).body
+        if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "_fields_"
+    )
     wintypes = types.SimpleNamespace(DWORD=ctypes.c_uint32, WORD=ctypes.c_uint16)
     fields = _eval(fields_node, {"wintypes": wintypes, "ctypes": ctypes})
     struct = type(cls, (ctypes.Structure,), {"_fields_": fields})
@@ -287,9 +318,25 @@ def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it is in the 'dev' extra)")
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--platform", "win32", "--strict",
-         "--python-version", "3.10", "--no-error-summary", "--cache-dir", str(cwd / ".cache"),
-         *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--platform",
+            "win32",
+            "--strict",
+            "--python-version",
+            "3.10",
+            "--no-error-summary",
+            "--cache-dir",
+            str(cwd / ".cache"),
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_mypy_win32_checks_protocol_conformance_and_catches_breaks(tmp_path: Path) -> None:
@@ -300,8 +347,9 @@ def test_mypy_win32_checks_protocol_conformance_and_catches_breaks(tmp_path: Pat
     planted = {
         "good": source,
         "missing_reserve": source.replace("def reserve(", "def reserve_renamed("),
-        "unmap_signature": source.replace("def unmap(self, addr: int, size: int)",
-                                          "def unmap(self, addr: int)"),
+        "unmap_signature": source.replace(
+            "def unmap(self, addr: int, size: int)", "def unmap(self, addr: int)"
+        ),
     }
     for pkg, text in planted.items():
         assert pkg == "good" or text != source, f"planting {pkg} failed: the source changed"
@@ -314,5 +362,6 @@ def test_mypy_win32_checks_protocol_conformance_and_catches_breaks(tmp_path: Pat
     errors = [ln for ln in proc.stdout.splitlines() if ": error:" in ln]
     assert not [e for e in errors if e.startswith("good")], proc.stdout + proc.stderr
     for pkg in planted.keys() - {"good"}:
-        assert any(e.startswith(f"{pkg}/_windows.py") and "Backend" in e for e in errors), \
+        assert any(e.startswith(f"{pkg}/_windows.py") and "Backend" in e for e in errors), (
             f"mypy missed the planted defect {pkg}:\n{proc.stdout}{proc.stderr}"
+        )
