@@ -10,6 +10,9 @@
   package-dir mapping from mypy).
 * ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
   tree, use ``mmapspec.reference`` from there and run ``mmapspec run``.
+* ``bench`` (not run by default: benchmarks are not tests): ``mmapspec bench``,
+  a table on stdout and JSON in ``reports/``; ``-- --quick`` or
+  ``-- --compare OLD.json`` pass through.
 
 Extra arguments after ``--`` go to the command a session runs.
 """
@@ -110,3 +113,10 @@ def wheel(session: nox.Session) -> None:
             external=True,
         )
         session.run(str(bindir / "mmapspec"), "run", "--adapter", "reference", external=True)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """The benchmarks: every case beside its baselines, ratios measured in one run."""
+    session.install("-e", ".")
+    session.run("mmapspec", "bench", *session.posargs)
