@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import io
 import itertools
 import os
 from typing import Any
 
 from mmapspec import reference as mm
+from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
 from mmapspec.adapters.interface import (
     Adapter,
     ArgumentError,
@@ -24,11 +24,7 @@ from mmapspec.adapters.interface import (
     Handle,
     MapInfo,
     MirrorInfo,
-    Unsupported,
 )
-
-_OS_FLAGS = {"r": os.O_RDONLY, "r+": os.O_RDWR, "w+": os.O_RDWR | os.O_CREAT | os.O_TRUNC}
-_PY_MODES = {"r": "rb", "r+": "r+b", "w+": "w+b"}
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -50,7 +46,7 @@ class ReferenceAdapter(Adapter):
 
     def __init__(self) -> None:
         self._objects: dict[Handle, Any] = {}
-        self._opened: dict[Handle, list[Any]] = {}
+        self._opened: dict[Handle, list[Opened]] = {}
         """What the adapter opened for a handle's file (fds, file objects), closed after free."""
         self._ids = itertools.count(1)
         self._copies: dict[Handle, list[Handle]] = {}
@@ -58,32 +54,16 @@ class ReferenceAdapter(Adapter):
 
     # -- files ---------------------------------------------------------------
 
-    def _open(self, ref: FileRef | None) -> tuple[Any, list[Any]]:
+    def _open(self, ref: FileRef | None) -> tuple[Any, list[Opened]]:
         """The ``file`` argument for a FileRef, and what to close afterwards."""
         if ref is None:
             return None, []
         if ref.kind == "name":
             return ref.path, []
-        if ref.kind == "fd":
-            fd = os.open(ref.path, _OS_FLAGS[ref.mode] | os.O_CLOEXEC, 0o666)
-            return fd, [fd]
-        if ref.kind == "fileobj":
-            f = open(ref.path, _PY_MODES[ref.mode])  # noqa: SIM115 - closed after free
-            if ref.pending:
-                assert isinstance(f, io.BufferedIOBase)
-                f.write(ref.pending)  # left in the user-space buffer, not flushed
-            return f, [f]
-        raise Unsupported(f"file:{ref.kind}")
+        f = open_handed_over(ref)
+        return f, [f]
 
-    @staticmethod
-    def _close(things: list[Any]) -> None:
-        for t in things:
-            if isinstance(t, int):
-                os.close(t)
-            else:
-                t.close()
-
-    def _register(self, obj: Any, opened: list[Any]) -> Handle:
+    def _register(self, obj: Any, opened: list[Opened]) -> Handle:
         h = next(self._ids)
         self._objects[h] = obj
         self._opened[h] = opened
@@ -134,7 +114,7 @@ class ReferenceAdapter(Adapter):
                 }
                 m = _call(mm.map, **{k: v for k, v in given.items() if v is not None})
         except BaseException:
-            self._close(opened)
+            close_all(opened)
             raise
         return MapInfo(self._register(m, opened), m.addr, m.size)
 
@@ -159,7 +139,7 @@ class ReferenceAdapter(Adapter):
         obj = self._get(handle)
         _call(obj.free)
         del self._objects[handle]
-        self._close(self._opened.pop(handle))
+        close_all(self._opened.pop(handle))
         for copy in self._copies.pop(handle, ()):
             self._objects.pop(copy, None)
             self._opened.pop(copy, None)
@@ -190,7 +170,7 @@ class ReferenceAdapter(Adapter):
                 given = {"file": f, "size": size, "times": times, "addr": addr}
                 mi = _call(mm.mirror, **{k: v for k, v in given.items() if v is not None})
         except BaseException:
-            self._close(opened)
+            close_all(opened)
             raise
         maps = tuple(MapInfo(self._register(m, []), m.addr, m.size) for m in mi.maps)
         handle = self._register(mi, opened)
@@ -203,7 +183,7 @@ class ReferenceAdapter(Adapter):
             args = (f,) if size is None else (f, size)
             return int(_call(mm.filesize, *args))
         finally:
-            self._close(opened)
+            close_all(opened)
 
     # -- memory ------------------------------------------------------------------
 
@@ -235,4 +215,4 @@ class ReferenceAdapter(Adapter):
             # BufferError: a test still holds a view; the process ends soon anyway.
             with contextlib.suppress(BufferError):
                 obj.free()
-            self._close(self._opened.pop(handle, []))
+            close_all(self._opened.pop(handle, []))

@@ -37,8 +37,9 @@ import importlib
 import os
 import sys
 from types import ModuleType
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
+from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
 from mmapspec.adapters.interface import (
     ACCESS_MODES,
     Adapter,
@@ -57,8 +58,6 @@ from mmapspec.adapters.interface import (
 # Errnos whose meaning is exactly a documented errcode; everything else is
 # surfaced as the number.
 _MAP_ERRNOS = {errno.ENOENT: "no_file", errno.ENOSPC: "disk_full", errno.ENOMEM: "out_of_mem"}
-
-_OPEN_FLAGS = {"r": os.O_RDONLY, "r+": os.O_RDWR, "w+": os.O_RDWR | os.O_CREAT | os.O_TRUNC}
 
 
 class _PyBuffer(ctypes.Structure):
@@ -106,7 +105,7 @@ def buffer_address(obj: object) -> int | None:
 class _Live:
     mm: Any
     """The module's mmap object."""
-    opened: list[int | IO[bytes]]
+    opened: list[Opened]
     """Descriptors and file objects the adapter opened for this map, closed on free."""
     addr: int | None
 
@@ -178,7 +177,7 @@ class StdlibAdapter(Adapter):
             prot |= m.PROT_EXEC
         return {"prot": prot, "flags": m.MAP_PRIVATE if "c" in access else m.MAP_SHARED}
 
-    def _open(self, file: FileRef, access: str, opened: list[int | IO[bytes]]) -> int:
+    def _open(self, file: FileRef, access: str, opened: list[Opened]) -> int:
         """The descriptor to hand to ``mmap.mmap`` for ``file``."""
         if file.kind == "name":
             # What map() would open: read-write for write access, read-only
@@ -186,17 +185,9 @@ class StdlibAdapter(Adapter):
             fd = os.open(file.path, os.O_RDWR if "w" in access else os.O_RDONLY)
             opened.append(fd)
             return fd
-        if file.kind == "fd":
-            fd = os.open(file.path, _OPEN_FLAGS[file.mode])
-            opened.append(fd)
-            return fd
-        if file.kind == "fileobj":
-            f = open(file.path, file.mode + "b")  # noqa: SIM115 - closed on free
-            opened.append(f)
-            if file.pending:
-                f.write(file.pending)  # left in the buffer: mmap does not flush it
-            return f.fileno()
-        raise Unsupported(f"file:{file.kind}")
+        f = open_handed_over(file)
+        opened.append(f)
+        return f if isinstance(f, int) else f.fileno()
 
     def map(
         self,
@@ -216,7 +207,7 @@ class StdlibAdapter(Adapter):
         access = "" if access is None else access
         if access not in self.capabilities.access_modes:
             raise ArgumentError(f"access: {access!r} is not one of the modes mmap offers")
-        opened: list[int | IO[bytes]] = []
+        opened: list[Opened] = []
         try:
             fd = -1 if file is None else self._open(file, access, opened)
             kwargs = self._prot_flags(access)
@@ -225,7 +216,7 @@ class StdlibAdapter(Adapter):
             # size None -> length 0, which is CPython's "the whole file".
             mm = self.mod.mmap(fd, 0 if size is None else size, **kwargs)
         except Exception as exc:
-            _close_all(opened)
+            close_all(opened)
             _raise_normalised(exc)
         handle = self._next
         self._next += 1
@@ -268,7 +259,7 @@ class StdlibAdapter(Adapter):
         if live is None:
             raise ArgumentError(f"handle: {handle} is not a live map")
         live.mm.close()
-        _close_all(live.opened)
+        close_all(live.opened)
 
     def unlink_map(self, handle: Handle) -> None:
         raise Unsupported("unlink")
@@ -320,15 +311,6 @@ class StdlibAdapter(Adapter):
     def close(self) -> None:
         for handle in list(self._live):
             self.free(handle)
-
-
-def _close_all(opened: list[int | IO[bytes]]) -> None:
-    for f in reversed(opened):
-        if isinstance(f, int):
-            os.close(f)
-        else:
-            f.close()
-    opened.clear()
 
 
 def _raise_normalised(exc: Exception) -> NoReturn:
