@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -33,16 +34,30 @@ def python_harness(adapter: str = TINY, *options: str) -> str:
     return shlex.join(argv)
 
 
+def missing_system_package(reason: str, package: str) -> None:
+    """A system package a test needs is absent: a skip naming it locally, a failure in
+    CI, whose own setup (.ci/install-system) must install everything the tests use."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, but CI must run this test: .ci/install-system installs {package}")
+    pytest.skip(f"{reason} (Debian: apt-get install {package}; or run .ci/install-system)")
+
+
 def luajit() -> str:
-    """Path of LuaJIT: absent is a skip locally but a failure in CI, which installs it."""
+    """Path of LuaJIT."""
     path = shutil.which("luajit")
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "luajit is not installed, but CI must run the Lua harness (.ci/install-system)"
-            )
-        pytest.skip("luajit is not installed (Debian: apt-get install luajit lua-dkjson)")
+        missing_system_package("luajit is not installed", "luajit lua-dkjson lua-cjson")
+    assert path is not None
     return path
+
+
+def require_lua_module(module: str, package: str) -> None:
+    """Skip (or, in CI, fail) unless LuaJIT can `require` this module."""
+    probe = subprocess.run(
+        [luajit(), "-e", f"require'{module}'"], capture_output=True, text=True, timeout=30
+    )
+    if probe.returncode != 0:
+        missing_system_package(f"LuaJIT cannot require '{module}'", package)
 
 
 def lua_harness(module: str = "mmap", env: str = "") -> str:

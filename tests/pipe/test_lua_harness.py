@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import LUA_DIR, lua_harness
+from conftest import LUA_DIR, lua_harness, require_lua_module
 from mmapspec.adapters import AdapterLoadError
 from mmapspec.adapters.interface import (
     ArgumentError,
@@ -23,10 +23,12 @@ from mmapspec.adapters.pipe import PipeAdapter
 
 # Without LUA_CPATH's default entries cjson.so is not found: dkjson is used.
 JSON_LIBS = {"cjson": "", "dkjson": "LUA_CPATH=/nonexistent/?.so"}
+JSON_PACKAGES = {"cjson": "lua-cjson", "dkjson": "lua-dkjson"}
 
 
 @pytest.fixture(params=sorted(JSON_LIBS))
 def lua(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    require_lua_module(request.param, JSON_PACKAGES[request.param])
     with PipeAdapter(
         lua_harness(env=JSON_LIBS[request.param]), timeout=20, validate=True
     ) as adapter:
