@@ -131,8 +131,17 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clause(id, ...): the catalogue clause(s) a test checks")
-    config.addinivalue_line("markers", "needs(capability, ...): capabilities beyond the clause's")
+    config.addinivalue_line("markers", "clause(id): the one catalogue clause a test gives a status")
+    config.addinivalue_line(
+        "markers",
+        "prerequisites(id, ...): clauses the test relies on to set up or observe; when one "
+        "does not pass, the test's failure is reported as blocked by it",
+    )
+    config.addinivalue_line(
+        "markers",
+        "needs(capability, ...): capabilities this test needs beyond its clause's; without "
+        "them the test is skipped (the clause is judged by its other tests)",
+    )
     path = config.getoption("mmap_expectations", None)
     try:
         exp = expectations_mod.load(path) if path else expectations_mod.NO_EXPECTATIONS

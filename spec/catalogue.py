@@ -23,6 +23,19 @@ from typing import Literal
 
 Kind = Literal["returns", "fails", "raises", "crashes", "invariant"]
 
+Basis = Literal["document", "reading", "safety"]
+"""What decides a clause:
+
+* ``document``: the document's words say what must happen. A failure is a deviation.
+* ``reading``: the document is ambiguous or silent here; the clause checks the reading
+  its authors evidently meant (``Clause.reading`` says which and why). A binding that
+  reads the spot differently is reported ``differs-from-reading``, apart from the
+  deviations, and is non-conformant only under ``--strict``.
+* ``safety``: the document does not say it, but every user of a memory-mapping
+  library expects it (no leaked descriptors, no shared memory readable by others...).
+  Reported in its own section with its own verdict line; a failure is a deviation.
+"""
+
 
 @dataclasses.dataclass(frozen=True)
 class Clause:
@@ -40,7 +53,12 @@ class Clause:
     needs: frozenset[str] = frozenset()
     """Capability names (``Capabilities.names()``) without which the clause is unsupported."""
     reading: str | None = None
-    """Where the document is ambiguous or contradicts itself: the reading chosen, and why."""
+    """For ``basis='reading'``: the reading chosen where the document is ambiguous or
+    silent, and why the authors evidently meant it."""
+    basis: Basis = "document"
+    checked: str | None = None
+    """How the tests check the clause, where that needs saying (the quote decides what;
+    this says how it is provoked or observed)."""
 
 
 # Section names, in the document's order.
@@ -55,6 +73,8 @@ S_ALIGNED_ADDR = "mmap.aligned_addr"
 S_PAGESIZE = "mmap.pagesize"
 S_FILESIZE_GET = "mmap.filesize(file)"
 S_FILESIZE_SET = "mmap.filesize(file, size)"
+S_SAFETY = "safety"
+"""Not a section of the document: what users expect that its words leave out."""
 SECTIONS: tuple[str, ...] = (
     S_INTRO,
     S_MAP,
@@ -67,6 +87,7 @@ SECTIONS: tuple[str, ...] = (
     S_PAGESIZE,
     S_FILESIZE_GET,
     S_FILESIZE_SET,
+    S_SAFETY,
 )
 
 ID_PREFIXES: frozenset[str] = frozenset(
@@ -81,6 +102,7 @@ ID_PREFIXES: frozenset[str] = frozenset(
         "aligned_addr",
         "pagesize",
         "filesize",
+        "safety",
     }
 )
 """The first segment of every clause ID: the function (or ``mmap`` for the opening part)."""
