@@ -197,6 +197,13 @@ class ImplementationCrashed(AdapterError):
         self.detail = detail
 
 
+class HarnessFailure(Exception):
+    """The machinery between the runner and the binding failed: a harness that timed
+    out, broke the protocol or reported its own error. Nothing about the binding's
+    conformance follows from it: the runner reports it as a harness failure, never
+    as a clause's failure, and stops a run where it keeps happening."""
+
+
 class Adapter(abc.ABC):
     """One implementation of the documented API, seen through plain calls.
 
