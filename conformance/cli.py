@@ -61,6 +61,12 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--markdown", metavar="FILE", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)"
     )
     run.add_argument(
+        "--strict",
+        action="store_true",
+        help="count clauses that differ from the suite's readings of spots the document "
+        "leaves ambiguous or silent as deviations (by default they are listed apart)",
+    )
+    run.add_argument(
         "--clause",
         action="append",
         default=[],
@@ -123,6 +129,8 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
             args += [flag, value]
     for pattern in ns.clause:
         args += ["--mmap-clause", pattern]
+    if ns.strict:
+        args.append("--mmap-strict")
     if str(ns.numprocesses) not in ("0", ""):
         args += ["-n", str(ns.numprocesses)]
     else:

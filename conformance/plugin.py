@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,23 @@ import pytest
 from mmapspec import expectations as expectations_mod
 from mmapspec import reports
 from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
-from mmapspec.adapters.interface import Adapter, ImplementationCrashed, Unsupported
-from mmapspec.results import CRASH, FAIL, PASS, SKIPPED, UNSUPPORTED, TestResult, build_report
+from mmapspec.adapters.interface import (
+    Adapter,
+    HarnessFailure,
+    ImplementationCrashed,
+    Unsupported,
+)
+from mmapspec.results import (
+    CRASH,
+    FAIL,
+    PASS,
+    SKIPPED,
+    UNSUPPORTED,
+    Status,
+    TestResult,
+    build_report,
+)
+from mmapspec.spec.attribution import PrerequisiteFailed, Violation
 
 UNSUPPORTED_PREFIX = "unsupported: "
 NOT_APPLICABLE_PREFIX = "not applicable here: "
@@ -80,6 +96,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--mmap-markdown", default=None, metavar="FILE", help="write a Markdown summary"
+    )
+    group.addoption(
+        "--mmap-strict",
+        action="store_true",
+        default=False,
+        help="count clauses that differ from the suite's readings of the document's silent "
+        "spots as deviations (by default they are listed apart)",
     )
     group.addoption(
         "--mmap-clause",
@@ -149,6 +172,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if _is_worker(config):
         return
+    _claim_tagname_prefix()
     adapter_info: dict[str, Any] = {"spec": str(adapter_spec(config))}
     if _adapter_requested(config):
         adapter_info.update(_probe_adapter(config))
@@ -167,6 +191,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     collector = Collector(config, exp, adapter_info, verdict)
     config.pluginmanager.register(collector, "mmapspec-collector")
+
+
+def _claim_tagname_prefix() -> None:
+    """Give the run's tagnames a prefix of their own (workers and harness children
+    inherit the environment), so that the controller can remove them all through
+    the OS at the end, whatever the binding's ``unlink`` did or did not do."""
+    from mmapspec.spec.support import RUN_PREFIX_VARIABLE
+
+    os.environ.setdefault(RUN_PREFIX_VARIABLE, f"mmapspec-{uuid.uuid4().hex[:12]}-")
 
 
 def _probe_adapter(config: pytest.Config) -> dict[str, Any]:
@@ -210,16 +243,25 @@ def _is_spec_item(item: pytest.Item) -> bool:
     return bool(_clause_ids(item)) or "adapter" in getattr(item, "fixturenames", ())
 
 
-def _required(item: pytest.Item) -> set[str]:
+def _required(item: pytest.Item) -> tuple[set[str], set[str]]:
+    """The capabilities the test's clause needs, and those only this test needs."""
     from mmapspec.spec.catalogue import BY_ID
 
-    needs: set[str] = set()
+    clause_needs: set[str] = set()
     for clause_id in _clause_ids(item):
         if clause_id in BY_ID:
-            needs |= BY_ID[clause_id].needs
+            clause_needs |= BY_ID[clause_id].needs
+    test_needs: set[str] = set()
     for mark in item.iter_markers("needs"):
-        needs |= set(mark.args)
-    return needs
+        test_needs |= set(mark.args)
+    return clause_needs, test_needs - clause_needs
+
+
+def _prerequisites(item: pytest.Item) -> tuple[str, ...]:
+    ids: list[str] = []
+    for mark in item.iter_markers("prerequisites"):
+        ids.extend(a for a in mark.args if a not in ids)
+    return tuple(ids)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -239,11 +281,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # trylast: after pytest has set up the test's fixtures, the adapter among them.
-    needs = _required(item)
+    clause_needs, test_needs = _required(item)
     impl: Adapter | None = getattr(item, "funcargs", {}).get("adapter")
-    if not needs or impl is None:
+    if impl is None:
         return
-    missing = sorted(needs - impl.capabilities.names())
+    have = impl.capabilities.names()
+    missing = sorted(clause_needs - have)
     elsewhere = [
         n for n in missing if not sys.platform.startswith(PLATFORM_ONLY.get(n, sys.platform))
     ]
@@ -251,6 +294,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})")
     if missing:
         pytest.skip(UNSUPPORTED_PREFIX + ", ".join(missing))
+    # A capability only this test needs (to set up or observe) does not make the
+    # clause unsupported: the clause is judged by its other tests.
+    extra = sorted(test_needs - have)
+    if extra:
+        pytest.skip(f"this check needs {', '.join(extra)}, which the adapter does not declare")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -269,18 +317,59 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     # Plain attributes survive xdist's report serialisation (TestReport(**extra)).
     report.mmapspec_clauses = list(_clause_ids(item))  # type: ignore[attr-defined]
+    report.mmapspec_prerequisites = list(_prerequisites(item))  # type: ignore[attr-defined]
     if report.failed and excinfo is not None:
-        report.mmapspec_crash = excinfo.errisinstance(ImplementationCrashed)  # type: ignore[attr-defined]
-        report.mmapspec_message = _exception_message(excinfo.value)  # type: ignore[attr-defined]
+        exc = _attributed_exception(excinfo.value)
+        crashed = isinstance(exc, ImplementationCrashed) or bool(getattr(exc, "crashed", False))
+        report.mmapspec_crash = crashed  # type: ignore[attr-defined]
+        report.mmapspec_harness_failure = _is_harness_failure(excinfo.value)  # type: ignore[attr-defined]
+        if isinstance(exc, PrerequisiteFailed):
+            report.mmapspec_prerequisite = exc.clause  # type: ignore[attr-defined]
+        elif isinstance(exc, Violation):
+            report.mmapspec_attributed = exc.clause  # type: ignore[attr-defined]
+        report.mmapspec_message = _exception_message(exc)  # type: ignore[attr-defined]
         example = _falsifying_example(excinfo.value, item)
         if example:
             report.mmapspec_example = example  # type: ignore[attr-defined]
     return report
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside an exception group (Hypothesis raises one when it found
+    several distinct failures), or the exception itself."""
+    inner = getattr(exc, "exceptions", None)
+    if not inner:
+        return [exc]
+    return [leaf for sub in inner for leaf in _leaves(sub)]
+
+
+def _attributed_exception(exc: BaseException) -> BaseException:
+    """The exception that says whose failure this is: among several distinct ones,
+    a failure of the test's own clause first, then a crash, then the first."""
+    leaves = _leaves(exc)
+    own = [e for e in leaves if not isinstance(e, PrerequisiteFailed)]
+    crashes = [e for e in leaves if isinstance(e, ImplementationCrashed)]
+    return (own or crashes or leaves)[0]
+
+
+def _is_harness_failure(exc: BaseException) -> bool:
+    leaves = _leaves(exc)
+    return bool(leaves) and all(isinstance(e, HarnessFailure) for e in leaves)
+
+
+_TMP_PATH = re.compile(r"/(?:tmp|var/tmp)/pytest-of-[^/\s]+/pytest-\d+/(?:popen-gw\d+/)?")
+_UNIQUE_NAME = re.compile(r"\b(f-|mmapspec-(?:[0-9a-f]{12}-)?)([0-9a-f]{8})[0-9a-f]{24}\b")
+
+
+def shorten_paths(text: str) -> str:
+    """Messages name files in pytest's temporary tree and uniquely named tagnames:
+    shorten those so the cause after them is never cut off."""
+    return _UNIQUE_NAME.sub(r"\1\2…", _TMP_PATH.sub("$TMP/", text))
+
+
 def _exception_message(exc: BaseException) -> str:
     """``Type: message``, without Hypothesis's notes (they go to ``example``)."""
-    text = f"{type(exc).__name__}: {exc}".strip()
+    text = shorten_paths(f"{type(exc).__name__}: {exc}".strip())
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
@@ -371,7 +460,7 @@ class Collector:
         self.started = time.monotonic()
         self.report: Any = None
 
-    def _phase_status(self, report: pytest.TestReport) -> tuple[str, str | None]:
+    def _phase_status(self, report: pytest.TestReport) -> tuple[Status, str | None]:
         if report.when == "???" or getattr(report, "mmapspec_crash", False):
             # xdist's report for a worker that died mid-test, or ImplementationCrashed.
             return CRASH, getattr(report, "mmapspec_message", None) or str(report.longrepr)
@@ -402,11 +491,20 @@ class Collector:
                     self.other_failures += 1
                 return
         result = known or self.tests.setdefault(
-            report.nodeid, TestResult(report.nodeid, tuple(clauses or ()))
+            report.nodeid,
+            TestResult(
+                report.nodeid,
+                tuple(clauses or ()),
+                prerequisites=tuple(getattr(report, "mmapspec_prerequisites", ())),
+            ),
         )
         status, message = self._phase_status(report)
         if report.when == "call" or report.when == "???" or status != PASS:
             result.merge(status, message, getattr(report, "mmapspec_example", None))
+            if status in (FAIL, CRASH):
+                result.broken_prerequisite = getattr(report, "mmapspec_prerequisite", None)
+                result.attributed = getattr(report, "mmapspec_attributed", None)
+                result.harness_failure = getattr(report, "mmapspec_harness_failure", False)
         if report.when == "call":
             result.duration = report.duration
         if report.user_properties:
@@ -442,10 +540,15 @@ class Collector:
             selected=selected,
             duration=time.monotonic() - self.started,
             section_sizes=dict(counts()) if callable(counts) else None,
+            strict=self.config.getoption("mmap_strict"),
         )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from mmapspec.spec.support import RUN_PREFIX_VARIABLE, remove_tagnames_by_prefix
+
+        # Whatever the binding's unlink did, nothing this run created stays in /dev/shm.
+        remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
         if not self.tests:
             return
         self.report = report = self.build()
@@ -461,7 +564,7 @@ class Collector:
             pytest.ExitCode.OK,
             pytest.ExitCode.TESTS_FAILED,
         ):
-            ok = report.conformant and not self.other_failures
+            ok = report.ok and not self.other_failures
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mmapspec.results import (
+    BLOCKED,
     CRASH,
+    DIFFERS,
     EXPECTED_FAIL,
     FAIL,
     PASS,
@@ -31,6 +33,8 @@ from mmapspec.results import (
 COLUMNS = (
     (PASS, "pass"),
     (FAIL, "fail"),
+    (DIFFERS, "differ"),
+    (BLOCKED, "block"),
     (UNSUPPORTED, "unsup"),
     (CRASH, "crash"),
     (EXPECTED_FAIL, "xfail"),
@@ -40,6 +44,8 @@ COLUMNS = (
 _LABEL = {
     PASS: "PASS",
     FAIL: "FAIL",
+    DIFFERS: "DIFFERS",
+    BLOCKED: "BLOCKED",
     UNSUPPORTED: "UNSUPPORTED",
     CRASH: "CRASH",
     EXPECTED_FAIL: "XFAIL",
@@ -78,21 +84,62 @@ def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     return rows
 
 
+def _verdict(report: Report, safety: bool) -> str:
+    clauses = [c for c in report.clauses if (c.basis == "safety") == safety]
+    deviations = sum(c.deviation for c in clauses)
+    if not safety:
+        deviations += len(report.stale) + len(report.failed_untagged)
+    if deviations:
+        return f"{deviations} deviation(s)"
+    if report.expectations_file and any(c.status == EXPECTED_FAIL for c in clauses):
+        return "as expected"
+    return "safe" if safety else "conformant"
+
+
 def summary_line(report: Report) -> str:
-    counts = report.counts
+    """The verdict on the document's clauses (safety has its own line)."""
+    clauses = [c for c in report.clauses if c.basis != "safety"]
+    counts = Counter(c.status for c in clauses)
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    verdict = "conformant" if report.conformant else f"{_deviation_count(report)} deviation(s)"
-    if report.conformant and report.expectations_file and counts.get(EXPECTED_FAIL):
-        verdict = "as expected"
-    return f"{len(report.clauses)} clauses: {', '.join(parts) or 'none ran'} -> {verdict}"
+    return f"{len(clauses)} clauses: {', '.join(parts) or 'none ran'} -> {_verdict(report, False)}"
+
+
+def safety_line(report: Report) -> str | None:
+    """The verdict on the safety clauses, when any ran."""
+    clauses = [c for c in report.clauses if c.basis == "safety"]
+    if not clauses:
+        return None
+    counts = Counter(c.status for c in clauses)
+    parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
+    return f"safety: {len(clauses)} clauses: {', '.join(parts)} -> {_verdict(report, True)}"
+
+
+def readings_line(report: Report) -> str | None:
+    """Readings the binding reads differently: listed apart, deviations only if strict."""
+    differing = report.differing
+    if not differing:
+        return None
+    how = "deviations (--strict)" if report.strict else "not deviations (--strict counts them)"
+    return f"readings: {len(differing)} differ from the suite's reading of the document: {how}"
 
 
 def _deviation_count(report: Report) -> int:
     return len(report.deviations) + len(report.stale) + len(report.failed_untagged)
 
 
+def _wrapped(label: str, cid: str, message: str | None) -> list[str]:
+    """A clause and its whole message: the first line in full (paths in it are
+    already shortened), later lines indented under it."""
+    text = (message or "").strip()
+    first, *rest = text.splitlines() or [""]
+    lines = [f"{label:<12}{cid}: {first}"]
+    lines += [f"{'':<12}  {line}" for line in rest[:12] if line.strip()]
+    return lines
+
+
 def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
-    """The per-section table, then each deviation on one line (all clauses if verbose)."""
+    """The per-section table, then each deviation (all clauses if verbose), the
+    readings that differ and what is blocked, then the verdict lines."""
     head = f"{'section':<27}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
     lines = [f"adapter: {adapter_title(report)}", head]
     total: Counter[str] = Counter()
@@ -105,18 +152,23 @@ def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
         f"{'total':<27}{sum(report.section_sizes.values()):>10}"
         + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS)
     )
-    shown = report.clauses if verbose else report.deviations
+    if verbose:
+        shown = report.clauses
+    else:
+        listed = {c.id for c in report.deviations}
+        shown = [c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED)]
     if shown:
         lines.append("")
     for c in shown:
-        lines.append(f"{_LABEL[c.status]:<12}{c.id}: {_one_line(c.message, 100)}")
+        lines += _wrapped(_LABEL[c.status], c.id, c.message)
     for e in report.stale:
         lines.append(
             f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
         )
     for t in report.failed_untagged:
-        lines.append(f"{'UNTAGGED':<12}{t.nodeid}: {_one_line(t.message, 100)}")
+        lines += _wrapped("UNTAGGED", t.nodeid, t.message)
     lines += ["", summary_line(report)]
+    lines += [line for line in (readings_line(report), safety_line(report)) if line]
     return lines
 
 
@@ -190,13 +242,14 @@ def _md_cell(text: str | None) -> str:
 
 def to_markdown(report: Report) -> str:
     """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = "✅" if report.conformant else "❌"
-    out = [
-        f"## {icon} mmapspec conformance: {adapter_title(report)}",
-        "",
-        f"**{summary_line(report)}**",
-        "",
+    icon = "✅" if report.ok else "❌"
+    out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
+    out += [
+        f"**{line}**  "
+        for line in (summary_line(report), readings_line(report), safety_line(report))
+        if line
     ]
+    out.append("")
     if report.expectations_file:
         out += [f"Expectations: `{report.expectations_file}`", ""]
     out.append("| section | catalogue | " + " | ".join(h for _, h in COLUMNS) + " |")
@@ -221,7 +274,12 @@ def to_markdown(report: Report) -> str:
         for c in with_examples:
             out += [f"`{c.id}`", "", "```python", c.example or "", "```", ""]
         out.append("</details>")
-    for status, title in ((EXPECTED_FAIL, "Expected deviations"), (SKIPPED, "Not checked here")):
+    for status, title in (
+        (DIFFERS, "Readings that differ (not deviations unless --strict)"),
+        (BLOCKED, "Blocked by a prerequisite that does not pass"),
+        (EXPECTED_FAIL, "Expected deviations"),
+        (SKIPPED, "Not checked here"),
+    ):
         rows = [c for c in report.clauses if c.status == status]
         if rows:
             out += ["", f"<details><summary>{title} ({len(rows)})</summary>", ""]

@@ -9,6 +9,7 @@ which aggregates them per clause, applies an expectations file and produces the
 from __future__ import annotations
 
 import dataclasses
+import enum
 import platform
 import sys
 from collections import Counter
@@ -17,30 +18,64 @@ from typing import Any
 
 from mmapspec.expectations import NO_EXPECTATIONS, Expectation, Expectations
 
-# Statuses of a clause. The first five are what tests observed ("actual");
-# expected-fail and unexpected-pass are what an expectations file makes of them.
-PASS = "pass"
-FAIL = "fail"
-UNSUPPORTED = "unsupported"
-CRASH = "crash"
-SKIPPED = "skipped"
-"""Not checked here: every test of the clause was skipped for a reason other than
-a missing capability (say, no way to fill a disk on this machine), or no test ran."""
-EXPECTED_FAIL = "expected-fail"
-UNEXPECTED_PASS = "unexpected-pass"
 
-STATUSES = (PASS, FAIL, UNSUPPORTED, CRASH, EXPECTED_FAIL, UNEXPECTED_PASS, SKIPPED)
+class Status(str, enum.Enum):
+    """The status of a clause (and of one test's contribution to it)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    """The document's words, or a safety expectation, are broken: a deviation."""
+    DIFFERS = "differs-from-reading"
+    """A ``reading`` clause failed: the binding reads a spot the document leaves
+    ambiguous or silent differently from the suite. Not a deviation unless strict."""
+    BLOCKED = "blocked"
+    """The clause's test failed, but it relied on another clause that did not pass in
+    this run: nothing is known about this one until that one is fixed."""
+    UNSUPPORTED = "unsupported"
+    """The adapter does not declare a capability this clause needs."""
+    CRASH = "crash"
+    """The implementation's process died."""
+    SKIPPED = "skipped"
+    """Not checked here: every test of the clause was skipped for a reason other than
+    a missing capability (say, no way to fill a disk on this machine), or none ran."""
+    EXPECTED_FAIL = "expected-fail"
+    UNEXPECTED_PASS = "unexpected-pass"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+# Module-level names for the statuses, as the renderers and tests spell them.
+PASS = Status.PASS
+FAIL = Status.FAIL
+DIFFERS = Status.DIFFERS
+BLOCKED = Status.BLOCKED
+UNSUPPORTED = Status.UNSUPPORTED
+CRASH = Status.CRASH
+SKIPPED = Status.SKIPPED
+EXPECTED_FAIL = Status.EXPECTED_FAIL
+UNEXPECTED_PASS = Status.UNEXPECTED_PASS
+
+STATUSES = tuple(Status)
 
 # "A clause with mixed test results takes the worst." Skipped tests rank lowest so
-# that a clause checked one way and not another is judged by the check that ran.
-_RANK = {SKIPPED: 0, PASS: 1, UNSUPPORTED: 2, FAIL: 3, CRASH: 4}
+# that a clause checked one way and not another is judged by the check that ran;
+# a blocked test ranks below a failing one, so that a clause with a failure of
+# its own is reported failing whatever else blocked.
+_RANK = {SKIPPED: 0, PASS: 1, UNSUPPORTED: 2, BLOCKED: 3, DIFFERS: 4, FAIL: 5, CRASH: 6}
 
 DEVIATIONS = frozenset({FAIL, UNSUPPORTED, CRASH, UNEXPECTED_PASS})
 """Statuses that make a run exit 1 (unless expected, in which case the status is
-``expected-fail`` instead)."""
+``expected-fail`` instead). ``differs-from-reading`` joins them under ``--strict``."""
+
+NOT_PASSING = frozenset({FAIL, DIFFERS, BLOCKED, UNSUPPORTED, CRASH})
+"""A prerequisite in one of these statuses blocks the clauses that rely on it."""
 
 
-def worst(statuses: Iterable[str]) -> str:
+def worst(statuses: Iterable[Status]) -> Status:
     """The worst of some actual statuses; SKIPPED if there are none."""
     return max(statuses, key=_RANK.__getitem__, default=SKIPPED)
 
@@ -53,13 +88,24 @@ class TestResult:
 
     nodeid: str
     clauses: tuple[str, ...]
-    status: str = SKIPPED
+    """The clause the test gives a status to (several only for the stateful model,
+    whose failures name the clause of the rule that broke: ``attributed``)."""
+    status: Status = SKIPPED
     message: str | None = None
     example: str | None = None
     duration: float = 0.0
     notes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    prerequisites: tuple[str, ...] = ()
+    """Clauses the test declared it relies on (``@pytest.mark.prerequisites``)."""
+    attributed: str | None = None
+    """The clause a failure of a multi-clause test belongs to (a ``Violation``)."""
+    broken_prerequisite: str | None = None
+    """The clause whose promise a setup or observing call broke (``PrerequisiteFailed``):
+    the failure is evidence against that clause and blocks the test's own."""
+    harness_failure: bool = False
+    """The failure was the runner-to-binding machinery's, not the binding's."""
 
-    def merge(self, status: str, message: str | None, example: str | None) -> None:
+    def merge(self, status: Status, message: str | None, example: str | None) -> None:
         """Fold in one phase; the worst phase wins. The plugin folds in the call
         phase always, and setup/teardown only when they did not pass."""
         if _RANK[status] > _RANK[self.status]:
@@ -70,6 +116,15 @@ class TestResult:
             self.example = example
 
 
+@dataclasses.dataclass(frozen=True)
+class Contribution:
+    """What one test says about one clause."""
+
+    test: TestResult
+    status: Status
+    message: str | None
+
+
 @dataclasses.dataclass
 class ClauseResult:
     id: str
@@ -77,14 +132,17 @@ class ClauseResult:
     function: str
     kind: str
     quote: str
+    basis: str
     reading: str | None
-    actual: str
-    status: str
+    actual: Status
+    status: Status
     deviation: bool
     expectation: Expectation | None
     message: str | None
     example: str | None
     tests: list[TestResult]
+    blocked_by: str | None = None
+    """For ``blocked``: the prerequisite clause that did not pass."""
 
     def to_json(self) -> dict[str, Any]:
         notes = [
@@ -98,10 +156,12 @@ class ClauseResult:
             "function": self.function,
             "kind": self.kind,
             "quote": self.quote,
+            "basis": self.basis,
             "reading": self.reading,
-            "status": self.status,
-            "actual": self.actual,
+            "status": self.status.value,
+            "actual": self.actual.value,
             "deviation": self.deviation,
+            "blocked_by": self.blocked_by,
             "expectation": None
             if self.expectation is None
             else {"status": self.expectation.status, "reason": self.expectation.reason},
@@ -110,7 +170,7 @@ class ClauseResult:
             "tests": [
                 {
                     "nodeid": t.nodeid,
-                    "status": t.status,
+                    "status": t.status.value,
                     "message": t.message,
                     "duration": round(t.duration, 4),
                 }
@@ -132,9 +192,11 @@ class Report:
     """Spec tests that name no clause (the spec's self-check forbids them; a failing
     one still counts as a deviation rather than vanishing)."""
     duration: float = 0.0
+    strict: bool = False
+    """``--strict``: a clause that differs from the suite's reading is a deviation."""
 
     @property
-    def counts(self) -> Counter[str]:
+    def counts(self) -> Counter[Status]:
         return Counter(c.status for c in self.clauses)
 
     @property
@@ -142,13 +204,36 @@ class Report:
         return [c for c in self.clauses if c.deviation]
 
     @property
+    def differing(self) -> list[ClauseResult]:
+        """Reading clauses the binding reads differently (deviations only if strict)."""
+        return [c for c in self.clauses if c.actual == DIFFERS]
+
+    @property
+    def blocked(self) -> list[ClauseResult]:
+        return [c for c in self.clauses if c.status == BLOCKED]
+
+    @property
     def failed_untagged(self) -> list[TestResult]:
         return [t for t in self.untagged if t.status in (FAIL, CRASH)]
 
+    def _clean(self, safety: bool) -> bool:
+        return not any(c.deviation for c in self.clauses if (c.basis == "safety") == safety)
+
     @property
     def conformant(self) -> bool:
-        """Conformant, or deviating exactly as the expectations file says."""
-        return not (self.deviations or self.stale or self.failed_untagged)
+        """The document's clauses (and readings, if strict) pass, or deviate exactly as
+        the expectations file says. Safety clauses have their own verdict, ``safe``."""
+        return self._clean(safety=False) and not (self.stale or self.failed_untagged)
+
+    @property
+    def safe(self) -> bool:
+        """No safety clause deviates (beyond what the expectations file says)."""
+        return self._clean(safety=True)
+
+    @property
+    def ok(self) -> bool:
+        """What the exit status says: conformant and safe."""
+        return self.conformant and self.safe
 
     def by_section(self) -> dict[str, list[ClauseResult]]:
         """Clauses grouped per section, sections in catalogue order."""
@@ -169,13 +254,18 @@ class Report:
                 "python": platform.python_version(),
             },
             "duration": round(self.duration, 3),
+            "strict": self.strict,
             "conformant": self.conformant,
-            "summary": {"clauses": len(self.clauses), **{s: counts.get(s, 0) for s in STATUSES}},
+            "safe": self.safe,
+            "summary": {
+                "clauses": len(self.clauses),
+                **{s.value: counts.get(s, 0) for s in STATUSES},
+            },
             "sections": [
                 {
                     "section": section,
                     "catalogue": self.section_sizes.get(section, 0),
-                    "counts": dict(Counter(c.status for c in clauses)),
+                    "counts": {s.value: n for s, n in Counter(c.status for c in clauses).items()},
                 }
                 for section, clauses in self.by_section().items()
             ],
@@ -187,29 +277,105 @@ class Report:
             },
             "clauses": [c.to_json() for c in self.clauses],
             "untagged": [
-                {"nodeid": t.nodeid, "status": t.status, "message": t.message}
+                {"nodeid": t.nodeid, "status": t.status.value, "message": t.message}
                 for t in self.untagged
             ],
         }
 
 
-def judge(actual: str, exp: Expectation | None) -> tuple[str, bool, str | None]:
+def judge(
+    actual: Status, exp: Expectation | None, strict: bool = False
+) -> tuple[Status, bool, str | None]:
     """Apply one expectation to a clause's actual status.
 
     Returns (status, deviation, a note to put before the message or None)."""
+    deviating = actual in DEVIATIONS or (strict and actual == DIFFERS)
     if exp is None:
-        return actual, actual in DEVIATIONS, None
-    if actual == SKIPPED:
-        return SKIPPED, False, f"not checked here; expected {exp.status}: {exp.reason}"
+        return actual, deviating, None
+    if actual in (SKIPPED, BLOCKED):
+        return actual, False, f"not checked here; expected {exp.status}: {exp.reason}"
     if actual == PASS:
         return (
             UNEXPECTED_PASS,
             True,
             f"listed as expected {exp.status} ({exp.reason}) but passed: remove the entry",
         )
-    if actual == exp.status:
+    if actual.value == exp.status or (actual == DIFFERS and exp.status == FAIL.value):
         return EXPECTED_FAIL, False, None
+    if not deviating:
+        return actual, False, f"expected {exp.status} ({exp.reason}), got {actual}"
     return actual, True, f"expected {exp.status} ({exp.reason}), got {actual}"
+
+
+def contributions(test: TestResult) -> list[tuple[str, Status, str | None]]:
+    """What one test says about each clause: (clause, status, message).
+
+    A test speaks for its own clause. A multi-clause test (the stateful model) that
+    failed speaks only for the clause its failure is attributed to; the others are
+    not judged by that run. A broken prerequisite blocks the test's own clause and is
+    a failure of the prerequisite's."""
+    if test.broken_prerequisite is not None:
+        said = [
+            (c, BLOCKED, f"blocked by {test.broken_prerequisite}: {test.message}")
+            for c in test.clauses
+        ]
+        evidence = f"seen while {test.nodeid} set up or observed: {test.message}"
+        return [*said, (test.broken_prerequisite, test.status, evidence)]
+    if test.status in (PASS, SKIPPED, UNSUPPORTED) or len(test.clauses) <= 1:
+        return [(c, test.status, test.message) for c in test.clauses]
+    culprit = test.attributed if test.attributed in test.clauses else test.clauses[0]
+    return [
+        (c, test.status, test.message)
+        if c == culprit
+        else (c, SKIPPED, f"not judged by this run: it stopped at a failure of {culprit}")
+        for c in test.clauses
+    ]
+
+
+def _resolve_blocking(
+    said: dict[str, list[Contribution]], basis: Mapping[str, str]
+) -> tuple[dict[str, Status], dict[str, str]]:
+    """Each clause's actual status, with the failures of tests whose declared
+    prerequisites did not pass turned into ``blocked``. Repeated until nothing
+    changes, since a blocked clause blocks in turn (the prerequisite graph has no
+    cycles: the catalogue linter checks it)."""
+    blocked_by: dict[str, str] = {}
+    while True:
+        actual = {cid: worst(x.status for x in xs) for cid, xs in said.items()}
+        changed = False
+        for cid, xs in said.items():
+            for i, x in enumerate(xs):
+                if x.status not in (FAIL, CRASH):
+                    continue
+                culprit = next(
+                    (p for p in x.test.prerequisites if actual.get(p, SKIPPED) in NOT_PASSING),
+                    None,
+                )
+                if culprit is None:
+                    continue
+                why = f"blocked by {culprit} ({actual[culprit]}): {x.message}"
+                xs[i] = Contribution(x.test, BLOCKED, why)
+                blocked_by.setdefault(cid, culprit)
+                changed = True
+        if not changed:
+            break
+    for cid, status in actual.items():
+        if status == FAIL and basis.get(cid) == "reading":
+            actual[cid] = DIFFERS
+    return actual, blocked_by
+
+
+def _blocker(cid: str, xs: list[Contribution], declared: Mapping[str, str]) -> str | None:
+    """The prerequisite that blocked a clause: a call it broke, else a declared one."""
+    at_call = next(
+        (
+            x.test.broken_prerequisite
+            for x in xs
+            if x.status == BLOCKED and x.test.broken_prerequisite
+        ),
+        None,
+    )
+    return at_call or declared.get(cid)
 
 
 def build_report(
@@ -220,34 +386,44 @@ def build_report(
     selected: Iterable[str] | None = None,
     duration: float = 0.0,
     section_sizes: Mapping[str, int] | None = None,
+    strict: bool = False,
 ) -> Report:
     """Aggregate test results per clause of ``catalogue`` (``spec.catalogue.Clause``
     objects) and apply ``expectations``. ``selected``: the clause IDs the run was
     limited to (``--mmap-clause``); None means the whole catalogue, in which case a
     clause that no test checked is reported ``skipped``."""
-    per_clause: dict[str, list[TestResult]] = {}
+    said: dict[str, list[Contribution]] = {}
+    ran: dict[str, list[TestResult]] = {}
     untagged: list[TestResult] = []
     for t in tests:
         if not t.clauses:
             untagged.append(t)
-        for cid in t.clauses:
-            per_clause.setdefault(cid, []).append(t)
+        for cid, status, message in contributions(t):
+            said.setdefault(cid, []).append(Contribution(t, status, message))
+            ran.setdefault(cid, [])
+            if t not in ran[cid]:
+                ran[cid].append(t)
+    basis = {c.id: c.basis for c in catalogue}
+    actual_by_id, blocked_by = _resolve_blocking(said, basis)
     wanted = set(selected) if selected is not None else None
-    known = {c.id for c in catalogue}
+    known = set(basis)
     results = []
     for clause in catalogue:
-        ran = per_clause.get(clause.id, [])
-        if wanted is not None and clause.id not in wanted and not ran:
+        xs = said.get(clause.id, [])
+        if wanted is not None and clause.id not in wanted and not xs:
             continue
-        actual = worst(t.status for t in ran)
+        actual = actual_by_id.get(clause.id, SKIPPED)
         exp = expectations.entries.get(clause.id)
-        status, deviation, note = judge(actual, exp)
-        culprit = next((t for t in ran if t.status == actual), None)
+        status, deviation, note = judge(actual, exp, strict)
+        # A reading clause differs where its tests failed.
+        looking_for = FAIL if actual == DIFFERS else actual
+        culprit = next((x for x in xs if x.status == looking_for), None)
         message = culprit.message if culprit and actual != PASS else None
-        if actual == SKIPPED and not ran:
+        if actual == SKIPPED and not xs:
             message = "no test of this clause ran"
         if note:
             message = f"{note}: {message}" if message else note
+        example = culprit.test.example if culprit and actual != PASS else None
         results.append(
             ClauseResult(
                 id=clause.id,
@@ -255,20 +431,22 @@ def build_report(
                 function=clause.function,
                 kind=clause.kind,
                 quote=clause.quote,
+                basis=clause.basis,
                 reading=clause.reading,
                 actual=actual,
                 status=status,
                 deviation=deviation,
                 expectation=exp,
                 message=message,
-                example=next((t.example for t in ran if t.example and t.status == actual), None),
-                tests=ran,
+                example=example,
+                tests=ran.get(clause.id, []),
+                blocked_by=_blocker(clause.id, xs, blocked_by) if actual == BLOCKED else None,
             )
         )
     # Tests naming clauses that are not in the catalogue: the spec's own linter
     # rejects them, but never let their failures disappear from a report.
-    for cid in sorted(set(per_clause) - known):
-        untagged.extend(t for t in per_clause[cid] if t not in untagged)
+    for cid in sorted(set(said) - known):
+        untagged.extend(x.test for x in said[cid] if x.test not in untagged)
     if section_sizes is None:
         section_sizes = dict(Counter(c.section for c in catalogue))
     return Report(
@@ -279,6 +457,7 @@ def build_report(
         expectations_file=expectations.path,
         untagged=untagged,
         duration=duration,
+        strict=strict,
     )
 
 

@@ -13,7 +13,7 @@ PROFILES = ("ci", "dev", "thorough")
 
 
 def register() -> None:
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     # Files come from pytest's tmp_path (function scoped): each example makes its own
     # uniquely named files in it, so sharing the directory across examples is safe.
@@ -21,6 +21,13 @@ def register() -> None:
         "deadline": None,
         "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     }
-    settings.register_profile("ci", derandomize=True, max_examples=25, print_blob=True, **common)
+    # ci: derandomized, and no shrinking: a failing binding's run must cost about what a
+    # passing one does (shrinking a stateful test took minutes). The example reported is
+    # the first one that failed, replayable exactly with the @reproduce_failure blob;
+    # the dev profile shrinks it to a minimal one.
+    no_shrink = tuple(p for p in Phase if p is not Phase.shrink)
+    settings.register_profile(
+        "ci", derandomize=True, max_examples=25, print_blob=True, phases=no_shrink, **common
+    )
     settings.register_profile("dev", max_examples=40, **common)
     settings.register_profile("thorough", max_examples=1000, **common)

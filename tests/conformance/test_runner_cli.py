@@ -27,12 +27,15 @@ EXPECTED_DEVIANT = {
     "runner.pass": ("pass", "pass"),
     "runner.offset": ("fail", "fail"),
     "runner.unsupported": ("unsupported", "unsupported"),
-    "runner.mixed": ("unsupported", "unsupported"),
+    "runner.mixed": ("pass", "pass"),  # the test needing a mirror is skipped, not the clause
     "runner.notes": ("pass", "pass"),
     "runner.skipped": ("skipped", "skipped"),
     "runner.crash": ("skipped", "skipped"),
     "runner.crash-reported": ("crash", "crash"),
     "runner.untested": ("skipped", "skipped"),
+    "runner.blocked-at-setup": ("blocked", "blocked"),
+    "runner.blocked-declared": ("blocked", "blocked"),
+    "runner.reading": ("differs-from-reading", "differs-from-reading"),
 }
 
 ALL_DEVIATIONS = """
@@ -43,10 +46,6 @@ reason = "the deviant adapter reports half the page size"
 [clause."runner.unsupported"]
 status = "unsupported"
 reason = "CPython's mmap has no tagname"
-
-[clause."runner.mixed"]
-status = "unsupported"
-reason = "CPython's mmap has no mirror"
 
 [clause."runner.crash-reported"]
 status = "crash"
@@ -114,7 +113,31 @@ def test_deviant_run_reports_every_status_and_exits_1(tmp_path: Path) -> None:
     # the terminal summary: a table per section and each deviation on a line
     assert "runner-minispec" in proc.stdout
     assert "FAIL        runner.offset: DocumentedFailure: 22" in proc.stdout
-    assert "-> 4 deviation(s)" in proc.stdout
+    assert "-> 3 deviation(s)" in proc.stdout
+    # one defect, one failing clause: what relied on it is blocked, naming it
+    for blocked in ("runner.blocked-at-setup", "runner.blocked-declared"):
+        record = next(c for c in doc["clauses"] if c["id"] == blocked)
+        assert record["blocked_by"] == "runner.offset" and not record["deviation"], record
+        assert record["message"].startswith("blocked by runner.offset"), record["message"]
+    # the setup's failure is evidence against the clause it relied on
+    assert "seen while" in " ".join(t["message"] or "" for t in offset["tests"]) or any(
+        "test_setup_relies_on_offsets" in t["nodeid"] for t in offset["tests"]
+    )
+    reading = next(c for c in doc["clauses"] if c["id"] == "runner.reading")
+    assert reading["basis"] == "reading" and not reading["deviation"]
+
+
+def test_strict_counts_a_differing_reading_as_a_deviation(tmp_path: Path) -> None:
+    proc, doc = mini(tmp_path, "--adapter", "reference", "--strict", "--clause", "runner.reading")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reading = next(c for c in doc["clauses"] if c["id"] == "runner.reading")
+    assert (reading["status"], reading["deviation"], doc["strict"]) == (
+        "differs-from-reading",
+        True,
+        True,
+    )
+    proc, doc = mini(tmp_path, "--adapter", "reference", "--clause", "runner.reading")
+    assert proc.returncode == 0 and doc["conformant"], proc.stdout + proc.stderr
 
 
 def test_same_verdicts_with_xdist_and_a_crashed_worker(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ class FakeClause:
     kind: str = "returns"
     quote: str = "Create a memory map object."
     reading: str | None = None
+    basis: str = "document"
 
 
 CATALOGUE = [FakeClause(f"c.{n}") for n in ("a", "b", "c", "d", "e")] + [

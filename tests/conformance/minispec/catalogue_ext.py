@@ -7,7 +7,9 @@ from mmapspec.spec import catalogue
 from mmapspec.spec.catalogue import Clause
 
 
-def _clause(cid: str, quote: str, needs: frozenset[str] = frozenset()) -> Clause:
+def _clause(
+    cid: str, quote: str, needs: frozenset[str] = frozenset(), reading: str | None = None
+) -> Clause:
     return Clause(
         id=f"runner.{cid}",
         section="runner-minispec",
@@ -15,6 +17,8 @@ def _clause(cid: str, quote: str, needs: frozenset[str] = frozenset()) -> Clause
         kind="returns",
         quote=quote,
         needs=needs,
+        basis="reading" if reading else "document",
+        reading=reading,
     )
 
 
@@ -22,12 +26,15 @@ EXTRA = (
     _clause("pass", "bytes written to a map read back"),
     _clause("offset", "offsets are multiples of pagesize()"),
     _clause("unsupported", "tagname shares memory", frozenset({"tagname"})),
-    _clause("mixed", "one test passes, one needs a mirror"),
+    _clause("mixed", "one test passes, one needs a mirror the adapter lacks"),
     _clause("notes", "a test leaves a note"),
     _clause("skipped", "a test that cannot run here"),
     _clause("crash", "a worker dies mid-test"),
     _clause("crash-reported", "the adapter reports its process died"),
     _clause("untested", "no test names this clause"),
+    _clause("blocked-at-setup", "a test whose setup relies on runner.offset"),
+    _clause("blocked-declared", "a test that declares runner.offset its prerequisite"),
+    _clause("reading", "a silent spot", reading="the mini spec reads it as pagesize() > 4096"),
 )
 
 if not any(c.id == EXTRA[0].id for c in catalogue.CLAUSES):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mmapspec.adapters.interface import Adapter, FileRef, ImplementationCrashed
+from mmapspec.spec.attribution import prerequisite
 
 
 @pytest.mark.clause("runner.pass")
@@ -88,3 +89,29 @@ def test_adapter_reports_crash(adapter: Adapter) -> None:
     # What the pipe adapter raises when its child dies: the runner's classification
     # of it is under test here, not the adapter.
     raise ImplementationCrashed(11, None, "child killed by SIGSEGV")
+
+
+def _map_at_second_page(adapter: Adapter, path: os.PathLike[str]) -> None:
+    page = adapter.pagesize()
+    m = adapter.map(FileRef(os.fspath(path)), "", size=page, offset=page)
+    adapter.free(m.handle)
+
+
+@pytest.mark.clause("runner.blocked-at-setup")
+def test_setup_relies_on_offsets(adapter: Adapter, tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "four-pages")
+    with open(path, "wb") as f:
+        f.write(b"\0" * 4 * os.sysconf("SC_PAGESIZE"))
+    with prerequisite("runner.offset", "map at offset pagesize()"):
+        _map_at_second_page(adapter, path)  # type: ignore[arg-type]
+
+
+@pytest.mark.clause("runner.blocked-declared")
+@pytest.mark.prerequisites("runner.offset")
+def test_declares_offsets_its_prerequisite(adapter: Adapter) -> None:
+    assert adapter.pagesize() == os.sysconf("SC_PAGESIZE")
+
+
+@pytest.mark.clause("runner.reading")
+def test_reading_of_a_silent_spot(adapter: Adapter) -> None:
+    assert adapter.pagesize() > 4096
