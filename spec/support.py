@@ -41,24 +41,33 @@ class Outcome:
     value: Any = None
     errcode: str | int | None = None
     message: str = ""
+    call: str = ""
+    """The call as written, e.g. ``map(FileRef('.../f.bin', kind='fd'), 'w', 4096)``."""
 
     def __str__(self) -> str:
         if self.kind == "value":
             return f"returned {self.value!r}"
         if self.kind == "fails":
-            return f"failed with errcode {self.errcode!r} ({self.message})"
-        return f"raised an error ({self.message})"
+            return f"failed with errcode {self.errcode!r}: {self.message!r}"
+        return f"raised an error: {self.message!r}"
+
+
+def describe_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """``name(arg, ..., key=value)``: how a failure message names the call first."""
+    name = getattr(fn, "__name__", repr(fn))
+    return f"{name}{_show(args, kwargs)}"
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
     """Call ``fn`` and normalise how it ended. ``Unsupported`` and crashes propagate:
     they are the runner's business, not an outcome the document names."""
+    what = describe_call(fn, args, kwargs)
     try:
-        return Outcome("value", value=fn(*args, **kwargs))
+        return Outcome("value", value=fn(*args, **kwargs), call=what)
     except DocumentedFailure as exc:
-        return Outcome("fails", errcode=exc.errcode, message=exc.message)
+        return Outcome("fails", errcode=exc.errcode, message=exc.message, call=what)
     except ArgumentError as exc:
-        return Outcome("raises", message=exc.message)
+        return Outcome("raises", message=exc.message, call=what)
 
 
 def errcode_matches(errcode: str | int | None, expected: str) -> bool:
@@ -72,26 +81,28 @@ def _why(why: str) -> str:
     return f" ({why})" if why else ""
 
 
+def _called(outcome: Outcome) -> str:
+    return f"{outcome.call}: " if outcome.call else ""
+
+
 def assert_fails(outcome: Outcome, *errcodes: str, why: str = "") -> None:
     """The outcome is a documented failure with one of ``errcodes``."""
     assert outcome.kind == "fails" and any(errcode_matches(outcome.errcode, e) for e in errcodes), (
-        f"expected a failure with errcode {' or '.join(map(repr, errcodes))}{_why(why)}, "
-        f"but the call {outcome}"
+        f"{_called(outcome)}expected a failure with errcode "
+        f"{' or '.join(map(repr, errcodes))}{_why(why)}; got: {outcome}"
     )
 
 
 def assert_raises(outcome: Outcome, why: str = "") -> None:
     """The outcome is the document's "an error is raised"."""
     assert outcome.kind == "raises", (
-        f"expected an error to be raised{' (' + why + ')' if why else ''}, but the call {outcome}"
+        f"{_called(outcome)}expected an error to be raised{_why(why)}; got: {outcome}"
     )
 
 
 def assert_value(outcome: Outcome, why: str = "") -> Any:
     """The call returned; its value is handed back."""
-    assert outcome.kind == "value", (
-        f"expected success{' (' + why + ')' if why else ''}, but the call {outcome}"
-    )
+    assert outcome.kind == "value", f"{_called(outcome)}expected success{_why(why)}; got: {outcome}"
     return outcome.value
 
 
@@ -183,9 +194,7 @@ class Maps:
 
     def map(self, *args: Any, **kwargs: Any) -> MapInfo:
         """``adapter.map`` that must succeed; the map is freed at the end."""
-        info: MapInfo = assert_value(
-            call(self.adapter.map, *args, **kwargs), f"map{_show(args, kwargs)}"
-        )
+        info: MapInfo = assert_value(call(self.adapter.map, *args, **kwargs))
         self._live.append(info.handle)
         return info
 
@@ -197,9 +206,7 @@ class Maps:
         return outcome
 
     def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
-        info: MirrorInfo = assert_value(
-            call(self.adapter.mirror, *args, **kwargs), f"mirror{_show(args, kwargs)}"
-        )
+        info: MirrorInfo = assert_value(call(self.adapter.mirror, *args, **kwargs))
         self._live.append(info.handle)
         return info
 
