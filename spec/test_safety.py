@@ -102,6 +102,14 @@ def _backing(region: Region) -> str:
     return region.path.removesuffix(" (deleted)")
 
 
+def _anonymous(region: Region) -> bool:
+    """Memory of no file: private anonymous memory has no path; shared anonymous memory
+    shows as "/dev/zero (deleted)"; named anonymous memory as "[anon:NAME]"."""
+    return region.path in ("", "/dev/zero (deleted)") or region.path.startswith(
+        ("[anon:", "[anon_shmem:")
+    )
+
+
 def _overlaps(r: Region, lo: int, hi: int) -> bool:
     return r.start < hi and lo < r.end
 
@@ -137,7 +145,7 @@ def _leftovers(pid: int, made: Made) -> list[str]:
         if _backing(r) in made.backing:
             left.append(f"{r.start:#x}-{r.end:#x} {r.perms} {r.path}")
             continue
-        if addr is None or not _overlaps(r, addr, addr + made.span) or r.path:
+        if addr is None or not _overlaps(r, addr, addr + made.span) or not _anonymous(r):
             continue
         if r.perms.startswith("---"):
             left.append(f"{r.start:#x}-{r.end:#x} {r.perms}: a reservation at the map's address")
