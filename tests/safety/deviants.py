@@ -21,6 +21,7 @@ from typing import Any
 from mmapspec.adapters.interface import CallForm, FileRef, MapInfo, MirrorInfo
 from mmapspec.adapters.reference import ReferenceAdapter
 from mmapspec.reference import _map
+from mmapspec.reference._files import Opened, discard, release
 from mmapspec.reference._platform import OsCallError, backend
 
 
@@ -78,9 +79,7 @@ class TagnameDescriptorKept(_Deviant):
     name = "deviant-tagname-descriptor-kept"
 
     def _plant(self) -> contextlib.AbstractContextManager[None]:
-        release = _map.release
-
-        def keep_shm(opened: Any) -> None:
+        def keep_shm(opened: Opened) -> None:
             if opened.tag is None:
                 release(opened)
 
@@ -93,9 +92,7 @@ class FailureLeaksDescriptor(_Deviant):
     name = "deviant-failure-leaks-descriptor"
 
     def _plant(self) -> contextlib.AbstractContextManager[None]:
-        discard = _map.discard
-
-        def forget_to_close(opened: Any) -> None:
+        def forget_to_close(opened: Opened) -> None:
             discard(opened._replace(owned=False))
 
         return planted(_map, "discard", forget_to_close)
@@ -112,7 +109,12 @@ class ShrinkingMap(_Deviant):
         map_opened = _map._map_opened
 
         def to_the_size(
-            opened: Any, write: bool, access: str, size: int | None, offset: int, addr: int | None
+            opened: Opened,
+            write: bool,
+            access: str,
+            size: int | None,
+            offset: int,
+            addr: int | None,
         ) -> tuple[int, int]:
             if write and size is not None and backend.file_size(opened.f) > offset + size:
                 backend.truncate(opened.f, offset + size)
