@@ -1043,6 +1043,98 @@ CLAUSES: tuple[Clause, ...] = (
         reading="The documented procedure works: the data written before survives, and the "
         "new map has the new size.",
     ),
+    # ---------------------------------------------------------------- safety (not the doc's words)
+    Clause(
+        id="safety.tagname.owner-only",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="Shared memory created for a tagname is readable and writable by its owner "
+        "only (mode 0600), never by the other users of the machine.",
+        needs=_needs("tagname", "access:w"),
+        basis="safety",
+        checked="The object made by map(tagname, 'w') is stat'ed: on Linux as "
+        "/dev/shm/NAME, on macOS through shm_open and fstat; skipped on other systems.",
+    ),
+    Clause(
+        id="safety.descriptors.no-leak-after-free",
+        section=S_SAFETY,
+        function="map:free",
+        kind="invariant",
+        quote="Once a map or mirror is freed, the process holds exactly the file "
+        "descriptors it held before the map was made.",
+        basis="safety",
+        checked="/proc/PID/fd of the implementation's process, compared before and after "
+        "map + free of every kind: a file by name, by descriptor, by FILE*, a tagname, the "
+        "pagefile, a mirror (each once first, so that one-time setup is not counted).",
+    ),
+    Clause(
+        id="safety.descriptors.no-leak-after-failure",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="A map or mirror that fails leaves the process holding exactly the file "
+        "descriptors it held before the call.",
+        basis="safety",
+        checked="/proc/PID/fd compared around each documented failure: no_file, "
+        "file_too_short (an empty file, read-only and 'w'; a short file by name and by "
+        "descriptor; a short tagname), out_of_mem (map and mirror at an address in use).",
+    ),
+    Clause(
+        id="safety.mappings.no-leak-after-free",
+        section=S_SAFETY,
+        function="map:free",
+        kind="invariant",
+        quote="Once a map or mirror is freed, nothing of it stays mapped in the process: "
+        "no region of its file or shared memory, no memory at its address.",
+        basis="safety",
+        checked="/proc/PID/maps before and after map + free of every kind. Counted: regions "
+        "backed by the test's own files and shared-memory names, and at the map's own "
+        "address a reservation (---p) or anonymous memory still holding the bytes the test "
+        "wrote there (read through /proc/PID/mem), so that memory the runtime's allocator "
+        "maps on its own is never mistaken for a leak.",
+    ),
+    Clause(
+        id="safety.mappings.no-leak-after-failure",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="A map or mirror that fails leaves nothing mapped: no region of its file "
+        "or shared memory, and the mapping in the way of a requested address untouched.",
+        basis="safety",
+        checked="/proc/PID/maps compared around the failures of "
+        "safety.descriptors.no-leak-after-failure, counting regions backed by the test's "
+        "files and shared-memory names and the regions at the address in use.",
+    ),
+    Clause(
+        id="safety.size.never-shrinks",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="Mapping an existing file or tagname with a size smaller than it never "
+        "shrinks it: its data stays, and maps already made stay readable to their end.",
+        needs=_needs("access:w"),
+        basis="safety",
+        checked="In an isolated implementation process: map a file (or tagname) of three "
+        "pages with 'w', map it again with 'w' and one page, then the size on disk (Linux: "
+        "/dev/shm/NAME) and every byte of the first map are read; a SIGBUS kills only that "
+        "process and fails the clause.",
+    ),
+    Clause(
+        id="safety.mirror.never-replaces-foreign",
+        section=S_SAFETY,
+        function="mmap.mirror",
+        kind="invariant",
+        quote="A mirror never replaces memory it does not own: each copy is mapped over "
+        "address space the mirror holds at that moment, never into a hole it has just "
+        "unmapped, where another thread's new mapping may have landed.",
+        needs=_needs("mirror", _NAME),
+        basis="safety",
+        checked="strace follows the mmap and munmap calls of an isolated implementation "
+        "process while it makes and frees a mirror: no mmap with MAP_FIXED (and without "
+        "MAP_FIXED_NOREPLACE) may land on a range the process unmapped earlier and has not "
+        "mapped again. Skipped where strace or ptrace is not available.",
+    ),
 )
 
 BY_ID: dict[str, Clause] = {c.id: c for c in CLAUSES}

@@ -36,6 +36,8 @@ def test_package_doc_is_the_shared_doc() -> None:
 
 @pytest.mark.parametrize("clause", CLAUSES, ids=lambda c: c.id)
 def test_quote_stands_in_the_document(clause: catalogue.Clause) -> None:
+    if clause.basis == "safety":
+        pytest.skip(f"{clause.id}: a safety clause quotes our own words, not the document's")
     assert catalogue.fold(clause.quote) in catalogue.fold(catalogue.document()), (
         f"{clause.id}: quote not found in mmap.md: {clause.quote!r}"
     )

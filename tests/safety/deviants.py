@@ -1,0 +1,174 @@
+"""Deviant bindings: the reference with one planted safety defect each.
+
+Every class here is the reference adapter with exactly one defect that a binding
+written by others really had, planted for the duration of the adapter's own calls
+(the reference's modules are patched around ``map``, ``free`` or ``mirror`` and put
+back afterwards; ``reference/`` itself is not edited). Each must be caught by its own
+safety clause, and only by it (``test_deviants.py``).
+
+Select one as ``deviants:ClassName`` with this folder on ``PYTHONPATH``, in process
+(``mmapspec run --adapter``) or through the pipe (``python -m
+mmapspec.adapters.harness --adapter deviants:ClassName``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+from collections.abc import Iterator
+from typing import Any
+
+from mmapspec.adapters.interface import CallForm, FileRef, MapInfo, MirrorInfo
+from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.reference import _map
+from mmapspec.reference._files import Opened, discard, release
+from mmapspec.reference._platform import OsCallError, backend
+
+
+@contextlib.contextmanager
+def planted(owner: object, attribute: str, replacement: Any) -> Iterator[None]:
+    """``owner.attribute`` is ``replacement`` inside the block."""
+    original = getattr(owner, attribute)
+    setattr(owner, attribute, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, attribute, original)
+
+
+class _Deviant(ReferenceAdapter):
+    """The reference, with a defect planted around its ``map`` (``_plant``)."""
+
+    def _plant(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def map(
+        self,
+        file: FileRef | None = None,
+        access: str | None = None,
+        size: int | None = None,
+        offset: int | None = None,
+        addr: int | None = None,
+        tagname: str | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MapInfo:
+        with self._plant():
+            return super().map(file, access, size, offset, addr, tagname, form=form)
+
+
+class WorldReadableShm(_Deviant):
+    """Creates the shared memory of a tagname 0644: every user can read it."""
+
+    name = "deviant-world-readable-shm"
+
+    def _plant(self) -> contextlib.AbstractContextManager[None]:
+        shm_open = backend._shm_open  # type: ignore[attr-defined]
+
+        def world_readable(name: bytes, flags: int, mode: int) -> int:
+            fd: int = shm_open(name, flags, 0o644 if mode else mode)
+            return fd
+
+        return planted(backend, "_shm_open", world_readable)
+
+
+class TagnameDescriptorKept(_Deviant):
+    """Keeps the descriptor of a tagname's shared memory open for good: ``free``
+    never closes it."""
+
+    name = "deviant-tagname-descriptor-kept"
+
+    def _plant(self) -> contextlib.AbstractContextManager[None]:
+        def keep_shm(opened: Opened) -> None:
+            if opened.tag is None:
+                release(opened)
+
+        return planted(_map, "release", keep_shm)
+
+
+class FailureLeaksDescriptor(_Deviant):
+    """A failing map removes the file it created but never closes what it opened."""
+
+    name = "deviant-failure-leaks-descriptor"
+
+    def _plant(self) -> contextlib.AbstractContextManager[None]:
+        def forget_to_close(opened: Opened) -> None:
+            discard(opened._replace(owned=False))
+
+        return planted(_map, "discard", forget_to_close)
+
+
+class ShrinkingMap(_Deviant):
+    """Sets an existing file or shared memory to the requested size for a 'w' map,
+    truncating it when the size is smaller: an earlier, larger map then dies by
+    SIGBUS past the new end."""
+
+    name = "deviant-shrinking-map"
+
+    def _plant(self) -> contextlib.AbstractContextManager[None]:
+        map_opened = _map._map_opened
+
+        def to_the_size(
+            opened: Opened,
+            write: bool,
+            access: str,
+            size: int | None,
+            offset: int,
+            addr: int | None,
+        ) -> tuple[int, int]:
+            if write and size is not None and backend.file_size(opened.f) > offset + size:
+                backend.truncate(opened.f, offset + size)
+            return map_opened(opened, write, access, size, offset, addr)
+
+        return planted(_map, "_map_opened", to_the_size)
+
+
+class UnmapThenFixedMirror(ReferenceAdapter):
+    """Builds a mirror by finding a free range, unmapping it, and then mapping each
+    copy there with MAP_FIXED: another thread's mapping made in between is replaced."""
+
+    name = "deviant-unmap-then-fixed-mirror"
+
+    def mirror(
+        self,
+        file: FileRef | None,
+        size: int | None,
+        times: int | None = None,
+        addr: int | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MirrorInfo:
+        with planted(backend, "mirror", _unmap_then_fixed):
+            return super().mirror(file, size, times, addr, form=form)
+
+
+def _unmap_then_fixed(f: int, size: int, times: int, addr: int | None) -> int:
+    b: Any = backend
+    total = size * times
+    if addr is None:
+        base = b._mmap(None, total, b.PROT_NONE, b._anon_flags, -1, 0)
+        if base == b.MAP_FAILED:
+            raise OsCallError(ctypes.get_errno(), "mmap")
+    else:  # as the reference: a requested address in use fails, nothing is replaced
+        base = b._map_at(addr, total, b.PROT_NONE, b._anon_flags, -1, 0)
+    b._munmap(base, total)  # the hole: until the copies are mapped, anyone may map here
+    for i in range(times):
+        at = base + i * size
+        got = b._mmap(at, size, b.PROT_READ | b.PROT_WRITE, b.MAP_SHARED | b.MAP_FIXED, f, 0)
+        if got != at:
+            err = ctypes.get_errno()
+            b._munmap(base, total)
+            raise OsCallError(err, "mmap")
+    return int(base)
+
+
+DEVIANTS: dict[str, str] = {
+    "WorldReadableShm": "safety.tagname.owner-only",
+    "TagnameDescriptorKept": "safety.descriptors.no-leak-after-free",
+    "FailureLeaksDescriptor": "safety.descriptors.no-leak-after-failure",
+    "ShrinkingMap": "safety.size.never-shrinks",
+    "UnmapThenFixedMirror": "safety.mirror.never-replaces-foreign",
+}
+"""Each deviant and the one safety clause that must catch it."""
+
+__all__ = [*DEVIANTS, "DEVIANTS", "planted"]
