@@ -467,7 +467,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.map",
         kind="returns",
         quote="`addr`: address to use (optional; an error is raised if zero).",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr", "addr_request"),
         reading="A free, page-aligned address asked for is the address the map gets.",
     ),
     Clause(
@@ -476,7 +476,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.map",
         kind="raises",
         quote="`addr`: address to use (optional; an error is raised if zero).",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr_request"),
     ),
     Clause(
         id="map.errcode.out-of-mem-size",
@@ -495,7 +495,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="fails",
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr_request"),
         reading="An aligned address beyond any user address space (2**62) is too large.",
     ),
     Clause(
@@ -505,7 +505,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="fails",
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr", "addr_request"),
         reading="The map in use at that address is left intact (never silently replaced).",
     ),
     Clause(
@@ -852,7 +852,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.mirror",
         kind="returns",
         quote="`addr`: address to use (optional; can be anything convertible to `void*`).",
-        needs=_needs("mirror", _NAME, "addr"),
+        needs=_needs("mirror", _NAME, "addr", "addr_request"),
     ),
     Clause(
         id="mirror.result.maps",
@@ -891,7 +891,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_size",
         kind="returns",
         quote="Get the next larger (dir = 'right', default)",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("alignment"),
         reading="'Next larger' of an already aligned size is itself (0 included): the "
         "helper exists to align sizes, and an aligned size needs no change.",
     ),
@@ -901,7 +901,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_size",
         kind="returns",
         quote="or smaller (dir = 'left') size that is aligned to a page boundary.",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("alignment"),
         reading="'Smaller' of an aligned size is itself, as for 'right'.",
     ),
     Clause(
@@ -910,7 +910,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_addr",
         kind="returns",
         quote="Get the next (dir = 'right', default)",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("alignment"),
         reading="As for aligned_size: an aligned address is its own next aligned address.",
     ),
     Clause(
@@ -919,7 +919,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_addr",
         kind="returns",
         quote="or previous (dir = 'left') address that is aligned to a page boundary.",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("alignment"),
     ),
     Clause(
         id="pagesize.returns-page-size",
@@ -927,7 +927,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="returns",
         quote="Get the current page size.",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("pagesize"),
         reading="On Linux the allocation granularity is the page size the OS reports "
         "(sysconf(_SC_PAGESIZE)); a power of two.",
     ),
@@ -937,7 +937,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="invariant",
         quote="Memory will always be allocated in multiples of this size",
-        needs=_needs("alignment_helpers", "anonymous", "addr"),
+        needs=_needs("pagesize", "anonymous", "addr"),
         reading="A map's address is a page multiple, and the OS's mapping (/proc/PID/maps) "
         "spans whole pages even for a 1-byte map.",
     ),
@@ -947,7 +947,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="raises",
         quote="and file offsets must be aligned to this size too.",
-        needs=_needs("alignment_helpers", _NAME),
+        needs=_needs("pagesize", _NAME),
     ),
     # ---------------------------------------------------------------- mmap.filesize
     Clause(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import mmap
 import os
 import subprocess
 import sys
@@ -250,9 +251,17 @@ def _show(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 def page(adapter: Adapter) -> int:
     """The page size the tests align to: the implementation's own when it offers
     ``pagesize``, else the one this machine's OS reports."""
-    if "alignment_helpers" in adapter.capabilities.names():
+    if "pagesize" in adapter.capabilities.names():
         return adapter.pagesize()
-    return os.sysconf("SC_PAGESIZE")
+    return os_page()
+
+
+def os_page() -> int:
+    """The granularity of mappings as the OS reports it (the page size; on Windows the
+    allocation granularity, to which file offsets must be aligned). Tests that need
+    "a page" and are not about ``pagesize()`` use it, so that a binding's wrong
+    ``pagesize()`` fails the pagesize clauses and nothing else."""
+    return mmap.ALLOCATIONGRANULARITY
 
 
 # ----------------------------------------------------------------------------- files

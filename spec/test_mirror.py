@@ -11,7 +11,6 @@ from mmapspec.adapters.interface import Adapter, MirrorInfo
 from mmapspec.spec.support import (
     Maps,
     assert_raises,
-    free_address,
     mapped_bytes_in,
     new_path,
     page,
@@ -110,7 +109,9 @@ def test_mirror_writes_reach_the_file(adapter: Adapter, maps: Maps, tmp_path: Pa
 @pytest.mark.clause("mirror.addr.used")
 def test_mirror_at_requested_address(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     p = page(adapter)
-    where = free_address(adapter, maps, 3 * p)
+    probe = maps.mirror(ref(new_path(tmp_path)), p, 3)
+    where = probe.addr
+    maps.free(probe)
     mirror = maps.mirror(ref(new_path(tmp_path)), p, 3, where)
     assert mirror.addr == where
 
