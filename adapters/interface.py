@@ -103,12 +103,16 @@ class Capabilities:
     unlink: bool = True
     mirror: bool = True
     addr: bool = True
-    """``map.addr`` is reported and an address can be requested."""
+    """``map.addr`` (and a mirror's ``addr``) is reported as an integer."""
+    addr_request: bool = True
+    """An address can be requested: the ``addr`` argument of ``map`` and ``mirror``."""
     async_flush: bool = True
     range_flush: bool = True
     filesize: bool = True
-    alignment_helpers: bool = True
-    """``pagesize``, ``aligned_size`` and ``aligned_addr``."""
+    pagesize: bool = True
+    """``mmap.pagesize()``."""
+    alignment: bool = True
+    """``mmap.aligned_size()`` and ``mmap.aligned_addr()``."""
 
     def names(self) -> frozenset[str]:
         """The flat set of capability names, as clause requirements spell them:

@@ -146,12 +146,25 @@ def encode_capabilities(caps: Capabilities) -> dict[str, Any]:
 
 
 def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
-    """A field the harness leaves out is not claimed: silence never promises support."""
+    """A field the harness leaves out is not claimed: silence never promises support.
+
+    A harness written before ``addr`` and ``alignment_helpers`` were split is known by
+    its ``alignment_helpers`` field, and read as it meant: ``alignment_helpers`` claims
+    ``pagesize`` and ``alignment``, and ``addr`` claims ``addr_request`` too. A new
+    field it also sends wins."""
+    flags = {name: obj.get(name) is True for name in _BOOL_CAPABILITIES}
+    if "alignment_helpers" in obj:
+        old = {
+            "pagesize": obj["alignment_helpers"] is True,
+            "alignment": obj["alignment_helpers"] is True,
+            "addr_request": flags["addr"],
+        }
+        flags |= {name: claimed for name, claimed in old.items() if name not in obj}
     return Capabilities(
         file_kinds=frozenset(obj.get("file_kinds", ())),
         access_modes=frozenset(obj.get("access_modes", ())),
         call_forms=frozenset(obj.get("call_forms", ())),
-        **{name: obj.get(name) is True for name in _BOOL_CAPABILITIES},
+        **flags,
     )
 
 

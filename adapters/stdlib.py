@@ -9,10 +9,11 @@ not the glue:
   raises ValueError instead of failing with 'file_too_short'; a short file is a
   ValueError instead of being extended; an unaligned flush is EINVAL instead of
   being aligned), the report shows failures.
-* What the module cannot do at all is undeclared (tagname, unlink, mirror, async
-  flush, filesize, OS handles) or raises :class:`Unsupported` when asked
-  (requesting an address; ``aligned_size``/``aligned_addr``: the module has only
-  the ``PAGESIZE``/``ALLOCATIONGRANULARITY`` constants).
+* What the module cannot do at all is undeclared, and raises :class:`Unsupported`
+  if asked anyway: tagname, unlink, mirror, async flush, filesize, OS handles,
+  requesting an address (``addr_request``), and ``aligned_size``/``aligned_addr``
+  (``alignment``: the module has only the ``PAGESIZE``/``ALLOCATIONGRANULARITY``
+  constants, which ``pagesize`` reports).
 * Errors: ``OSError`` becomes a documented failure, its errno translated to a
   documented errcode only where the meaning is the same (ENOENT for a missing
   file, ENOSPC, ENOMEM), otherwise the errno int. ``ValueError``/``TypeError``/
@@ -138,15 +139,13 @@ class StdlibAdapter(Adapter):
             tagname=False,
             unlink=False,
             mirror=False,
-            # map.addr is reported (the buffer's address, see buffer_address); an
-            # address cannot be requested: map(addr=...) raises Unsupported.
-            addr=True,
+            addr=True,  # the buffer's address, see buffer_address
+            addr_request=False,  # mmap.mmap takes no address
             async_flush=False,  # flush() is msync(MS_SYNC) only
             range_flush=True,
             filesize=False,
-            # pagesize() exists (ALLOCATIONGRANULARITY); the aligned_* helpers do
-            # not and raise Unsupported when called.
-            alignment_helpers=True,
+            pagesize=True,  # ALLOCATIONGRANULARITY
+            alignment=False,  # no aligned_size or aligned_addr
         )
         self._live: dict[Handle, _Live] = {}
         self._next = 1
@@ -159,10 +158,10 @@ class StdlibAdapter(Adapter):
         return int(getattr(self.mod, "ALLOCATIONGRANULARITY", self.mod.PAGESIZE))
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
-        raise Unsupported("aligned_size")
+        raise Unsupported("alignment")
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        raise Unsupported("aligned_addr")
+        raise Unsupported("alignment")
 
     # -- map ----------------------------------------------------------------
 
@@ -203,7 +202,7 @@ class StdlibAdapter(Adapter):
         if tagname is not None:
             raise Unsupported("tagname")
         if addr is not None:
-            raise Unsupported("addr")
+            raise Unsupported("addr_request")
         access = "" if access is None else access
         if access not in self.capabilities.access_modes:
             raise ArgumentError(f"access: {access!r} is not one of the modes mmap offers")

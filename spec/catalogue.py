@@ -467,7 +467,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.map",
         kind="returns",
         quote="`addr`: address to use (optional; an error is raised if zero).",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr", "addr_request"),
         reading="A free, page-aligned address asked for is the address the map gets.",
     ),
     Clause(
@@ -476,7 +476,7 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.map",
         kind="raises",
         quote="`addr`: address to use (optional; an error is raised if zero).",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr_request"),
     ),
     Clause(
         id="map.errcode.out-of-mem-size",
@@ -495,7 +495,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="fails",
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr_request"),
         reading="An aligned address beyond any user address space (2**62) is too large.",
     ),
     Clause(
@@ -505,7 +505,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="fails",
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
-        needs=_needs("anonymous", "addr"),
+        needs=_needs("anonymous", "addr", "addr_request"),
         reading="The map in use at that address is left intact (never silently replaced).",
     ),
     Clause(
@@ -667,7 +667,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Free the memory and all associated resources",
         needs=_needs("anonymous", "addr"),
-        reading="Checked where the OS reports it: the range is gone from /proc/PID/maps.",
+        checked="Where the OS reports mappings (/proc/PID/maps): every page of the map is "
+        "gone after free.",
     ),
     Clause(
         id="free.closes-file-opened-by-map",
@@ -676,8 +677,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="close the file if it was opened by `mmap.map()`.",
         needs=_NAMED,
-        reading="After free no descriptor and no mapping of the process refers to the file "
-        "(checked in /proc/PID/fd and /proc/PID/maps).",
+        checked="After free no descriptor and no mapping of the process refers to the file "
+        "(/proc/PID/fd and /proc/PID/maps).",
     ),
     Clause(
         id="free.keeps-caller-file-open",
@@ -686,8 +687,14 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="close the file if it was opened by `mmap.map()`.",
         needs=_needs("file:fd"),
-        reading="COORD 8: a descriptor or file object passed in stays open and usable after "
-        "free (the adapter, which opened it, reads through it and closes it).",
+        basis="reading",
+        reading="The words name only the file map opened as one to close; a descriptor or "
+        "FILE* the caller passed in is taken to stay open and usable after free. It is the "
+        "caller's: closing it would break the caller's own later use of it, and the "
+        "condition 'if it was opened by mmap.map()' exists only to exclude it.",
+        checked="The adapter, which opened the descriptor or file object, closes it after "
+        "free (a descriptor closed under it is an error of free); nothing of the file stays "
+        "open or mapped, and the file is unchanged.",
     ),
     # ---------------------------------------------------------------- map:flush
     Clause(
@@ -697,7 +704,9 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Flush (part of) the memory to disk.",
         needs=_needs(_NAME, "access:w"),
-        reading="Returns true, and the written bytes are in the file.",
+        checked="flush() returns true and the written pages are on disk: where the OS counts "
+        "a file's dirty pages (Linux cachestat), none of the map's is left; the file holds "
+        "the bytes.",
     ),
     Clause(
         id="flush.forms",
@@ -706,8 +715,9 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`map:flush([async, ][addr, size]) -> true | nil,err,errcode`",
         needs=_needs(_NAME, "access:w"),
-        reading="All four forms: (), (async), (addr, size), (async, addr, size); each "
-        "returns true. Forms with async or a range need those capabilities as well.",
+        checked="All four forms, (), (async), (addr, size) and (async, addr, size), with "
+        "async false and true, return true; a form with async or a range is skipped where "
+        "the binding does not declare it (those have clauses of their own).",
     ),
     Clause(
         id="flush.async",
@@ -716,7 +726,9 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="If `async` is true, perform the operation asynchronously and return immediately.",
         needs=_needs(_NAME, "access:w", "async_flush"),
-        reading="Timing is not asserted; it returns true and the data is not lost.",
+        checked="flush(true) returns true and nothing written before or after it is lost. "
+        "When the asynchronous write completes cannot be observed from outside, so timing "
+        "is not asserted.",
     ),
     Clause(
         id="flush.range",
@@ -725,6 +737,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Flush (part of) the memory to disk.",
         needs=_needs(_NAME, "access:w", "range_flush", "addr"),
+        checked="flush(addr, size) of any page-aligned part of the map returns true, and "
+        "where the OS counts dirty pages every page of that part is on disk.",
     ),
     Clause(
         id="flush.unaligned-addr-aligned-left",
@@ -733,8 +747,25 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="If the address is not aligned, it will be automatically aligned to the left.",
         needs=_needs(_NAME, "access:w", "range_flush", "addr"),
-        reading="COORD 7: the length grows by what the address moved, so the whole "
-        "requested range is still flushed; an unaligned address never fails.",
+        checked="An unaligned address inside the map never fails: flush returns true, and "
+        "the page holding the address is on disk afterwards.",
+    ),
+    Clause(
+        id="flush.unaligned-addr-covers-range",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="returns",
+        quote="If the address is not aligned, it will be automatically aligned to the left.",
+        needs=_needs(_NAME, "access:w", "range_flush", "addr"),
+        basis="reading",
+        reading="The words say where the start goes, not the end. Aligning moves the start "
+        "only: the length grows by what the address moved, so every page of the requested "
+        "[addr, addr + size) is flushed. A caller asks for that range to reach the disk; "
+        "the alignment is there because the OS (msync) wants an aligned start, not to "
+        "drop the range's last page.",
+        checked="Where the OS counts dirty pages, every page overlapping [addr, addr + size) "
+        "is on disk after the flush, the last one included (e.g. addr one byte before a "
+        "page boundary, size 2).",
     ),
     # ---------------------------------------------------------------- mmap.unlink
     Clause(
@@ -744,8 +775,13 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Remove a (the) shared memory file from disk.",
         needs=_needs("tagname", "unlink"),
-        reading="COORD 11: the argument is a tagname. Once removed, mapping the name "
-        "read-only fails with 'no_file'.",
+        basis="reading",
+        reading="The heading calls the argument `filename` and the API table `file`, but the "
+        "only file the section speaks of is the one a tagname creates. The argument is "
+        "taken to be the tagname: the one name of that file a user knows and can give on "
+        "every OS (on Linux the file is /dev/shm/NAME, on OS X it has no path at all).",
+        checked="After mmap.unlink(tagname), whether its maps are freed or still open, the "
+        "shared memory object is gone (on Linux /dev/shm/NAME no longer exists).",
     ),
     Clause(
         id="unlink.method-removes",
@@ -754,7 +790,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`map:unlink()`",
         needs=_needs("tagname", "unlink"),
-        reading="COORD 11: the map's tagname is removed.",
+        checked="After map:unlink() of a map of a tagname, its shared memory object is gone "
+        "(on Linux /dev/shm/NAME no longer exists).",
     ),
     Clause(
         id="unlink.manual",
@@ -763,7 +800,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="That file must be removed manually when it is no longer needed.",
         needs=_needs("tagname", "unlink"),
-        reading="So freeing every map of a tagname keeps its memory and contents.",
+        checked="Freeing every map of a tagname leaves its shared memory object, with its "
+        "contents (read from /dev/shm/NAME on Linux).",
     ),
     Clause(
         id="unlink.while-mapped",
@@ -773,6 +811,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="this can be done anytime, even while mappings are open and will not affect "
         "said mappings.",
         needs=_needs("tagname", "unlink"),
+        checked="map:unlink() while two maps of the tagname are open: both keep working and "
+        "keep sharing; a map of the name made afterwards is new memory.",
     ),
     # ---------------------------------------------------------------- mmap.mirror
     Clause(
@@ -782,6 +822,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`mmap.mirror(args_t) -> map | nil,err,errcode`",
         needs=_needs("mirror", _NAME, "form:table"),
+        checked="mirror{file=, size=, times=3} returns a mirror whose copies are the same "
+        "memory: a write through one reads back through the others.",
     ),
     Clause(
         id="mirror.form.positional",
@@ -790,6 +832,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`mmap.mirror(file, size[, times[, addr]]) -> map | nil,err,errcode`",
         needs=_needs("mirror", _NAME, "form:positional"),
+        checked="As for the table form, with the arguments given by position.",
     ),
     Clause(
         id="mirror.file.required",
@@ -798,7 +841,12 @@ CLAUSES: tuple[Clause, ...] = (
         kind="raises",
         quote="`file`: the file to map: required (the access is 'w').",
         needs=_needs("mirror"),
-        reading="COORD 10: no file raises an error.",
+        basis="reading",
+        reading="The words make `file` required but do not say what happens without one. "
+        "Omitting a required argument is taken to be a programming error, so an error is "
+        "raised, as the document does for map's bad arguments ('... or an error is "
+        "raised'), rather than a nil,err,errcode return, which the document keeps for "
+        "conditions of the system (missing files, full disks).",
     ),
     Clause(
         id="mirror.access-w",
@@ -807,8 +855,21 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`file`: the file to map: required (the access is 'w').",
         needs=_needs("mirror", _NAME),
-        reading="COORD 10: shared and writable: writes through any copy reach the file, and "
-        "a missing file is created as for map with 'w'.",
+        checked="The map is shared and writable: bytes written through any copy are in the "
+        "file (read through the OS while the mirror is live).",
+    ),
+    Clause(
+        id="mirror.access-w.creates",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`file`: the file to map: required (the access is 'w').",
+        needs=_needs("mirror", _NAME),
+        basis="reading",
+        reading="'The access is w' is taken to bring map's rules for write access with it: a "
+        "missing file is created ('if write access is given, the file is created') and "
+        "extended to hold the segment, so a ring buffer can be made on a new file as a "
+        "map with 'w' can.",
     ),
     Clause(
         id="mirror.size.aligned",
@@ -818,7 +879,23 @@ CLAUSES: tuple[Clause, ...] = (
         quote="`size`: the size of the memory segment: required, automatically aligned to "
         "the next page size.",
         needs=_needs("mirror", _NAME),
-        reading="COORD 4: mirror.size is aligned_size(size), the size of one copy.",
+        checked="For a size that is not a page multiple, the copies are whole pages apart: "
+        "byte i of the first copy is byte aligned + i of the mirror, with the page size "
+        "the OS reports.",
+    ),
+    Clause(
+        id="mirror.size.reported",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="returns",
+        quote="`size`: the size of the memory segment: required, automatically aligned to "
+        "the next page size.",
+        needs=_needs("mirror", _NAME),
+        basis="reading",
+        reading="The result's `size` field is taken to be the segment's size after alignment, "
+        "the size of one copy: the invariant indexes a copy with i in 0..size-1 and places "
+        "the copies size apart, which holds only for the aligned size of one copy, not the "
+        "size asked for nor times*size.",
     ),
     Clause(
         id="mirror.size.required",
@@ -828,6 +905,10 @@ CLAUSES: tuple[Clause, ...] = (
         quote="`size`: the size of the memory segment: required, automatically aligned to "
         "the next page size.",
         needs=_needs("mirror", _NAME),
+        basis="reading",
+        reading="As for `file`: the words make `size` required without saying what happens "
+        "without one; a missing required argument is taken to be a programming error, "
+        "which raises an error.",
     ),
     Clause(
         id="mirror.times.default-2",
@@ -836,6 +917,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`times`: how many times to mirror the segment (optional, default: 2)",
         needs=_needs("mirror", _NAME),
+        checked="Without times: two maps in the array part, and a write across the end of "
+        "the first copy wraps to the start.",
     ),
     Clause(
         id="mirror.times.invalid-raises",
@@ -844,7 +927,10 @@ CLAUSES: tuple[Clause, ...] = (
         kind="raises",
         quote="`times`: how many times to mirror the segment (optional, default: 2)",
         needs=_needs("mirror", _NAME),
-        reading="COORD 10: times < 1 cannot mirror anything and raises an error.",
+        basis="reading",
+        reading="The document is silent on times below 1. Zero or negative copies cannot "
+        "mirror anything, so such a times is taken to be a bad argument and, as with map's "
+        "bad arguments, an error is raised.",
     ),
     Clause(
         id="mirror.addr.used",
@@ -852,7 +938,9 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.mirror",
         kind="returns",
         quote="`addr`: address to use (optional; can be anything convertible to `void*`).",
-        needs=_needs("mirror", _NAME, "addr"),
+        needs=_needs("mirror", _NAME, "addr", "addr_request"),
+        checked="An address where a mirror of the same shape just was (freed since) is the "
+        "address the mirror asked for it gets.",
     ),
     Clause(
         id="mirror.result.maps",
@@ -862,7 +950,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="The result is a table with `addr` and `size` fields and all the mirror map "
         "objects in its array part",
         needs=_needs("mirror", _NAME, "addr"),
-        reading="`times` maps, the k-th (from 0) of `size` bytes at addr + k*size.",
+        checked="For a page-multiple size: `times` maps, the k-th (from 0) at addr + k*size "
+        "and size bytes long.",
     ),
     Clause(
         id="mirror.free-frees-all",
@@ -871,6 +960,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="(freeing the mirror will free all the maps)",
         needs=_needs("mirror", _NAME, "addr"),
+        checked="After freeing the mirror nothing of its span is mapped (/proc/PID/maps).",
     ),
     Clause(
         id="mirror.invariant",
@@ -881,8 +971,14 @@ CLAUSES: tuple[Clause, ...] = (
         "(char*)addr[o2*i]` for any `o1` and `o2` in `0..times-1` and for any `i` in "
         "`0..size-1`.",
         needs=_needs("mirror", _NAME),
-        reading="COORD 4: the literal o1*i is meaningless (i=0 makes it trivial); evidently "
-        "addr[o1*size + i] == addr[o2*size + i], in every copy, for any write.",
+        basis="reading",
+        reading="Taken literally the formula says nothing (addr[o1*i] and addr[o2*i] are the "
+        "same byte for i = 0 and unrelated bytes otherwise). What a mirror for a ring buffer "
+        "must give, and so what the authors evidently meant, is that byte i of every copy "
+        "is the same byte: addr[o1*size + i] == addr[o2*size + i] for every o1, o2 in "
+        "0..times-1 and i in 0..size-1, after any write.",
+        checked="Random sizes, times and writes anywhere in the span, also across a copy's "
+        "end; every copy is compared with a model after each write.",
     ),
     # ---------------------------------------------------------------- alignment helpers
     Clause(
@@ -891,9 +987,23 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_size",
         kind="returns",
         quote="Get the next larger (dir = 'right', default)",
-        needs=_needs("alignment_helpers"),
-        reading="'Next larger' of an already aligned size is itself (0 included): the "
-        "helper exists to align sizes, and an aligned size needs no change.",
+        needs=_needs("alignment"),
+        checked="For sizes that are not page multiples, over the whole 64-bit range (up to "
+        "the last size whose next multiple fits in 64 bits), with dir omitted and 'right': "
+        "the next page multiple, with the page size the OS reports.",
+    ),
+    Clause(
+        id="aligned_size.right.aligned-unchanged",
+        section=S_ALIGNED_SIZE,
+        function="mmap.aligned_size",
+        kind="returns",
+        quote="Get the next larger (dir = 'right', default)",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="'Next larger' of a size that already is a page multiple (0 included) is "
+        "taken to be the size itself, not the page above: the helper is for aligning sizes "
+        "and offsets ('It can be used to align offsets and sizes'), and an aligned size "
+        "needs no change.",
     ),
     Clause(
         id="aligned_size.left",
@@ -901,8 +1011,20 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_size",
         kind="returns",
         quote="or smaller (dir = 'left') size that is aligned to a page boundary.",
-        needs=_needs("alignment_helpers"),
-        reading="'Smaller' of an aligned size is itself, as for 'right'.",
+        needs=_needs("alignment"),
+        checked="For sizes that are not page multiples, over the whole 64-bit range: the "
+        "page multiple below.",
+    ),
+    Clause(
+        id="aligned_size.left.aligned-unchanged",
+        section=S_ALIGNED_SIZE,
+        function="mmap.aligned_size",
+        kind="returns",
+        quote="or smaller (dir = 'left') size that is aligned to a page boundary.",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="'Smaller' of a page multiple is taken to be itself, for the reason given "
+        "for 'right': aligning an aligned size changes nothing.",
     ),
     Clause(
         id="aligned_addr.right-default",
@@ -910,8 +1032,22 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_addr",
         kind="returns",
         quote="Get the next (dir = 'right', default)",
-        needs=_needs("alignment_helpers"),
-        reading="As for aligned_size: an aligned address is its own next aligned address.",
+        needs=_needs("alignment"),
+        checked="For addresses that are not page-aligned, over the whole 64-bit range (up "
+        "to the last whose next aligned address fits in 64 bits), with dir omitted and "
+        "'right': the next page-aligned address.",
+    ),
+    Clause(
+        id="aligned_addr.right.aligned-unchanged",
+        section=S_ALIGNED_ADDR,
+        function="mmap.aligned_addr",
+        kind="returns",
+        quote="Get the next (dir = 'right', default)",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="The 'next' aligned address of an aligned address is taken to be itself: the "
+        "helper is for aligning pointers ('It can be used to align pointers'), and an "
+        "aligned pointer needs no change.",
     ),
     Clause(
         id="aligned_addr.left",
@@ -919,7 +1055,20 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.aligned_addr",
         kind="returns",
         quote="or previous (dir = 'left') address that is aligned to a page boundary.",
-        needs=_needs("alignment_helpers"),
+        needs=_needs("alignment"),
+        checked="For addresses that are not page-aligned, over the whole 64-bit range: the "
+        "page-aligned address below.",
+    ),
+    Clause(
+        id="aligned_addr.left.aligned-unchanged",
+        section=S_ALIGNED_ADDR,
+        function="mmap.aligned_addr",
+        kind="returns",
+        quote="or previous (dir = 'left') address that is aligned to a page boundary.",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="The 'previous' aligned address of an aligned address is taken to be itself, "
+        "for the reason given for 'right'.",
     ),
     Clause(
         id="pagesize.returns-page-size",
@@ -927,9 +1076,9 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="returns",
         quote="Get the current page size.",
-        needs=_needs("alignment_helpers"),
-        reading="On Linux the allocation granularity is the page size the OS reports "
-        "(sysconf(_SC_PAGESIZE)); a power of two.",
+        needs=_needs("pagesize"),
+        checked="Equal to the page size the OS reports (the allocation granularity, as the "
+        "API table calls it: on Windows larger than the page).",
     ),
     Clause(
         id="pagesize.allocation-multiples",
@@ -937,9 +1086,9 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="invariant",
         quote="Memory will always be allocated in multiples of this size",
-        needs=_needs("alignment_helpers", "anonymous", "addr"),
-        reading="A map's address is a page multiple, and the OS's mapping (/proc/PID/maps) "
-        "spans whole pages even for a 1-byte map.",
+        needs=_needs("pagesize", "anonymous", "addr"),
+        checked="A map's address is a multiple of pagesize(), and the OS's mapping "
+        "(/proc/PID/maps) spans whole pages of it even for a 1-byte map.",
     ),
     Clause(
         id="pagesize.offsets-aligned",
@@ -947,7 +1096,8 @@ CLAUSES: tuple[Clause, ...] = (
         function="mmap.pagesize",
         kind="raises",
         quote="and file offsets must be aligned to this size too.",
-        needs=_needs("alignment_helpers", _NAME),
+        needs=_needs("pagesize", _NAME),
+        checked="A file offset that is not a multiple of pagesize() raises an error.",
     ),
     # ---------------------------------------------------------------- mmap.filesize
     Clause(
@@ -966,7 +1116,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="not_found",
         quote="Can fail with `'not_found'` or an OS specific error code.",
         needs=_needs("filesize", _NAME),
-        reading="COORD 3: 'not_found' here, where map says 'no_file'.",
+        checked="A missing file fails with 'not_found' (map says 'no_file' for the same "
+        "condition; each function's own code is expected) and is not created.",
     ),
     Clause(
         id="filesize.get.os-error",
@@ -976,7 +1127,7 @@ CLAUSES: tuple[Clause, ...] = (
         errcode=OS_ERRCODE,
         quote="Can fail with `'not_found'` or an OS specific error code.",
         needs=_needs("filesize", _NAME),
-        reading="Provoked with a symlink loop (ELOOP): an int errcode.",
+        checked="Provoked with a symlink loop (ELOOP): an int errcode.",
     ),
     Clause(
         id="filesize.set.resizes",
@@ -985,7 +1136,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Enlarge or truncate a file to a specific size.",
         needs=_needs("filesize", _NAME),
-        reading="Returns the new size, which the file then has on disk.",
+        checked="Returns the new size, which the file then has on disk.",
     ),
     Clause(
         id="filesize.set.creates",
@@ -1003,8 +1154,12 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="disk_full",
         quote="Can fail with `'disk_full'` or an OS specific error code.",
         needs=_needs("filesize", _NAME),
-        reading="'Can fail': on a full filesystem it either succeeds (sparse files need "
-        "no blocks) or fails with 'disk_full', never with the raw errno.",
+        basis="reading",
+        reading="'Can fail' is taken to allow both outcomes on a full filesystem: setting a "
+        "size may succeed (a sparse file needs no blocks) or fail, and when it fails the "
+        "code is 'disk_full', never the raw errno: the document names that condition, so a "
+        "caller can test for it on every OS.",
+        checked="Provoked on a 1 MiB tmpfs the test mounts when it may (root).",
     ),
     Clause(
         id="filesize.set.os-error",
@@ -1014,7 +1169,7 @@ CLAUSES: tuple[Clause, ...] = (
         errcode=OS_ERRCODE,
         quote="Can fail with `'disk_full'` or an OS specific error code.",
         needs=_needs("filesize", _NAME),
-        reading="Provoked with a directory as the file (EISDIR): an int errcode.",
+        checked="Provoked with a directory as the file (EISDIR): an int errcode.",
     ),
     Clause(
         id="filesize.set.enlarge-keeps-data",
@@ -1023,7 +1178,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="When enlarging, the appended data is undefined.",
         needs=_needs("filesize", _NAME),
-        reading="'Appended' means the bytes already there stay; the new ones are not checked.",
+        checked="The bytes already in the file stay; the appended ones, undefined, are not "
+        "checked.",
     ),
     Clause(
         id="filesize.set.truncate-preserves",
@@ -1040,8 +1196,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Unmap it first, set the size, then map it back.",
         needs=_needs("filesize", _NAME, "access:w"),
-        reading="The documented procedure works: the data written before survives, and the "
-        "new map has the new size.",
+        checked="The documented procedure works: what was written through the map before is "
+        "in the file of the new size and in the map made after.",
     ),
     # ---------------------------------------------------------------- safety (not the doc's words)
     Clause(

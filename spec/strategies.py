@@ -1,9 +1,12 @@
 """Hypothesis strategies for the spec: sizes, offsets, access modes, data, mirror shapes.
 
-Sizes are drawn to hit the interesting places of a paged world: one byte, just
-under/over a page, unaligned sizes, and many pages. Everything is expressed in
-multiples of the page size the test passes in, so the same strategy works on a
-4 KiB and a 16 KiB (or 64 KiB allocation-granularity) system.
+Sizes of real maps are drawn to hit the interesting places of a paged world: one
+byte, just under/over a page, unaligned sizes, and many pages. Sizes, offsets and
+addresses that are only computed with (the alignment helpers, sizes and addresses a
+binding must refuse) cover the whole 64-bit range, weighted toward the boundaries
+where integer handling breaks (:func:`u64`). Everything is expressed in multiples of
+the page size the test passes in, so the same strategy works on a 4 KiB and a 16 KiB
+(or 64 KiB allocation-granularity) system.
 """
 
 from __future__ import annotations
@@ -68,14 +71,41 @@ def writes(size: int, max_len: int = 64) -> st.SearchStrategy[tuple[int, bytes]]
     )
 
 
-def values(page: int) -> st.SearchStrategy[int]:
-    """Non-negative integers for the alignment helpers: 0, aligned values, neighbours of
-    aligned values, and anything up to 2**48."""
-    return st.one_of(
-        st.just(0),
-        st.integers(0, 2**36).map(lambda k: k * page),
-        st.tuples(st.integers(0, 2**36), st.sampled_from([-1, 1])).map(
-            lambda kd: max(0, kd[0] * page + kd[1])
-        ),
-        st.integers(0, 2**48),
+U64_MAX = 2**64 - 1
+"""The largest size, offset or address a 64-bit binding can be handed."""
+
+BOUNDARIES: tuple[int, ...] = (0, 2**31, 2**32, 2**33, 2**48, 2**53, 2**63, 2**64)
+"""Where integer handling breaks: signed and unsigned 32 bits, doubles' exact
+integers (LuaJIT numbers), the sign bit of 64 bits, and the end of the range."""
+
+
+def u64(page: int) -> st.SearchStrategy[int]:
+    """Integers of the whole 64-bit range, 0..2**64-1, weighted toward the places
+    where integer handling breaks: within a few pages of each boundary above and of
+    every multiple of 2**32 (where a carry from the low word into the high one is
+    lost), small values, and anything at all."""
+    near = st.one_of(
+        st.sampled_from(BOUNDARIES),
+        st.integers(1, 2**32 - 1).map(lambda k: k << 32),
+    )
+    delta = st.one_of(
+        st.integers(-2 * page, 2 * page),
+        st.integers(1, page - 1).map(lambda d: -d),
+    )
+    around = st.tuples(near, delta).map(lambda nd: min(max(nd[0] + nd[1], 0), U64_MAX))
+    return st.one_of(around, st.integers(0, 16 * page), st.integers(0, U64_MAX))
+
+
+def aligned_u64(page: int) -> st.SearchStrategy[int]:
+    """Page multiples of the whole 64-bit range (0 included)."""
+    return u64(page).map(lambda n: n // page * page)
+
+
+def unaligned_u64(page: int, end: int = 2**64) -> st.SearchStrategy[int]:
+    """Integers below ``end`` (at most 2**64) that are not page multiples. Rounding up
+    must stay in 64 bits: ``end=2**64 - page`` draws only values whose next page
+    multiple is a 64-bit integer."""
+    top = (end - page) // page * page
+    return st.tuples(aligned_u64(page), st.integers(1, page - 1)).map(
+        lambda ar: min(ar[0], top) + ar[1]
     )

@@ -9,7 +9,9 @@ unique file and tagnames, and reading what the OS says about a process.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
+import mmap
 import os
 import subprocess
 import sys
@@ -159,7 +161,7 @@ def remove_tagname_through_os(name: str) -> None:
 def remove_tagnames_by_prefix(prefix: str) -> list[str]:
     """Remove every shared-memory object whose name starts with ``prefix`` (Linux:
     /dev/shm). Returns the names removed."""
-    removed = []
+    removed: list[str] = []
     shm = Path("/dev/shm")
     if not prefix or not shm.is_dir():
         return removed
@@ -257,9 +259,17 @@ def _show(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 def page(adapter: Adapter) -> int:
     """The page size the tests align to: the implementation's own when it offers
     ``pagesize``, else the one this machine's OS reports."""
-    if "alignment_helpers" in adapter.capabilities.names():
+    if "pagesize" in adapter.capabilities.names():
         return adapter.pagesize()
-    return os.sysconf("SC_PAGESIZE")
+    return os_page()
+
+
+def os_page() -> int:
+    """The granularity of mappings as the OS reports it (the page size; on Windows the
+    allocation granularity, to which file offsets must be aligned). Tests that need
+    "a page" and are not about ``pagesize()`` use it, so that a binding's wrong
+    ``pagesize()`` fails the pagesize clauses and nothing else."""
+    return mmap.ALLOCATIONGRANULARITY
 
 
 # ----------------------------------------------------------------------------- files
@@ -274,6 +284,18 @@ def new_file(directory: Path, content: bytes) -> Path:
     """A real file holding ``content``."""
     path = new_path(directory)
     path.write_bytes(content)
+    return path
+
+
+def new_paged_file(directory: Path, content: bytes, page: int) -> Path:
+    """A real file holding ``content``, written one page per ``write`` and then synced:
+    its page cache is made of single clean pages, so :func:`dirty_pages` tells each
+    page apart (one large write may be cached as one large folio, dirty as a whole)."""
+    path = new_path(directory)
+    with path.open("wb", buffering=0) as f:
+        for at in range(0, len(content), page):
+            f.write(content[at : at + page])
+        os.fsync(f.fileno())
     return path
 
 
@@ -342,6 +364,94 @@ def free_address(adapter: Adapter, maps: Maps, size: int) -> int:
     assert probe.addr, "the implementation reports no address"
     maps.free(probe)
     return probe.addr
+
+
+def pread(path: Path, offset: int, length: int) -> bytes:
+    """The file's bytes as ``read`` sees them. On Linux a shared map's writes are in the
+    page cache at once, so tests observe them here without asking the binding to flush."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+
+
+_CACHESTAT = 451
+"""cachestat(2)'s number, the same on every Linux architecture (Linux 6.5 and later)."""
+_witness_by_device: dict[int, bool] = {}
+
+
+class _Range(ctypes.Structure):
+    _fields_ = [("off", ctypes.c_uint64), ("len", ctypes.c_uint64)]
+
+
+class _Stat(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_uint64)
+        for name in ("cache", "dirty", "writeback", "evicted", "recently_evicted")
+    ]
+
+
+def _cachestat(fd: int, offset: int, length: int) -> int | None:
+    """Pages of ``[offset, offset + length)`` dirty or under writeback, or None."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    stat = _Stat()
+    rng = _Range(offset, length)
+    if libc.syscall(_CACHESTAT, fd, ctypes.byref(rng), ctypes.byref(stat), 0) != 0:
+        return None
+    return int(stat.dirty + stat.writeback)
+
+
+def _dirty_pages_are_witnessed(directory: Path) -> bool:
+    """Whether cachestat tells written pages from flushed ones on this filesystem
+    (not on tmpfs, where nothing is ever written back; not before Linux 6.5)."""
+    probe = new_paged_file(directory, b"\0" * os_page(), os_page())
+    try:
+        fd = os.open(probe, os.O_RDWR)
+        try:
+            os.pwrite(fd, b"x", 0)
+            before = _cachestat(fd, 0, os_page())
+            os.fsync(fd)
+            return before == 1 and _cachestat(fd, 0, os_page()) == 0
+        finally:
+            os.close(fd)
+    finally:
+        probe.unlink()
+
+
+def dirty_pages(path: Path, offset: int, length: int) -> int | None:
+    """How many pages of the file in ``[offset, offset + length)`` the OS has not yet
+    written to disk (dirty or under writeback), or None where the OS cannot say
+    (cachestat(2): Linux 6.5 and later, on a filesystem that writes back). The one
+    witness, seen from outside the binding, that a flush reached the disk."""
+    if not sys.platform.startswith("linux"):
+        return None
+    device = path.stat().st_dev
+    if device not in _witness_by_device:
+        _witness_by_device[device] = _dirty_pages_are_witnessed(path.parent)
+    if not _witness_by_device[device]:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _cachestat(fd, offset, length)
+    finally:
+        os.close(fd)
+
+
+def shm_exists(tagname: str) -> bool:
+    """Whether the shared memory object of a tagname exists, asked of the OS (on Linux
+    the file /dev/shm/NAME). Skips, saying why, where the OS shows no such file."""
+    shm = Path("/dev/shm")
+    if not sys.platform.startswith("linux") or not shm.is_dir():
+        pytest.skip("shared memory objects are seen through /dev/shm on Linux only")
+    return (shm / tagname).exists()
+
+
+def shm_bytes(tagname: str, length: int) -> bytes:
+    """The first ``length`` bytes of a tagname's shared memory, read through the OS."""
+    if not shm_exists(tagname):
+        raise AssertionError(f"no shared memory object /dev/shm/{tagname}")
+    return pread(Path("/dev/shm") / tagname, 0, length)
 
 
 # ----------------------------------------------------------------------------- processes

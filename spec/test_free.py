@@ -1,5 +1,6 @@
 """``map:free()``: the memory and every resource go, and the file is closed only if
-``map`` opened it."""
+``map`` opened it. Observed through the OS: /proc/PID/maps and /proc/PID/fd of the
+process holding the maps, and the file itself."""
 
 from __future__ import annotations
 
@@ -7,31 +8,37 @@ from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter
+from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
     fds_to,
     mapped_bytes_in,
     new_file,
-    page,
+    os_page,
     pattern,
+    pread,
     ref,
     regions,
     require_proc,
     same,
 )
 
+PAGE = os_page()
+
 
 @pytest.mark.clause("free.releases-memory")
 @pytest.mark.parametrize("access", ["w", ""])
 def test_free_unmaps(adapter: Adapter, maps: Maps, access: str) -> None:
+    """Every page of the map is gone from the process's mappings after free."""
     require_proc(adapter.pid)
-    p = page(adapter)
-    m = maps.map(None, access, 3 * p + 1)
-    assert mapped_bytes_in(adapter.pid, m.addr, m.addr + 4 * p) == 4 * p
+    size = 3 * PAGE + 1
+    with prerequisite("map.file.omitted-maps-pagefile", f"map(nil, {access!r}, {size})"):
+        m = maps.map(None, access, size)
+        assert m.addr is not None, "map.addr is not reported"
+        assert mapped_bytes_in(adapter.pid, m.addr, m.addr + size) == size, "not mapped"
     maps.free(m)
-    assert mapped_bytes_in(adapter.pid, m.addr, m.addr + 4 * p) == 0, (
-        "memory still mapped after free"
-    )
+    left = mapped_bytes_in(adapter.pid, m.addr, m.addr + 4 * PAGE)
+    assert left == 0, f"free() of a {size}-byte map: expected nothing mapped, got {left} bytes"
 
 
 @pytest.mark.clause("free.closes-file-opened-by-map")
@@ -41,12 +48,15 @@ def test_free_closes_the_file_it_opened(
 ) -> None:
     """After free, no descriptor and no mapping of the process refers to the file."""
     require_proc(adapter.pid)
-    path = new_file(tmp_path, pattern(2 * page(adapter), seed=30))
-    m = maps.map(ref(path), access)
-    assert adapter.read(m.handle, 0, 1)
+    path = new_file(tmp_path, pattern(2 * PAGE, seed=30))
+    with prerequisite("map.file.name", f"map({path.name!r}, {access!r}, {2 * PAGE})"):
+        m = maps.map(ref(path), access, 2 * PAGE)
+        adapter.read(m.handle, 0, 1)  # a binding that opens lazily has opened it now
     maps.free(m)
-    assert fds_to(adapter.pid, path) == [], "free left the file it opened open"
-    assert not [r for r in regions(adapter.pid) if r.path == str(path.resolve())], "still mapped"
+    fds = fds_to(adapter.pid, path)
+    assert fds == [], f"free() of a map of {path.name}: expected no descriptor, got fds {fds}"
+    mapped = [r for r in regions(adapter.pid) if r.path == str(path.resolve())]
+    assert mapped == [], f"free() of a map of {path.name}: still mapped at {mapped}"
 
 
 @pytest.mark.clause("free.keeps-caller-file-open")
@@ -54,17 +64,24 @@ def test_free_closes_the_file_it_opened(
 def test_free_keeps_a_passed_file_usable(
     adapter: Adapter, maps: Maps, tmp_path: Path, kind: str
 ) -> None:
-    """COORD 8: a descriptor or FILE* passed in is the caller's: after free the adapter
-    still reads and closes it (an adapter reports a descriptor closed under it as an
+    """A descriptor or FILE* passed in is the caller's: after free the adapter, which
+    opened it, still closes it (an adapter reports a descriptor closed under it as an
     error of free), and nothing of the file stays open or mapped."""
     if f"file:{kind}" not in adapter.capabilities.names():
         pytest.skip(f"unsupported: file:{kind}")
     require_proc(adapter.pid)
-    content = pattern(page(adapter), seed=31)
+    content = pattern(PAGE, seed=31)
     path = new_file(tmp_path, content)
-    m = maps.map(ref(path, kind, "r"), "")
-    same(adapter.read(m.handle, 0, len(content)), content)
-    maps.free(m)
-    assert fds_to(adapter.pid, path) == []
-    again = maps.map(ref(path), "")
-    same(adapter.read(again.handle, 0, len(content)), content)
+    with prerequisite(f"map.file.{kind}", f"map({kind} of {path.name!r}, '', {PAGE})"):
+        m = maps.map(ref(path, kind, "r"), "", PAGE)
+        same(adapter.read(m.handle, 0, PAGE), content, f"the map of a {kind}")
+    try:
+        maps.free(m)
+    except OSError as exc:
+        raise AssertionError(
+            f"free() of a map of a {kind}: expected the {kind} left open for the caller, "
+            f"but closing it afterwards failed: {exc}"
+        ) from exc
+    fds = fds_to(adapter.pid, path)
+    assert fds == [], f"free() of a map of a {kind}: expected no descriptor left, got fds {fds}"
+    same(pread(path, 0, PAGE), content, "the file after free()")

@@ -1,146 +1,251 @@
-"""``mmap.mirror``: a segment mapped ``times`` times back to back, every copy the same memory."""
+"""``mmap.mirror``: a segment mapped ``times`` times back to back, every copy the same memory.
+
+The segment's size is computed here from the page size the OS reports, never taken
+from the mirror's ``size`` field (what that field says is a clause of its own). Each
+mirror's file is made beforehand with plain I/O, so that only the clause about a
+missing file relies on the binding creating one.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from mmapspec.adapters.interface import Adapter, MirrorInfo
+from mmapspec.adapters.interface import Adapter, CallForm, MirrorInfo
+from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
     assert_raises,
-    free_address,
+    assert_value,
     mapped_bytes_in,
+    new_file,
     new_path,
-    page,
+    os_page,
     pattern,
+    pread,
     ref,
     require_proc,
     same,
 )
 
-
-def _ceil(n: int, p: int) -> int:
-    return -(-n // p) * p
+PAGE = os_page()
 
 
-def _check_copies(adapter: Adapter, mirror: MirrorInfo, times: int, model: bytes) -> None:
-    """COORD 4: addr[o*size + i] == model[i] for every copy o and every i."""
+def _aligned(size: int) -> int:
+    return -(-size // PAGE) * PAGE
+
+
+def _file(tmp_path: Path, size: int) -> Path:
+    """The mirror's file, the size of one (aligned) segment, made with plain I/O."""
+    return new_file(tmp_path, b"\0" * _aligned(size))
+
+
+def _mirror(
+    maps: Maps, tmp_path: Path, size: int, times: int | None = None, addr: int | None = None
+) -> MirrorInfo:
+    """A mirror set up for a test about something else."""
+    path = _file(tmp_path, size)
+    with prerequisite("mirror.form.table", f"mirror{{file={path.name!r}, size={size}}}"):
+        return maps.mirror(ref(path), size, times, addr)
+
+
+def _check_copies(adapter: Adapter, mirror: MirrorInfo, seg: int, times: int, model: bytes) -> None:
+    """Byte i of every copy o (at o*seg + i) is the model's byte i."""
     for o in range(times):
-        got = adapter.read(mirror.handle, o * mirror.size, mirror.size)
-        same(got, model, f"copy {o} of the segment")
+        got = adapter.read(mirror.handle, o * seg, seg)
+        same(got, model, f"copy {o} of the {seg}-byte segment, mirrored {times} times")
 
 
-@pytest.mark.clause("mirror.invariant", "mirror.size.aligned", "mirror.form.table")
-@given(data=st.data())
-def test_mirror_invariant(adapter: Adapter, tmp_path: Path, data: st.DataObject) -> None:
-    """Random sizes and times; writes anywhere in the whole span (also across a copy's
-    end, as a ring buffer does) show at the same index of every copy."""
-    p = page(adapter)
-    size = data.draw(st.integers(1, 3 * p), label="size")
-    times = data.draw(st.integers(1, 4), label="times")
-    with Maps(adapter) as maps:
-        mirror = maps.mirror(ref(new_path(tmp_path)), size, times)
-        seg = mirror.size
-        assert seg == _ceil(size, p), f"size {size} aligned to {seg}, expected {_ceil(size, p)}"
-        model = bytearray(adapter.read(mirror.handle, 0, seg))
-        _check_copies(adapter, mirror, times, bytes(model))
-        span = seg * times
-        for _ in range(data.draw(st.integers(1, 4), label="number of writes")):
-            at = data.draw(st.integers(0, span - 1), label="write at")
-            chunk = data.draw(
-                st.binary(min_size=1, max_size=min(seg, span - at, 2 * p)), label="bytes"
-            )
-            adapter.write(mirror.handle, at, chunk)
-            for k, b in enumerate(chunk):
-                model[(at + k) % seg] = b
-            _check_copies(adapter, mirror, times, bytes(model))
+# ----------------------------------------------------------------------------- call forms
 
 
-@pytest.mark.clause("mirror.form.positional", "mirror.form.table")
-def test_mirror_positional_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    p = page(adapter)
-    by_position = maps.mirror(ref(new_path(tmp_path)), p, 3, form="positional")
-    by_table = maps.mirror(ref(new_path(tmp_path)), p, 3, form="table")
-    assert by_position.size == by_table.size == p
-    assert len(by_position.maps) == len(by_table.maps) == 3
-    adapter.write(by_position.handle, 5, b"pos")
-    same(adapter.read(by_position.handle, 2 * p + 5, 3), b"pos")
+def _mirrored_both_ways(adapter: Adapter, maps: Maps, tmp_path: Path, form: CallForm) -> None:
+    """mirror(file, 2 pages, 3) in ``form``: three copies of one segment, a write
+    through one copy read back through the others."""
+    path = _file(tmp_path, 2 * PAGE)
+    what = f"mirror({path.name!r}, {2 * PAGE}, 3) in the {form} form"
+    mirror = assert_value(maps.try_mirror(ref(path), 2 * PAGE, 3, form=form), what)
+    adapter.write(mirror.handle, PAGE + 5, b"through copy 0")
+    for o in (1, 2):
+        got = adapter.read(mirror.handle, o * 2 * PAGE + PAGE + 5, 14)
+        same(got, b"through copy 0", f"{what}: copy {o}")
+
+
+@pytest.mark.clause("mirror.form.table")
+def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    _mirrored_both_ways(adapter, maps, tmp_path, "table")
+
+
+@pytest.mark.clause("mirror.form.positional")
+def test_positional_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    _mirrored_both_ways(adapter, maps, tmp_path, "positional")
+
+
+# ----------------------------------------------------------------------------- file
+
+
+@pytest.mark.clause("mirror.file.required")
+def test_mirror_without_file_raises(adapter: Adapter, maps: Maps) -> None:
+    assert_raises(maps.try_mirror(None, PAGE), f"mirror(nil, {PAGE})")
+
+
+@pytest.mark.clause("mirror.access-w")
+def test_writes_through_any_copy_reach_the_file(
+    adapter: Adapter, maps: Maps, tmp_path: Path
+) -> None:
+    """The access is 'w': shared and writable, so the file has what any copy wrote."""
+    path = _file(tmp_path, 2 * PAGE)
+    with prerequisite("mirror.form.table", f"mirror{{file={path.name!r}, size={2 * PAGE}}}"):
+        mirror = maps.mirror(ref(path), 2 * PAGE, 2)
+    data = pattern(2 * PAGE, seed=50)
+    adapter.write(mirror.handle, 2 * PAGE, data)  # through the second copy
+    same(pread(path, 0, 2 * PAGE), data, "the file after writing through the second copy")
+
+
+@pytest.mark.clause("mirror.access-w.creates")
+def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    path = new_path(tmp_path)
+    what = f"mirror({path.name!r} (missing), {PAGE + 1})"
+    mirror = assert_value(maps.try_mirror(ref(path), PAGE + 1), what)
+    assert path.is_file(), f"{what}: expected the file created, there is none"
+    size = path.stat().st_size
+    assert size >= 2 * PAGE, f"{what}: expected a file of at least {2 * PAGE} bytes, got {size}"
+    adapter.write(mirror.handle, 0, b"created")
+    same(pread(path, 0, 7), b"created", f"the file after {what} and a write")
+
+
+# ----------------------------------------------------------------------------- size
+
+
+@pytest.mark.clause("mirror.size.aligned")
+@pytest.mark.parametrize("size", [1, PAGE - 1, PAGE + 1, 3 * PAGE - 7])
+def test_size_is_aligned_to_pages(adapter: Adapter, maps: Maps, tmp_path: Path, size: int) -> None:
+    """The copies are whole pages apart: byte i of the first copy is byte seg + i."""
+    seg = _aligned(size)
+    mirror = _mirror(maps, tmp_path, size, 2)
+    data = pattern(seg, seed=size)
+    adapter.write(mirror.handle, 0, data)
+    same(
+        adapter.read(mirror.handle, seg, seg),
+        data,
+        f"mirror(file, {size}, 2): the second copy, expected {seg} bytes after the first",
+    )
+
+
+@pytest.mark.clause("mirror.size.reported")
+@pytest.mark.parametrize("size", [1, PAGE, PAGE + 1])
+def test_size_field_is_one_aligned_copy(
+    adapter: Adapter, maps: Maps, tmp_path: Path, size: int
+) -> None:
+    mirror = _mirror(maps, tmp_path, size, 3)
+    assert mirror.size == _aligned(size), (
+        f"mirror(file, {size}, 3).size: expected {_aligned(size)}, got {mirror.size}"
+    )
+
+
+@pytest.mark.clause("mirror.size.required")
+def test_mirror_without_size_raises(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    path = _file(tmp_path, PAGE)
+    assert_raises(maps.try_mirror(ref(path), None), f"mirror({path.name!r}, nil)")
+
+
+# ----------------------------------------------------------------------------- times
 
 
 @pytest.mark.clause("mirror.times.default-2")
-def test_mirror_times_defaults_to_2(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    p = page(adapter)
-    mirror = maps.mirror(ref(new_path(tmp_path)), p)
-    assert len(mirror.maps) == 2
-    adapter.write(mirror.handle, p - 2, b"wrap")  # two bytes in each copy
-    same(adapter.read(mirror.handle, 0, 2), b"ap")
-    same(adapter.read(mirror.handle, 2 * p - 2, 2), b"wr")
+@pytest.mark.prerequisites("mirror.result.maps")
+def test_times_defaults_to_2(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    mirror = _mirror(maps, tmp_path, PAGE)
+    assert len(mirror.maps) == 2, f"mirror(file, {PAGE}): expected 2 copies, got {len(mirror.maps)}"
+    adapter.write(mirror.handle, PAGE - 2, b"wrap")  # two bytes in each copy
+    same(adapter.read(mirror.handle, 0, 2), b"ap", "the first copy's start")
+    same(adapter.read(mirror.handle, 2 * PAGE - 2, 2), b"wr", "the second copy's end")
+
+
+@pytest.mark.clause("mirror.times.invalid-raises")
+@pytest.mark.parametrize("times", [0, -1])
+def test_times_below_one_raises(adapter: Adapter, maps: Maps, tmp_path: Path, times: int) -> None:
+    path = _file(tmp_path, PAGE)
+    assert_raises(
+        maps.try_mirror(ref(path), PAGE, times), f"mirror({path.name!r}, {PAGE}, {times})"
+    )
+
+
+# ----------------------------------------------------------------------------- addr
+
+
+@pytest.mark.clause("mirror.addr.used")
+def test_mirror_at_requested_address(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    """An address where a mirror of the same shape just was, freed, is free: asked for,
+    it is where the mirror is."""
+    probe = _mirror(maps, tmp_path, PAGE, 3)
+    where = probe.addr
+    assert where is not None, "mirror.addr is not reported"
+    maps.free(probe)
+    path = _file(tmp_path, PAGE)
+    what = f"mirror({path.name!r}, {PAGE}, 3, {where:#x})"
+    mirror = assert_value(maps.try_mirror(ref(path), PAGE, 3, where), what)
+    assert mirror.addr == where, f"{what}: expected addr {where:#x}, got {mirror.addr!r}"
+
+
+# ----------------------------------------------------------------------------- the result
 
 
 @pytest.mark.clause("mirror.result.maps")
 @pytest.mark.parametrize("times", [1, 2, 5])
 def test_mirror_maps(adapter: Adapter, maps: Maps, tmp_path: Path, times: int) -> None:
     """``times`` maps in the array part, the k-th at addr + k*size, each ``size`` long."""
-    p = page(adapter)
-    mirror = maps.mirror(ref(new_path(tmp_path)), 2 * p, times)
-    assert len(mirror.maps) == times
-    for k, m in enumerate(mirror.maps):
-        assert m.addr == mirror.addr + k * mirror.size, (
-            f"copy {k} at {m.addr:#x}, expected {mirror.addr + k * mirror.size:#x}"
-        )
-        assert m.size == mirror.size
-
-
-@pytest.mark.clause("mirror.access-w")
-def test_mirror_writes_reach_the_file(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    """The access is 'w': a missing file is created, and writes through any copy reach it."""
-    p = page(adapter)
-    path = new_path(tmp_path)
-    mirror = maps.mirror(ref(path), 2 * p, 2)
-    assert path.exists(), "mirror did not create its file"
-    data = pattern(2 * p, seed=50)
-    adapter.write(mirror.handle, 2 * p, data)  # through the second copy
-    maps.free(mirror)
-    same(path.read_bytes()[: 2 * p], data)
-
-
-@pytest.mark.clause("mirror.addr.used")
-def test_mirror_at_requested_address(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    p = page(adapter)
-    where = free_address(adapter, maps, 3 * p)
-    mirror = maps.mirror(ref(new_path(tmp_path)), p, 3, where)
-    assert mirror.addr == where
+    seg = 2 * PAGE
+    mirror = _mirror(maps, tmp_path, seg, times)
+    got = [(m.addr, m.size) for m in mirror.maps]
+    assert mirror.addr is not None, "mirror.addr is not reported"
+    want = [(mirror.addr + k * seg, seg) for k in range(times)]
+    assert got == want, (
+        f"mirror(file, {seg}, {times}): expected maps (addr, size) {want}, got {got}"
+    )
 
 
 @pytest.mark.clause("mirror.free-frees-all")
 def test_freeing_the_mirror_frees_every_copy(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     require_proc(adapter.pid)
-    p = page(adapter)
-    mirror = maps.mirror(ref(new_path(tmp_path)), p, 4)
-    assert mapped_bytes_in(adapter.pid, mirror.addr, mirror.addr + 4 * p) == 4 * p
+    mirror = _mirror(maps, tmp_path, PAGE, 4)
+    assert mirror.addr is not None, "mirror.addr is not reported"
+    with prerequisite("mirror.form.table", "the mirror's 4 copies, in /proc/PID/maps"):
+        assert mapped_bytes_in(adapter.pid, mirror.addr, mirror.addr + 4 * PAGE) == 4 * PAGE
     maps.free(mirror)
-    assert mapped_bytes_in(adapter.pid, mirror.addr, mirror.addr + 4 * p) == 0, (
-        "a copy is still mapped"
-    )
+    left = mapped_bytes_in(adapter.pid, mirror.addr, mirror.addr + 4 * PAGE)
+    assert left == 0, f"free() of a mirror of 4 copies: expected nothing mapped, got {left} bytes"
 
 
-@pytest.mark.clause("mirror.file.required")
-def test_mirror_without_file_raises(adapter: Adapter, maps: Maps) -> None:
-    assert_raises(maps.try_mirror(None, page(adapter)), "mirror without a file")
-
-
-@pytest.mark.clause("mirror.size.required")
-def test_mirror_without_size_raises(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    path = new_path(tmp_path)
-    assert_raises(maps.try_mirror(ref(path), None), "mirror without a size")
-
-
-@pytest.mark.clause("mirror.times.invalid-raises")
-@pytest.mark.parametrize("times", [0, -1])
-def test_mirror_times_below_one_raises(
-    adapter: Adapter, maps: Maps, tmp_path: Path, times: int
+@pytest.mark.clause("mirror.invariant")
+@given(
+    size=st.integers(1, 3 * PAGE),
+    times=st.integers(1, 4),
+    writes=st.lists(
+        st.tuples(st.integers(0, 4 * 3 * PAGE - 1), st.binary(min_size=1, max_size=2 * PAGE)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+@example(size=PAGE, times=2, writes=[(PAGE - 3, b"across the seam")])
+@example(size=1, times=3, writes=[(3 * PAGE - 1, b"last byte")])
+def test_mirror_invariant(
+    adapter: Adapter, tmp_path: Path, size: int, times: int, writes: list[tuple[int, bytes]]
 ) -> None:
-    assert_raises(maps.try_mirror(ref(new_path(tmp_path)), page(adapter), times), f"times={times}")
+    """Writes anywhere in the whole span (also across a copy's end, as a ring buffer
+    does; positions wrap around the span) show at the same index of every copy."""
+    seg = _aligned(size)
+    span = seg * times
+    with Maps(adapter) as maps:
+        mirror = _mirror(maps, tmp_path, size, times)
+        model = bytearray(adapter.read(mirror.handle, 0, seg))
+        _check_copies(adapter, mirror, seg, times, bytes(model))
+        for position, chunk in writes:
+            at = position % span
+            chunk = chunk[: min(seg, span - at)]
+            adapter.write(mirror.handle, at, chunk)
+            for k, b in enumerate(chunk):
+                model[(at + k) % seg] = b
+            _check_copies(adapter, mirror, seg, times, bytes(model))

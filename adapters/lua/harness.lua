@@ -15,7 +15,9 @@ error (caught with pcall) -> raised; what the harness cannot express on this OS
 Capabilities default to the whole documented API minus OS handles (Windows
 only). Narrow them with a table `mmapspec_capabilities` in the module, or with
 the environment variable MMAPSPEC_CAPS holding a JSON object; either replaces
-the fields it names (same fields as the protocol's `capabilities`).
+the fields it names (same fields as the protocol's `capabilities`). The fields
+from before the split are read as the protocol reads them: `alignment_helpers`
+sets `pagesize` and `alignment`, and then `addr` sets `addr_request` too.
 MMAPSPEC_IMPL_NAME / MMAPSPEC_IMPL_VERSION override the reported name/version.
 
 JSON: lua-cjson if installed, else dkjson (Debian: lua-cjson / lua-dkjson), for
@@ -301,11 +303,22 @@ local function capabilities(mod)
 		file_kinds = {'name', 'fd', 'fileobj'}, -- OS handles are Windows-only
 		access_modes = {'', 'w', 'c', 'x', 'wx', 'cx'},
 		call_forms = {'table', 'positional'},
-		anonymous = true, tagname = true, unlink = true, mirror = true, addr = true,
-		async_flush = true, range_flush = true, filesize = true, alignment_helpers = true,
+		anonymous = true, tagname = true, unlink = true, mirror = true,
+		addr = true, addr_request = true, async_flush = true, range_flush = true,
+		filesize = true, pagesize = true, alignment = true,
 	}
 	local function override(t)
-		for k, v in pairs(t) do caps[k] = v end
+		-- A table written before the split names alignment_helpers, whose addr
+		-- meant addr_request too; read it so, unless it names the new fields.
+		local old = t.alignment_helpers ~= nil
+		for k, v in pairs(t) do
+			if k ~= 'alignment_helpers' then caps[k] = v end
+		end
+		if old then
+			if t.pagesize == nil then caps.pagesize = t.alignment_helpers end
+			if t.alignment == nil then caps.alignment = t.alignment_helpers end
+			if t.addr ~= nil and t.addr_request == nil then caps.addr_request = t.addr end
+		end
 	end
 	if type(mod.mmapspec_capabilities) == 'table' then override(mod.mmapspec_capabilities) end
 	local env = os.getenv('MMAPSPEC_CAPS')

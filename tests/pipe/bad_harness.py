@@ -48,7 +48,7 @@ for line in sys.stdin:
                 "value": {
                     "protocol": 1,
                     "implementation": {"name": "bad", "version": "0"},
-                    "capabilities": {"alignment_helpers": True},
+                    "capabilities": {"pagesize": True, "alignment": True},
                     "pid": os.getpid(),
                 },
             }

@@ -138,6 +138,28 @@ def test_capabilities_narrowed_by_env() -> None:
         assert adapter.capabilities.tagname
 
 
+@pytest.mark.parametrize(
+    ("caps", "claimed", "unclaimed"),
+    [
+        ({"addr_request": False}, {"addr", "pagesize", "alignment"}, {"addr_request"}),
+        ({"alignment": False}, {"pagesize", "addr_request"}, {"alignment"}),
+        # before the split: one field for the three helpers, one for reporting and requesting
+        (
+            {"alignment_helpers": False, "addr": False},
+            {"mirror"},
+            {"pagesize", "alignment", "addr", "addr_request"},
+        ),
+    ],
+)
+def test_capabilities_split_and_old_fields(
+    caps: dict[str, bool], claimed: set[str], unclaimed: set[str]
+) -> None:
+    env = f"MMAPSPEC_CAPS={shlex.quote(json.dumps(caps))}"
+    with PipeAdapter(lua_harness(env=env), validate=True) as adapter:
+        names = adapter.capabilities.names()
+        assert claimed <= names and not unclaimed & names, sorted(names)
+
+
 def test_missing_module_is_one_line() -> None:
     with pytest.raises(AdapterLoadError) as error:
         PipeAdapter(lua_harness(module="no_such_binding"), timeout=10)

@@ -17,8 +17,14 @@ from typing import Any
 import pytest
 from conftest import lua_harness, python_harness
 from jsonschema import Draft202012Validator
-from mmapspec.adapters.interface import AdapterError, FileRef
-from mmapspec.adapters.pipe import PipeAdapter, schema, schema_violation
+from mmapspec.adapters.interface import AdapterError, Capabilities, FileRef
+from mmapspec.adapters.pipe import (
+    PipeAdapter,
+    decode_capabilities,
+    encode_capabilities,
+    schema,
+    schema_violation,
+)
 
 
 def test_schema_is_valid_draft_2020_12() -> None:
@@ -150,3 +156,32 @@ def test_validation_catches_what_a_broken_harness_sends() -> None:
     big = {"id": 3, "outcome": "value", "value": "18446744073709547520"}
     assert schema_violation("aligned_addr", big) is None
     assert schema_violation("aligned_addr", {"id": 3, "outcome": "value", "value": 2**60})
+
+
+def test_capabilities_of_an_old_harness_read_as_meant() -> None:
+    """A harness from before the split declares ``alignment_helpers``; its ``addr`` meant
+    reporting and requesting an address alike."""
+    old = decode_capabilities({"addr": True, "alignment_helpers": True})
+    assert {"addr", "addr_request", "pagesize", "alignment"} <= old.names()
+    none = decode_capabilities({"addr": False, "alignment_helpers": False})
+    assert not {"addr", "addr_request", "pagesize", "alignment"} & none.names()
+    mixed = decode_capabilities({"addr": True, "alignment_helpers": True, "alignment": False})
+    assert "alignment" not in mixed.names() and "pagesize" in mixed.names()
+
+
+def test_capabilities_of_a_new_harness_claim_only_what_they_name() -> None:
+    caps = decode_capabilities({"addr": True, "pagesize": True})
+    assert {"addr", "pagesize"} <= caps.names()
+    assert not {"addr_request", "alignment"} & caps.names()
+    assert decode_capabilities(encode_capabilities(Capabilities())) == Capabilities()
+
+
+def test_schema_accepts_old_and_new_capabilities() -> None:
+    for caps in ({"addr": True, "alignment_helpers": True}, encode_capabilities(Capabilities())):
+        hello = {
+            "protocol": 1,
+            "implementation": {"name": "x", "version": "1"},
+            "capabilities": caps,
+            "pid": 1,
+        }
+        assert schema_violation("start", {"id": 0, "outcome": "value", "value": hello}) is None

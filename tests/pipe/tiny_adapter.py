@@ -54,6 +54,7 @@ class TinyAdapter(Adapter):
         unlink=False,
         mirror=False,
         range_flush=False,
+        addr_request=False,
     )
 
     def __init__(self) -> None:
@@ -85,7 +86,7 @@ class TinyAdapter(Adapter):
         if access not in ("", "w"):
             raise Unsupported(f"access:{access}")
         if tagname is not None or addr is not None:
-            raise Unsupported("tagname" if tagname is not None else "addr")
+            raise Unsupported("tagname" if tagname is not None else "addr_request")
         if size is not None and size <= 0:
             raise ArgumentError("size: must be > 0")
         offset = offset or 0
