@@ -32,7 +32,7 @@ from mmapspec.spec.support import (
     isolated,
     new_file,
     new_path,
-    page,
+    os_page,
     pattern,
     ref,
     regions,
@@ -167,7 +167,7 @@ def _leftovers(pid: int, made: Made) -> list[str]:
 @pytest.mark.clause("safety.tagname.owner-only")
 def test_tagname_object_is_owner_only(adapter: Adapter, maps: Maps) -> None:
     name = maps.tagname()
-    maps.map(None, "w", page(adapter), tagname=name)
+    maps.map(None, "w", os_page(), tagname=name)
     mode = _shm_mode(name)
     assert mode & 0o077 == 0, (
         f"the shared memory of tagname {name!r} was created with mode {mode:04o}: "
@@ -206,7 +206,7 @@ def _make(adapter: Adapter, maps: Maps, tmp_path: Path, kind: str, access: str) 
 
 
 def _made(adapter: Adapter, maps: Maps, tmp_path: Path, kind: str, access: str) -> Made:
-    p = page(adapter)
+    p = os_page()
     if kind == "pagefile":
         m = maps.map(None, access, 3 * p)
         marker = pattern(64, seed=900)
@@ -309,8 +309,8 @@ def _empty(access: str) -> Provoke:
 
 def _short(kind: str) -> Provoke:
     def provoke(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
-        path = _file(tmp, backing, pattern(page(a), seed=910))
-        return maps.try_map(ref(path, kind, "r"), "", 3 * page(a))
+        path = _file(tmp, backing, pattern(os_page(), seed=910))
+        return maps.try_map(ref(path, kind, "r"), "", 3 * os_page())
 
     return provoke
 
@@ -318,19 +318,19 @@ def _short(kind: str) -> Provoke:
 def _short_tagname(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     assert scene.tagname is not None
     backing.add(_shm_path(scene.tagname))
-    return maps.try_map(None, "", 3 * page(a), tagname=scene.tagname)
+    return maps.try_map(None, "", 3 * os_page(), tagname=scene.tagname)
 
 
 def _map_in_use(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     assert scene.way is not None
-    path = _file(tmp, backing, pattern(page(a), seed=911))
-    return maps.try_map(ref(path), "", page(a), addr=scene.way.addr)
+    path = _file(tmp, backing, pattern(os_page(), seed=911))
+    return maps.try_map(ref(path), "", os_page(), addr=scene.way.addr)
 
 
 def _mirror_in_use(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     assert scene.way is not None
-    path = _file(tmp, backing, pattern(page(a), seed=912))
-    return maps.try_mirror(ref(path), page(a), 2, scene.way.addr)
+    path = _file(tmp, backing, pattern(os_page(), seed=912))
+    return maps.try_mirror(ref(path), os_page(), 2, scene.way.addr)
 
 
 FAILURES = (
@@ -367,12 +367,12 @@ FAILURES = (
     pytest.param(
         Failing("map.addr.used", _map_in_use, ("way",)),
         id="out_of_mem-map",
-        marks=pytest.mark.needs("file:name", "anonymous", "addr"),
+        marks=pytest.mark.needs("file:name", "anonymous", "addr", "addr_request"),
     ),
     pytest.param(
         Failing("mirror.addr.used", _mirror_in_use, ("way",)),
         id="out_of_mem-mirror",
-        marks=pytest.mark.needs("mirror", "file:name", "anonymous", "addr"),
+        marks=pytest.mark.needs("mirror", "file:name", "anonymous", "addr", "addr_request"),
     ),
 )
 
@@ -381,7 +381,7 @@ def _failing(
     adapter: Adapter, maps: Maps, tmp_path: Path, case: Failing
 ) -> tuple[Callable[[set[str]], None], Scene]:
     """Sets up ``case``'s scene; returns the call that provokes it once (it must fail)."""
-    p = page(adapter)
+    p = os_page()
     way = maps.map(None, "w", 4 * p) if "way" in case.scene else None
     tagname = maps.tagname() if "tagname" in case.scene else None
     if tagname is not None:
@@ -462,7 +462,7 @@ def test_a_smaller_map_never_shrinks(
     """A second, smaller 'w' map of the same object: the object keeps its size and the
     first map stays readable to its end. Run in an isolated process: a map whose pages
     were cut off kills its process with SIGBUS when read."""
-    p = page(adapter)
+    p = os_page()
     content = pattern(3 * p, seed=920)
     if target == "file":
         path = new_file(tmp_path, content)
@@ -636,7 +636,7 @@ def test_mirror_maps_only_over_its_own_range(adapter: Adapter, maps: Maps, tmp_p
     MAP_FIXED there replaces it. A race is not provoked here (the protocol has no
     threads): the mirror's own calls are followed, and a MAP_FIXED into a hole the
     process made is the race's opening, whether or not a thread took it this time."""
-    p = page(adapter)
+    p = os_page()
     with isolated(adapter) as other, Maps(other) as om:
         pid = other.pid
         require_proc(pid)
