@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -116,3 +118,70 @@ def test_mirror_buffer_spans_every_copy(tmp_path: Path) -> None:
     del a
     gc.collect()
     mi.free()
+
+
+RACE_ROUNDS = 300
+RACE_VIEWS = 200
+
+
+def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_child: Any) -> None:
+    # Two real threads per round, released together by a barrier: one takes views of
+    # the map in a loop (writing through each, up to RACE_VIEWS), the other, once the
+    # first view exists, frees the map, retrying while a view exists. Each view that
+    # meets free() must either win (free raises BufferError) or get the freed error
+    # (TypeError from memoryview, see _buffer): never SystemError, and never a view of
+    # unmapped memory (that would crash the child). The child switches threads as
+    # often as CPython allows, so views are paused inside the buffer callback often.
+    r = run_child(
+        f"""
+        import collections, json, sys, threading
+        from mmapspec import reference as mm
+        sys.setswitchinterval(1e-6)
+        seen = collections.Counter()
+        for _ in range({RACE_ROUNDS}):
+            m = mm.map(size=mm.pagesize(), access="w")
+            barrier = threading.Barrier(2)
+            started = threading.Event()
+            def take_views():
+                barrier.wait()
+                for _ in range({RACE_VIEWS}):
+                    try:
+                        with memoryview(m) as v:
+                            v[0] = 1
+                    except TypeError:
+                        seen["view refused: freed"] += 1
+                        break
+                    except BaseException as e:
+                        seen[f"view: {{type(e).__name__}}: {{e}}"] += 1
+                        break
+                    finally:
+                        started.set()
+            def free():
+                barrier.wait()
+                started.wait()
+                while True:
+                    try:
+                        m.free()
+                        return
+                    except BufferError:
+                        seen["free refused: BufferError"] += 1
+                    except BaseException as e:
+                        seen[f"free: {{type(e).__name__}}: {{e}}"] += 1
+                        return
+            threads = [threading.Thread(target=take_views), threading.Thread(target=free)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            seen["freed"] += m.freed
+        print(json.dumps(seen))
+        """,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    expected = {"view refused: freed", "free refused: BufferError", "freed"}
+    assert set(seen) <= expected, seen
+    assert seen["freed"] == RACE_ROUNDS, seen
+    # Both sides won sometimes: the two threads really met.
+    assert seen["view refused: freed"] > 0 and seen["free refused: BufferError"] > 0, seen
