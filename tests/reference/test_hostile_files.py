@@ -229,6 +229,8 @@ def test_a_block_device_has_the_size_of_the_device() -> None:
     fd = os.open(dev, os.O_RDONLY)
     try:
         want = os.lseek(fd, 0, os.SEEK_END)  # fstat says 0 for a device
+        if want == 0:
+            pytest.skip(f"{dev} is empty (an unattached loop device?): 0 is also fstat's answer")
         os.lseek(fd, 0, os.SEEK_SET)
         assert mm.filesize(dev) == want
         assert mm.filesize(fd) == want
