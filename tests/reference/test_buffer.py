@@ -126,10 +126,11 @@ RACE_VIEWS = 200
 
 def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_child: Any) -> None:
     # Two real threads per round, released together by a barrier: one takes views of
-    # the map in a loop (writing through each, up to RACE_VIEWS), the other, once the
-    # first view exists, frees the map, retrying while a view exists. Each view that
-    # meets free() must either win (free raises BufferError) or get the freed error
-    # (TypeError from memoryview, see _buffer): never SystemError, and never a view of
+    # the map in a loop (writing through each, and through m[i], which takes a view
+    # inside, up to RACE_VIEWS times), the other, once the first view exists, frees
+    # the map, retrying while a view exists. Each view that meets free() must either
+    # win (free raises BufferError) or get the freed error (TypeError from memoryview,
+    # see _buffer; ValueError from m[i]): never SystemError, and never a view of
     # unmapped memory (that would crash the child). The child switches threads as
     # often as CPython allows, so views are paused inside the buffer callback often.
     r = run_child(
@@ -156,6 +157,14 @@ def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_chi
                         break
                     finally:
                         started.set()
+                    try:
+                        m[1] = 1
+                    except ValueError as e:
+                        seen[f"item refused: {{e}}"] += 1
+                        break
+                    except BaseException as e:
+                        seen[f"item: {{type(e).__name__}}: {{e}}"] += 1
+                        break
             def free():
                 barrier.wait()
                 started.wait()
@@ -163,8 +172,9 @@ def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_chi
                     try:
                         m.free()
                         return
-                    except BufferError:
-                        seen["free refused: BufferError"] += 1
+                    except BufferError as e:
+                        why = "taking" if "taking a buffer" in str(e) else "exported"
+                        seen[f"free refused: {{why}}"] += 1
                     except BaseException as e:
                         seen[f"free: {{type(e).__name__}}: {{e}}"] += 1
                         return
@@ -180,8 +190,19 @@ def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_chi
     )
     assert r.returncode == 0, r.stderr[-3000:]
     seen = json.loads(r.stdout.strip().splitlines()[-1])
-    expected = {"view refused: freed", "free refused: BufferError", "freed"}
-    assert set(seen) <= expected, seen
-    assert seen["freed"] == RACE_ROUNDS, seen
-    # Both sides won sometimes: the two threads really met.
-    assert seen["view refused: freed"] > 0 and seen["free refused: BufferError"] > 0, seen
+    refusals = {"view refused: freed", "item refused: map is freed"}
+    frees_refused = {"free refused: taking", "free refused: exported"}
+    assert set(seen) <= {*refusals, *frees_refused, "freed"}, seen
+    assert seen.get("freed") == RACE_ROUNDS, seen
+    # Both sides won sometimes, and free() met views inside the buffer callback.
+    assert sum(seen.get(k, 0) for k in refusals) > 0, seen
+    assert seen.get("free refused: taking", 0) > 0, seen
+
+
+def test_a_view_of_a_map_freed_after_the_check_is_the_freed_error() -> None:
+    # m[i] checks, then takes a view: another thread's free() in between makes the
+    # view fail in C with TypeError, which must come out as the documented ValueError.
+    m = mm.map(size=PS, access="w")
+    m.free()
+    with pytest.raises(ValueError, match="map is freed"):
+        m._view()
