@@ -22,11 +22,18 @@ an export must be held: numpy wraps the object in a memoryview only then.
 
 Limits (honest ones):
 
-* A ctypes callback cannot raise: an exception in it is printed and swallowed.
-  So ``bf_getbuffer`` is never asked to fail for a freed map: a freed object
-  stops being an instance of the exporting class (its ``__class__`` switches to
-  the plain base class), and ``memoryview(freed_map)`` raises TypeError, not
-  ValueError.
+* A ctypes callback cannot raise: an exception in it is printed and swallowed,
+  and returning -1 without one makes the consumer raise SystemError. So
+  ``bf_getbuffer`` is never asked to fail for a freed map: a freed object stops
+  being an instance of the exporting class (its ``__class__`` switches to the
+  plain base class), and ``memoryview(freed_map)`` raises TypeError, not
+  ValueError. A view racing ``free()`` in another thread must not slip between
+  the consumer's type check (in C) and the callback either: ``free()`` switches
+  the class first, then asks :func:`being_exported` whether a thread is inside
+  the callback for the object; if so it switches back and raises BufferError,
+  and that view succeeds. No thread can be between the type check and the
+  callback's first bytecode while ``free()`` runs: that stretch is C code that
+  holds the GIL.
 * Asking a read-only map for a *writable* buffer must fail, and the callback can
   only return -1 without an exception set. Consumers that then retry read-only
   (numpy does) work; others raise SystemError ("returned NULL without setting an
@@ -37,8 +44,10 @@ Limits (honest ones):
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import weakref
+from types import FrameType
 from typing import Protocol
 
 lock = threading.RLock()
@@ -114,7 +123,7 @@ def _getbuffer(obj: Exported, view: int, flags: int) -> int:
             return -1  # see the module docstring: no exception can be set from here
         token = _Export(obj)
         with lock:
-            if not obj._addr:  # being freed by another thread right now
+            if not obj._addr:  # never, by free()'s protocol; would export unmapped memory
                 return -1
             # PyBuffer_FillInfo stores the token in view->obj with a new reference.
             if _fill_info(view, token, obj._addr, obj._span, obj._readonly, flags) != 0:
@@ -125,6 +134,27 @@ def _getbuffer(obj: Exported, view: int, flags: int) -> int:
         return 0
     except BaseException:  # pragma: no cover - a bug; never let it unwind through C
         return -1
+
+
+def being_exported(obj: object) -> bool:
+    """Whether a thread other than this one is inside the buffer callback for ``obj``.
+
+    A thread paused there (the GIL may switch at any bytecode, the first one
+    included) has passed the consumer's type check, so it will export ``obj``'s
+    memory: ``free()`` must not unmap it."""
+    me = threading.get_ident()
+    for ident, top in sys._current_frames().items():
+        if ident == me:
+            continue
+        frame: FrameType | None = top
+        while frame is not None:
+            if frame.f_code is _GETBUFFER_CODE and frame.f_locals.get("obj") is obj:
+                return True
+            frame = frame.f_back
+    return False
+
+
+_GETBUFFER_CODE = _getbuffer.__code__
 
 
 def _releasebuffer(obj: int, view: int) -> None:

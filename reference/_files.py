@@ -78,8 +78,52 @@ def _from_fileobj(file: object) -> OsFile:
 
 
 def open_file(file: object, write: bool, step: Step, func: str, execute: bool = False) -> Opened:
-    """Open or adopt ``file``. With ``write`` a named file is opened read+write and
-    created if missing. OS failures raise :class:`MmapError` with errcodes for ``step``."""
+    """Open or adopt ``file``: a regular file or a block device. With ``write`` a named
+    file is opened read+write and created if missing. OS failures raise
+    :class:`MmapError` with errcodes for ``step``; so does a file of another kind (see
+    :func:`_check_kind`)."""
+    opened = _open_file(file, write, step, func, execute)
+    try:
+        _check_kind(opened, func)
+    except BaseException:
+        release(opened)
+        raise
+    return opened
+
+
+def _check_kind(opened: Opened, func: str) -> None:
+    """Refuse what has no size and cannot be mapped: a directory, a FIFO, a socket, a
+    character device. Such a name is opened without blocking (a FIFO's open would wait
+    for a writer), then refused here with the error number of the backend's table."""
+    try:
+        kind = backend.file_kind(opened.f)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"{func}: cannot stat {opened.label}", opened.path) from None
+    if kind in ("regular", "block"):
+        return
+    table = backend.UNSIZED if func == "filesize" else backend.UNMAPPABLE
+    err = table[kind]
+    what = "has no size" if func == "filesize" else "cannot be mapped"
+    raise MmapError(
+        err,
+        f"{func}: {opened.label} is a {_KIND_NAMES[kind]}, which {what}: only regular "
+        f"files and block devices can be {'sized' if func == 'filesize' else 'mapped'} "
+        f"[{backend.strerror(err)}]",
+        err,
+        opened.path,
+    )
+
+
+_KIND_NAMES = {
+    "directory": "directory",
+    "fifo": "FIFO (named pipe)",
+    "socket": "socket",
+    "char": "character device",
+    "other": "special file",
+}
+
+
+def _open_file(file: object, write: bool, step: Step, func: str, execute: bool) -> Opened:
     if isinstance(file, bool):
         raise TypeError("file must be a filename, a file descriptor or a file object, not bool")
     if type(file) is int:
@@ -111,13 +155,43 @@ def open_file(file: object, write: bool, step: Step, func: str, execute: bool = 
     )
 
 
-def open_tag(tagname: str, write: bool, func: str) -> Opened:
-    """Open (with ``write``: create, owner-only) the shared memory file of a tagname."""
+def open_tag(tagname: str, write: bool, func: str, shared: bool) -> Opened:
+    """Open (with ``write``: create) the shared memory file of a tagname.
+
+    Created owner-only, or with ``shared`` open to every user. An existing object is
+    adopted only if it is a regular file (anyone can plant a FIFO or a directory in
+    /dev/shm) and, unless ``shared``, owned by this user with no permission for
+    anyone else: otherwise another user could feed us their data, or read ours."""
+    label = f"shared memory {tagname!r}"
     try:
-        f, created = backend.open_tag(tagname, write)
+        f, created = backend.open_tag(tagname, write, shared)
     except OsCallError as e:
-        raise os_failure(e, "open", f"{func}: cannot open shared memory {tagname!r}") from None
-    return Opened(f, True, created, None, tagname, f"shared memory {tagname!r}")
+        raise os_failure(e, "open", f"{func}: cannot open {label}") from None
+    opened = Opened(f, True, created, None, tagname, label)
+    try:
+        _check_kind(opened, func)
+        why = None if created or shared else _owner_problem(opened, func)
+    except BaseException:
+        release(opened)
+        raise
+    if why is not None:
+        release(opened)
+        err = backend.FOREIGN
+        raise MmapError(
+            err,
+            f"{func}: refusing to use the existing {label}: {why}. Only objects of this "
+            "user that no other user can open are used, unless shared_with_others=True "
+            f"[{backend.strerror(err)}]",
+            err,
+        )
+    return opened
+
+
+def _owner_problem(opened: Opened, func: str) -> str | None:
+    try:
+        return backend.not_private(opened.f)
+    except OsCallError as e:
+        raise os_failure(e, "open", f"{func}: cannot stat {opened.label}") from None
 
 
 def release(opened: Opened) -> None:

@@ -20,6 +20,10 @@ def filesize(file: Any, size: int | None = None) -> int:
     are undefined: zeros here) and fails with ``'disk_full'`` when the disk is
     full, restoring the original size (and removing a file it created). Other
     failures carry the OS error number. Do not resize a file while it is mapped.
+
+    Only regular files have a size (a block device's is the device's, and cannot
+    be set): a directory fails with ``EISDIR``, a FIFO or socket with ``ESPIPE``
+    (never waiting on a FIFO), a character device with ``EINVAL``.
     """
     if file is None:
         raise ValueError("file: the file to query or resize is required")

@@ -192,6 +192,8 @@ def map(
     offset: int | None = 0,
     addr: int | None = None,
     tagname: str | None = None,
+    *,
+    shared_with_others: bool = False,
 ) -> Map:
     """Create a memory map (``mmap.map(file, access, size, offset, addr, tagname)``).
 
@@ -206,11 +208,23 @@ def map(
     * ``addr``: map exactly there (page-aligned, nonzero) or fail with
       ``'out_of_mem'``: an existing mapping is never replaced.
     * ``tagname``: shared memory name (not with ``file``; no '/', '\\\\', NUL).
+      The object is created owner-only (0600). An existing one is used only if it is
+      this user's and grants nothing to group or others (0600 or less), else fails
+      with ``EACCES``: otherwise another user could plant an object under the name
+      and read what we write, or feed us data. A FIFO, directory or device under
+      the name fails too, at once.
+    * ``shared_with_others`` (keyword, tagname only): share the memory with other
+      users: create the object readable and writable by every user (0666, whatever
+      the umask), and accept an existing object whoever owns it. Linux and macOS
+      (where the umask still applies); on Windows sections are per session and this
+      has no effect.
 
     A missing file is created with write access (``'w'``, ``'wx'``), else fails
     with ``'no_file'``; a file shorter than ``offset + size`` is extended (blocks
     reserved) with write access, else fails with ``'file_too_short'``. A failing
-    map leaves an existing file as it was and removes a file it created.
+    map leaves an existing file as it was and removes a file it created. Only
+    regular files and block devices are mapped: a directory fails with ``EISDIR``,
+    a FIFO, socket or character device with ``ENODEV`` (never waiting on a FIFO).
     Errors: :class:`MmapError` (documented failures), ValueError/TypeError (bad
     arguments). ``None`` for any argument means "not given".
     """
@@ -227,6 +241,12 @@ def map(
             check_range("size", size, 1, "> 0")
     if addr is not None:
         addr = _check_addr(addr)
+    if type(shared_with_others) is not bool:
+        raise TypeError(
+            f"shared_with_others must be a bool, got {type(shared_with_others).__name__}"
+        )
+    if shared_with_others and tagname is None:
+        raise ValueError("shared_with_others applies to a tagname's shared memory only")
     if tagname is not None:
         if file is not None:
             raise ValueError("file and tagname cannot be used together")
@@ -251,7 +271,7 @@ def map(
     if tagname is not None and not backend.SHM_FILES:
         return _map_named(access, size, offset, addr, tagname)
     opened = (
-        open_tag(tagname, write, "map")
+        open_tag(tagname, write, "map", shared_with_others)
         if tagname is not None
         else open_file(file, write, "open", "map", "x" in access)
     )

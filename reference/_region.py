@@ -6,7 +6,7 @@ import ctypes
 import weakref
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
-from ._buffer import exports, lock
+from ._buffer import being_exported, exports, lock
 
 _R = TypeVar("_R", bound="Region")
 
@@ -65,7 +65,7 @@ class Region:
                 with lock:  # so that no other thread frees it meanwhile
                     self._check()
                     return ctypes.string_at(self._addr + start, max(0, stop - start))
-        with memoryview(cast(Any, self)) as view:  # exported by the live subclass
+        with self._view() as view:
             item = view[key]
             return item.tobytes() if isinstance(item, memoryview) else int(item)
 
@@ -73,8 +73,16 @@ class Region:
         self._check()
         if self._readonly:
             raise TypeError("cannot write to a read-only map (access has no 'w' or 'c')")
-        with memoryview(cast(Any, self)) as view:  # exported by the live subclass
+        with self._view() as view:
             view[key] = value
+
+    def _view(self) -> memoryview:
+        """A view of the memory (exported by the live subclass)."""
+        try:
+            return memoryview(cast(Any, self))
+        except TypeError:
+            self._check()  # freed by another thread since our check: "map is freed"
+            raise
 
     def _check_exports(self) -> None:
         """Raise BufferError while buffers of this memory are alive."""
@@ -100,9 +108,18 @@ class Region:
             if not addr:
                 return
             self._check_exports()
+            live = self.__class__
+            # Not an exporter any more: a new memoryview(self) now fails in C, with
+            # the freed error. One already past that check is inside the callback.
+            self.__class__ = self._freed_class
+            if being_exported(self):
+                self.__class__ = live
+                raise BufferError(
+                    "cannot free: another thread is taking a buffer (memoryview, ...) of "
+                    "this memory right now; release it first"
+                )
             self._addr = 0  # claimed: from here on every use raises "map is freed"
         self._release(addr)
-        self.__class__ = self._freed_class
 
     def __del__(self) -> None:
         # Garbage is freed, like mmap.mmap: no mapping outlives every reference to it.

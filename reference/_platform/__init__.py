@@ -6,15 +6,18 @@ through :data:`backend`, an object satisfying :class:`~.base.Backend`:
 
 =================================  ==============================================
 ``pagesize()``                     allocation granularity (page; 64 KiB on Windows)
-``open_path(path, write, exec)``   open / create a file -> (file, created)
+``open_path(path, write, exec)``   open / create a file, never waiting on a FIFO
+                                   -> (file, created)
 ``from_fd(fd)`` / ``close(f)``     adopt a C descriptor / close what we opened
-``file_size(f)``                   current size
+``file_kind(f)``                   regular, block, directory, fifo, socket, char
+``file_size(f)``                   current size (a block device's: the device's)
 ``truncate(f, n)``                 exact resize (shrink, restore after failure)
 ``reserve(f, start, end)``         grow to ``end`` reserving blocks (a full disk
                                    fails here, not as SIGBUS later)
 ``remove_path(path)``              remove a file we created (failure cleanup)
 ``open_tag / tag_size /            shared memory of a tagname (POSIX shm files;
 unlink_tag``                       Windows: named sections, ``SHM_FILES=False``)
+``not_private(f)``                 why a tagname file is not this user's own
 ``map(f, size, off, access,        one mapping; ``addr`` exact or fail, never
 addr, tagname)``                   replacing (NOREPLACE, or hint + verify)
 ``unmap(addr, size)``              release one mapping (or one mirror copy)
@@ -25,8 +28,10 @@ addr, tagname)``                   replacing (NOREPLACE, or hint + verify)
 
 Failures raise :class:`~.base.OsCallError` with the OS's own error number; the
 backend also exports which numbers mean ``'no_file'`` (``NOT_FOUND``),
-``'disk_full'`` (``DISK_FULL``) and ``'out_of_mem'`` (``OUT_OF_MEM``), because
-the numbers differ per OS. Constants live in each backend (``_linux.py``,
+``'disk_full'`` (``DISK_FULL``) and ``'out_of_mem'`` (``OUT_OF_MEM``), and the
+numbers this library reports when it refuses a file by its kind (``UNSIZED``,
+``UNMAPPABLE``) or a tagname object by its owner (``FOREIGN``), because the
+numbers differ per OS. Constants live in each backend (``_linux.py``,
 ``_darwin.py``, ``_windows.py``); the POSIX logic common to Linux and macOS is
 in ``_posix.py``. Only Linux is tested here; the macOS and Windows backends are
 written against their documentation and are untested.

@@ -35,6 +35,16 @@ class DarwinBackend(PosixBackend):
     O_EXCL = 0x800
     O_CLOEXEC = 0x1000000
     O_NOFOLLOW = 0x100
+    O_NONBLOCK = 0x4
+    # POSIX shm objects live in a kernel namespace, not in a file system: nobody can
+    # plant a FIFO there, and shm_open takes only the access, O_CREAT, O_EXCL and
+    # O_TRUNC flags.
+    SHM_NONBLOCK = 0
+    # macOS does not support fchmod on a shm descriptor (as documented; untested): a
+    # shared object gets 0666 minus the umask.
+    SHM_FCHMOD = False
+    DKIOCGETBLOCKSIZE = 0x40046418  # _IOR('d', 24, uint32_t), <sys/disk.h>
+    DKIOCGETBLOCKCOUNT = 0x40086419  # _IOR('d', 25, uint64_t)
     EDQUOT = 69
     EOPNOTSUPP = 102
     NOT_FOUND: ClassVar[frozenset[int]] = frozenset({2})  # ENOENT
@@ -44,6 +54,16 @@ class DarwinBackend(PosixBackend):
     F_PREALLOCATE = 42
     F_ALLOCATEALL = 0x4
     F_PEOFPOSMODE = 3
+
+    def _device_size(self, f: OsFile) -> int:
+        # lseek to the end of a block device gives 0 on macOS; the disk ioctls give
+        # its block size and count.
+        try:
+            (block,) = struct.unpack("I", fcntl.ioctl(f, self.DKIOCGETBLOCKSIZE, b"\0" * 4))
+            (count,) = struct.unpack("Q", fcntl.ioctl(f, self.DKIOCGETBLOCKCOUNT, b"\0" * 8))
+        except OSError as e:
+            raise OsCallError(e.errno or 0, "ioctl(DKIOCGETBLOCKCOUNT)") from None
+        return int(block) * int(count)
 
     def _shm_open(self, name: bytes, flags: int, mode: int) -> int:
         if _posixshmem is None:

@@ -20,6 +20,9 @@ class LinuxBackend(PosixBackend):
     O_EXCL = 0o200
     O_CLOEXEC = 0o2000000
     O_NOFOLLOW = 0o400000
+    O_NONBLOCK = 0o4000
+    SHM_NONBLOCK = O_NONBLOCK  # /dev/shm is a file system anyone can plant a FIFO in
+    SHM_FCHMOD = True
     EDQUOT = 122
     EOPNOTSUPP = 95
     NOT_FOUND: ClassVar[frozenset[int]] = frozenset({2})  # ENOENT

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import stat
 from typing import ClassVar
 
-from .base import OsCallError, OsFile
+from .base import FileKind, OsCallError, OsFile
 
 _c_off_t = ctypes.c_int64  # off_t is 64-bit on every supported POSIX ABI
 
@@ -48,20 +49,50 @@ class PosixBackend:
     O_EXCL: ClassVar[int]
     O_CLOEXEC: ClassVar[int]
     O_NOFOLLOW: ClassVar[int]
-    # errno values
+    O_NONBLOCK: ClassVar[int]
+    SHM_NONBLOCK: ClassVar[int]
+    """O_NONBLOCK where shm objects are files someone could replace by a FIFO, else 0."""
+    SHM_FCHMOD: ClassVar[bool]
+    """Whether fchmod works on a shm object (to give a shared one 0666 despite the umask)."""
+    # errno values (the same numbers on Linux and macOS)
     ENOENT: ClassVar[int] = 2
     EINTR: ClassVar[int] = 4
     ENOMEM: ClassVar[int] = 12
+    EACCES: ClassVar[int] = 13
     EEXIST: ClassVar[int] = 17
+    ENODEV: ClassVar[int] = 19
+    EISDIR: ClassVar[int] = 21
     EINVAL: ClassVar[int] = 22
     EFBIG: ClassVar[int] = 27
     ENOSPC: ClassVar[int] = 28
+    ESPIPE: ClassVar[int] = 29
     EDQUOT: ClassVar[int]
     EOPNOTSUPP: ClassVar[int]
 
     NOT_FOUND: ClassVar[frozenset[int]]
     DISK_FULL: ClassVar[frozenset[int]]
     OUT_OF_MEM: ClassVar[frozenset[int]]
+    # filesize of something without a size: a directory is EISDIR; a FIFO or socket is
+    # ESPIPE, lseek's answer for a pipe (a stream has no size, only what is in flight);
+    # a character device is EINVAL, ftruncate's answer for a file that is not regular
+    # (st_size means nothing for it: /dev/null says 0, /dev/zero is endless).
+    UNSIZED: ClassVar[dict[FileKind, int]] = {
+        "directory": EISDIR,
+        "fifo": ESPIPE,
+        "socket": ESPIPE,
+        "char": EINVAL,
+        "other": EINVAL,
+    }
+    # map of anything but a regular file or block device: a directory is EISDIR, the
+    # rest ENODEV, mmap(2)'s own errno for a file that cannot be mapped.
+    UNMAPPABLE: ClassVar[dict[FileKind, int]] = {
+        "directory": EISDIR,
+        "fifo": ENODEV,
+        "socket": ENODEV,
+        "char": ENODEV,
+        "other": ENODEV,
+    }
+    FOREIGN: ClassVar[int] = EACCES
     TAGNAME_MAX: ClassVar[int]
     SHM_FILES: ClassVar[bool] = True
     KEEPS_FILE: ClassVar[bool] = False
@@ -107,7 +138,11 @@ class PosixBackend:
 
     def open_path(self, path: str, write: bool, execute: bool = False) -> tuple[OsFile, bool]:
         # execute: POSIX checks PROT_EXEC against the mount (noexec), not the descriptor.
-        base = self.O_CLOEXEC | (self.O_RDWR if write else self.O_RDONLY)
+        # O_NONBLOCK: opening a FIFO read-only would wait for a writer that may never
+        # come; with it the open returns at once and the caller refuses the FIFO by its
+        # kind. It stays set: it changes nothing for what we do with a regular file or
+        # block device (fstat, ftruncate, fallocate, mmap), and the descriptor is ours.
+        base = self.O_CLOEXEC | self.O_NONBLOCK | (self.O_RDWR if write else self.O_RDONLY)
         try:
             return os.open(path, base), False
         except OSError as e:
@@ -134,11 +169,53 @@ class PosixBackend:
     def close(self, f: OsFile) -> None:
         os.close(f)
 
-    def file_size(self, f: OsFile) -> int:
+    def _fstat(self, f: OsFile) -> os.stat_result:
         try:
-            return os.fstat(f).st_size
+            return os.fstat(f)
         except OSError as e:
             raise OsCallError(e.errno or 0, "fstat") from None
+
+    def file_kind(self, f: OsFile) -> FileKind:
+        mode = self._fstat(f).st_mode
+        if stat.S_ISREG(mode):
+            return "regular"
+        if stat.S_ISBLK(mode):
+            return "block"
+        if stat.S_ISDIR(mode):
+            return "directory"
+        if stat.S_ISFIFO(mode):
+            return "fifo"
+        if stat.S_ISSOCK(mode):
+            return "socket"
+        if stat.S_ISCHR(mode):
+            return "char"
+        return "other"
+
+    def not_private(self, f: OsFile) -> str | None:
+        st = self._fstat(f)
+        me = os.geteuid()
+        if st.st_uid != me:
+            return f"it is owned by uid {st.st_uid}, not by this user (uid {me})"
+        if st.st_mode & 0o077:
+            return f"its mode {stat.S_IMODE(st.st_mode):04o} lets other users open it"
+        return None
+
+    def file_size(self, f: OsFile) -> int:
+        st = self._fstat(f)
+        if stat.S_ISBLK(st.st_mode):  # st_size is 0 for a device; its size is its end
+            return self._device_size(f)
+        return st.st_size
+
+    def _device_size(self, f: OsFile) -> int:
+        # lseek to the end reports a block device's size (Linux). The descriptor may be
+        # the caller's, so its position is put back.
+        try:
+            here = os.lseek(f, 0, os.SEEK_CUR)
+            end = os.lseek(f, 0, os.SEEK_END)
+            os.lseek(f, here, os.SEEK_SET)
+        except OSError as e:
+            raise OsCallError(e.errno or 0, "lseek") from None
+        return end
 
     def truncate(self, f: OsFile, size: int) -> None:
         try:
@@ -154,22 +231,38 @@ class PosixBackend:
     def _shm_name(self, tagname: str) -> bytes:
         return b"/" + tagname.encode("utf-8")
 
-    def open_tag(self, tagname: str, write: bool) -> tuple[OsFile, bool]:
+    def open_tag(self, tagname: str, write: bool, shared: bool) -> tuple[OsFile, bool]:
         name = self._shm_name(tagname)
-        base = self.O_CLOEXEC | self.O_NOFOLLOW | (self.O_RDWR if write else self.O_RDONLY)
+        # O_NOFOLLOW and SHM_NONBLOCK: whoever can write the shm directory (every user,
+        # on Linux) may have planted a symlink or a FIFO under the name.
+        base = (
+            self.O_CLOEXEC
+            | self.O_NOFOLLOW
+            | self.SHM_NONBLOCK
+            | (self.O_RDWR if write else self.O_RDONLY)
+        )
         fd = self._shm_open(name, base, 0)
         if fd >= 0 or not write or ctypes.get_errno() != self.ENOENT:
             return self._shm_result(fd, "shm_open"), False
-        # Owner-only (0600): shared memory is not for every user on the machine.
-        fd = self._shm_open(name, base | self.O_CREAT | self.O_EXCL, 0o600)
+        # Owner-only (0600) unless sharing with other users was asked for explicitly.
+        mode = 0o666 if shared else 0o600
+        fd = self._shm_open(name, base | self.O_CREAT | self.O_EXCL, mode)
         if fd >= 0:
+            if shared and self.SHM_FCHMOD:
+                try:  # the umask would take the other users' write permission away
+                    os.fchmod(fd, mode)
+                except OSError as e:
+                    os.close(fd)
+                    with contextlib.suppress(OsCallError):  # the fchmod failure is reported
+                        self.unlink_tag(tagname)
+                    raise OsCallError(e.errno or 0, "fchmod") from None
             return fd, True
         if ctypes.get_errno() != self.EEXIST:
             return self._shm_result(fd, "shm_open"), True
         return self._shm_result(self._shm_open(name, base, 0), "shm_open"), False
 
     def tag_size(self, tagname: str) -> int:
-        fd, _ = self.open_tag(tagname, False)
+        fd, _ = self.open_tag(tagname, False, False)
         try:
             return self.file_size(fd)
         finally:

@@ -49,7 +49,7 @@ import sys
 from ctypes import wintypes
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .base import OsCallError, OsFile
+from .base import FileKind, OsCallError, OsFile
 
 # mypy checks the rest of this module only with --platform win32; at runtime the
 # platform layer imports it on Windows only.
@@ -85,6 +85,11 @@ MEM_RESERVE_PLACEHOLDER = 0x00040000
 # fileapi.h: creation dispositions
 OPEN_EXISTING = 3
 OPEN_ALWAYS = 4
+# winbase.h: GetFileType results
+FILE_TYPE_UNKNOWN = 0x0000
+FILE_TYPE_DISK = 0x0001
+FILE_TYPE_CHAR = 0x0002
+FILE_TYPE_PIPE = 0x0003
 # memoryapi.h: view access
 FILE_MAP_COPY = 0x0001
 FILE_MAP_WRITE = 0x0002
@@ -96,6 +101,7 @@ FILE_END_OF_FILE_INFO_CLASS = 6  # FileEndOfFileInfo
 # minwindef.h
 MAX_PATH = 260
 # winerror.h
+ERROR_INVALID_FUNCTION = 1
 ERROR_FILE_NOT_FOUND = 2
 ERROR_PATH_NOT_FOUND = 3
 ERROR_ACCESS_DENIED = 5
@@ -197,6 +203,7 @@ _CreateFileW = _bind(
 )
 _DeleteFileW = _bind(_kernel32, "DeleteFileW", _BOOL, wintypes.LPCWSTR)
 _CloseHandle = _bind(_kernel32, "CloseHandle", _BOOL, _HANDLE)
+_GetFileType = _bind(_kernel32, "GetFileType", _DWORD, _HANDLE)
 _GetFileSizeEx = _bind(_kernel32, "GetFileSizeEx", _BOOL, _HANDLE, ctypes.POINTER(ctypes.c_int64))
 _SetFileInformationByHandle = _bind(
     _kernel32, "SetFileInformationByHandle", _BOOL, _HANDLE, ctypes.c_int, ctypes.c_void_p, _DWORD
@@ -316,6 +323,20 @@ class WindowsBackend:
     # "Local\" prefix takes 6: 253 units. A UTF-8 byte count <= 253 guarantees that
     # (no character takes fewer UTF-8 bytes than UTF-16 units).
     TAGNAME_MAX: ClassVar[int] = MAX_PATH - 1 - len(_TAG_PREFIX)
+    # Handles that are not disk files (consoles, pipes, sockets): GetFileSizeEx fails
+    # on them with ERROR_INVALID_FUNCTION, and so does this library, by rule. There are
+    # no directories here: CreateFileW opens one only with FILE_FLAG_BACKUP_SEMANTICS.
+    UNSIZED: ClassVar[dict[FileKind, int]] = {
+        "fifo": ERROR_INVALID_FUNCTION,
+        "char": ERROR_INVALID_FUNCTION,
+        "other": ERROR_INVALID_FUNCTION,
+    }
+    UNMAPPABLE: ClassVar[dict[FileKind, int]] = {
+        "fifo": ERROR_INVALID_FUNCTION,
+        "char": ERROR_INVALID_FUNCTION,
+        "other": ERROR_INVALID_FUNCTION,
+    }
+    FOREIGN: ClassVar[int] = ERROR_ACCESS_DENIED
     SHM_FILES: ClassVar[bool] = False
     KEEPS_FILE: ClassVar[bool] = True
 
@@ -338,7 +359,11 @@ class WindowsBackend:
         """CreateFileW, sharing read, write and delete (as POSIX opens do), not
         inheritable. ``execute`` adds GENERIC_EXECUTE, which a ``PAGE_EXECUTE_*``
         section of the file requires. With ``write``, OPEN_ALWAYS creates a missing
-        file in the same call, and reports an existing one as ERROR_ALREADY_EXISTS."""
+        file in the same call, and reports an existing one as ERROR_ALREADY_EXISTS.
+
+        Windows has no FIFOs that block an open the way POSIX ones do: a named pipe
+        path (``\\\\.\\pipe\\x``) connects to a waiting server instance or fails at
+        once (ERROR_PIPE_BUSY); the handle's kind is then refused (:meth:`file_kind`)."""
         rights = (
             GENERIC_READ | (GENERIC_WRITE if write else 0) | (GENERIC_EXECUTE if execute else 0)
         )
@@ -355,9 +380,27 @@ class WindowsBackend:
             raise _fail("CreateFileW")
         return h, write and ctypes.get_last_error() != ERROR_ALREADY_EXISTS
 
-    def open_tag(self, tagname: str, write: bool) -> tuple[OsFile, bool]:
+    def open_tag(self, tagname: str, write: bool, shared: bool) -> tuple[OsFile, bool]:
         # SHM_FILES is False: the public layer passes tagnames to map() instead.
         raise NotImplementedError("Windows tagnames name sections: see WindowsBackend.map")
+
+    def not_private(self, f: OsFile) -> str | None:
+        # Only for tagname files (SHM_FILES). Sections are named in the session's own
+        # Local\ namespace, where by default only that session's user and administrators
+        # can create names.
+        raise NotImplementedError("Windows tagnames name sections: see WindowsBackend.map")
+
+    def file_kind(self, f: OsFile) -> FileKind:
+        kind = _GetFileType(f)
+        if kind == FILE_TYPE_DISK:
+            return "regular"
+        if kind == FILE_TYPE_CHAR:
+            return "char"
+        if kind == FILE_TYPE_PIPE:  # anonymous and named pipes, and sockets
+            return "fifo"
+        if kind == FILE_TYPE_UNKNOWN and ctypes.get_last_error():
+            raise _fail("GetFileType")
+        return "other"
 
     def tag_size(self, tagname: str) -> int:
         """The size of an existing named section, in whole pages (see the module

@@ -11,10 +11,14 @@ POSIX, ``GetLastError()`` on Windows). Which of those numbers mean
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 OsFile = int
 """What a backend calls a file: a POSIX descriptor or a Windows ``HANDLE`` value."""
+
+FileKind = Literal["regular", "block", "directory", "fifo", "socket", "char", "other"]
+"""What an open file is. Only regular files (and block devices, whose size is the
+device's) have a size and can be mapped; the public layer refuses the rest."""
 
 
 class OsCallError(Exception):
@@ -37,6 +41,13 @@ class Backend(Protocol):
     DISK_FULL: ClassVar[frozenset[int]]
     OUT_OF_MEM: ClassVar[frozenset[int]]
 
+    UNSIZED: ClassVar[dict[FileKind, int]]
+    """The error number ``filesize`` reports for a file of each kind that has no size."""
+    UNMAPPABLE: ClassVar[dict[FileKind, int]]
+    """The error number ``map``/``mirror`` report for a file of each kind they refuse."""
+    FOREIGN: ClassVar[int]
+    """The error number for refusing another user's (or an open) tagname object."""
+
     TAGNAME_MAX: ClassVar[int]
     """The longest tagname (in UTF-8 bytes, without the leading '/') the OS accepts."""
     SHM_FILES: ClassVar[bool]
@@ -55,10 +66,20 @@ class Backend(Protocol):
     def open_path(self, path: str, write: bool, execute: bool = False) -> tuple[OsFile, bool]:
         """Open a file by name; with ``write``, read+write and create it if missing;
         ``execute`` asks for the right to map it executable (Windows needs it in the
-        handle). Returns the file and whether this call created it."""
+        handle). Returns the file and whether this call created it. Never blocks: a
+        FIFO opens at once (the public layer then refuses it by its kind)."""
 
-    def open_tag(self, tagname: str, write: bool) -> tuple[OsFile, bool]:
-        """Open (with ``write``: create, mode 0600) the shared memory object of a tagname."""
+    def open_tag(self, tagname: str, write: bool, shared: bool) -> tuple[OsFile, bool]:
+        """Open (with ``write``: create) the shared memory object of a tagname, without
+        blocking. Created owner-only (0600), or with ``shared`` readable and writable
+        by every user (0666, whatever the umask)."""
+
+    def file_kind(self, f: OsFile) -> FileKind:
+        """What ``f`` is: a regular file, a directory, a FIFO, a device, ..."""
+
+    def not_private(self, f: OsFile) -> str | None:
+        """None if ``f`` is owned by this process's user and no other user may open it;
+        else why not, for an error message (the owner, the permission bits)."""
 
     def tag_size(self, tagname: str) -> int:
         """The size of the existing shared memory of a tagname (raises NOT_FOUND)."""

@@ -49,6 +49,10 @@ SDK_CONSTANTS: dict[str, tuple[int, str]] = {
     "MEM_RESERVE_PLACEHOLDER": (0x00040000, "winnt.h"),
     "OPEN_EXISTING": (3, "fileapi.h"),
     "OPEN_ALWAYS": (4, "fileapi.h"),
+    "FILE_TYPE_UNKNOWN": (0x0000, "winbase.h"),
+    "FILE_TYPE_DISK": (0x0001, "winbase.h"),
+    "FILE_TYPE_CHAR": (0x0002, "winbase.h"),
+    "FILE_TYPE_PIPE": (0x0003, "winbase.h"),
     "FILE_MAP_COPY": (0x0001, "memoryapi.h"),
     "FILE_MAP_WRITE": (0x0002, "memoryapi.h"),
     "FILE_MAP_READ": (0x0004, "memoryapi.h"),
@@ -56,6 +60,7 @@ SDK_CONSTANTS: dict[str, tuple[int, str]] = {
     "FILE_ALLOCATION_INFO_CLASS": (5, "minwinbase.h (FileAllocationInfo)"),
     "FILE_END_OF_FILE_INFO_CLASS": (6, "minwinbase.h (FileEndOfFileInfo)"),
     "MAX_PATH": (260, "minwindef.h"),
+    "ERROR_INVALID_FUNCTION": (1, "winerror.h"),
     "ERROR_FILE_NOT_FOUND": (2, "winerror.h"),
     "ERROR_PATH_NOT_FOUND": (3, "winerror.h"),
     "ERROR_ACCESS_DENIED": (5, "winerror.h"),
@@ -77,6 +82,7 @@ SDK_FUNCTIONS: dict[str, tuple[str, int]] = {
     "CreateFileW": ("kernel32", 7),
     "DeleteFileW": ("kernel32", 1),
     "CloseHandle": ("kernel32", 1),
+    "GetFileType": ("kernel32", 1),
     "GetFileSizeEx": ("kernel32", 2),
     "SetFileInformationByHandle": ("kernel32", 4),
     "FlushFileBuffers": ("kernel32", 1),
@@ -224,6 +230,10 @@ def test_error_groups_tagname_limit_and_flags(win: ast.Module) -> None:
     assert names["_TAG_PREFIX"] == "Local\\"
     assert attrs["TAGNAME_MAX"] == 253
     assert attrs["SHM_FILES"] is False and attrs["KEEPS_FILE"] is True
+    # Handles that are not disk files fail as GetFileSizeEx fails on them.
+    not_files = {"fifo": 1, "char": 1, "other": 1}
+    assert attrs["UNSIZED"] == not_files and attrs["UNMAPPABLE"] == not_files
+    assert attrs["FOREIGN"] == 5  # ERROR_ACCESS_DENIED
     groups = [attrs["NOT_FOUND"], attrs["DISK_FULL"], attrs["OUT_OF_MEM"]]
     assert sum(map(len, groups)) == len(set().union(*groups)), "an error is in two groups"
 
