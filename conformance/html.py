@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 from importlib import resources
+from pathlib import PurePath
 from typing import Any
 
 from mmapspec import mdhtml
@@ -295,7 +296,8 @@ class Page:
                 ("mmapspec", _first(r, ("run", "mmapspec"), ("mmapspec",))),
                 ("date", _first(r, ("run", "date"), ("run", "started"), ("date",))),
                 ("duration", f"{r['duration']} s" if "duration" in r else "unknown"),
-                ("expectations", str(_get(r, "expectations", "file") or "none")),
+                # The file's name: its path is the machine's that ran the report.
+                ("expectations", PurePath(str(_get(r, "expectations", "file") or "none")).name),
             ]
             verdicts = [
                 ("conformant", r.get("conformant")),
