@@ -227,7 +227,7 @@ class Page:
                     for name in (signature, signature.split("(")[0]):
                         if name in self.sections:
                             current = name
-                            self.heading_ids[i] = _anchor("doc", name)
+                            self.heading_ids[i] = anchor("doc", name)
                             break
             out.append(current)
         return out
@@ -372,8 +372,8 @@ class Page:
             if not ids:
                 continue
             link = (
-                f'<a href="#{escape(_anchor("doc", section))}">{escape(section)}</a>'
-                if _anchor("doc", section) in self.heading_ids.values()
+                f'<a href="#{escape(anchor("doc", section))}">{escape(section)}</a>'
+                if anchor("doc", section) in self.heading_ids.values()
                 else escape(section)
             )
             sec = "".join(f"<td>{self._counts([i], ids)}</td>" for i in self.impls)
@@ -551,7 +551,7 @@ class Page:
 """
 
 
-def _anchor(prefix: str, name: str) -> str:
+def anchor(prefix: str, name: str) -> str:
     return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_.:-]+", "-", name).strip("-")
 
 

@@ -162,3 +162,29 @@ def test_html_command_refuses_what_is_not_a_report(
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and str(bad) in proc.stderr
     assert not out.exists()
+
+
+def test_each_quote_is_marked_in_its_own_section(reports: list[dict[str, Any]]) -> None:
+    # A signature is quoted in the API table and again in its section's heading: the
+    # mark belongs in the section.
+    full = copy.deepcopy(reports[0])
+    template = full["clauses"][0]
+    full["clauses"] = [
+        {**template, "id": c.id, "section": c.section, "quote": c.quote, "basis": c.basis}
+        for c in catalogue.CLAUSES
+        if c.basis != "safety"
+    ]
+    full["sections"] = [{"section": s} for s in catalogue.SECTIONS]
+    text = html.Page([full], catalogue.document()).render()
+    document = text[text.index('<section id="document">') :]
+    section_of = {html.anchor("doc", s): s for s in catalogue.SECTIONS}
+    starts = {
+        section_of[m.group(1)]: m.start() for m in re.finditer(r'<h\d id="([^"]+)"', document)
+    }
+    assert set(starts) == set(catalogue.SECTIONS) - {"mmap", "safety"}
+    bounds = sorted(starts.values())
+    for c in full["clauses"]:
+        at = document.index(f'data-clause="{c["id"]}"')
+        begin = starts.get(c["section"], 0)
+        end = next((b for b in bounds if b > begin), len(document))
+        assert begin <= at < end, c["id"]
