@@ -191,7 +191,16 @@ def render_text(c: Comparison) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    """Text in a Markdown table cell: no pipe ends the cell, no tag becomes HTML."""
+    for char, escaped in (
+        ("\\", "\\\\"),
+        ("|", "\\|"),
+        ("`", "\\`"),
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+    ):
+        text = text.replace(char, escaped)
+    return text
 
 
 def render_markdown(c: Comparison) -> str:

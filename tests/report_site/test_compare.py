@@ -49,7 +49,7 @@ NEW = report(
     "1.1",
     clause("a.stays", "pass"),
     clause("b.breaks", "fail", message="got 0 | expected 1"),
-    clause("c.crashes", "crash", message="SIGSEGV"),
+    clause("c.crashes", "crash", message="SIGSEGV in <memcpy>"),
     clause("d.fixed", "pass"),
     clause("e.unsupported-now", "unsupported", message="unsupported: mirror"),
     clause("f.skip-to-blocked", "blocked"),
@@ -97,7 +97,7 @@ def test_nothing_worse_is_exit_0() -> None:
 def test_text_output() -> None:
     text = compare.render_text(compare.compare(OLD, NEW))
     assert text.startswith("old: lua:mmap 1.0\nnew: lua:mmap 1.1\n")
-    assert "  c.crashes: fail -> crash\n      SIGSEGV\n" in text
+    assert "  c.crashes: fail -> crash\n      SIGSEGV in <memcpy>\n" in text
     assert "  g.xfail-fixed: expected-fail (fail) -> unexpected-pass (pass)\n" in text
     assert "  h.removed: fail -> -\n" in text
     assert text.endswith("3 worse, 2 better, 2 changed, 1 added, 1 removed, 1 unchanged: worse\n")
@@ -109,6 +109,7 @@ def test_markdown_output() -> None:
     assert "### Worse: new failures or clauses no longer passing (3)" in md
     # A pipe in a message would end the table cell.
     assert "| `b.breaks` | pass | fail | got 0 \\| expected 1 |" in md
+    assert "| `c.crashes` | fail | crash | SIGSEGV in &lt;memcpy> |" in md
 
 
 def write(tmp_path: Path, name: str, doc: Any) -> str:
