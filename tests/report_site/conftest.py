@@ -21,8 +21,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.selenium_manager import SeleniumManager
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's chromium and chromium-driver; elsewhere (a macOS runner's Chrome, say)
+# the variables name a browser and its matching driver.
+CHROMIUM = os.environ.get("MMAPSPEC_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("MMAPSPEC_CHROMEDRIVER", "/usr/bin/chromedriver")
 CLAUSES = ("map.size.*", "pagesize.*")
 """The clauses of the fixture runs: a few, so that the runs take seconds, from two
 sections, and among them passes, expected failures with reasons, skips, messages."""
