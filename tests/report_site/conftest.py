@@ -97,7 +97,9 @@ def browser() -> Iterator[WebDriver]:
     """Headless Chromium through Selenium, with the browser's console log kept."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         missing_system_package(
-            "Chromium or chromedriver is not installed", "chromium chromium-driver"
+            f"no Chromium at {CHROMIUM} or no chromedriver at {CHROMEDRIVER} "
+            "(MMAPSPEC_CHROMIUM, MMAPSPEC_CHROMEDRIVER)",
+            "chromium chromium-driver",
         )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
