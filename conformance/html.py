@@ -310,6 +310,9 @@ class Page:
             )
             if r.get("strict"):
                 verdict += " · strict"
+            if r.get("incomplete"):
+                # The run stopped before its end: its clauses do not tell the whole story.
+                verdict = f"incomplete ({r['incomplete']}) · {verdict}"
             counts = Counter(impl.status(c) for c in self.clauses)
             summary = " ".join(
                 f'<span class="count">{self.glyph(s)} {counts[s]} {escape(s)}</span>'

@@ -122,6 +122,9 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
     assert "<dt>mmapspec</dt><dd>9.9.9</dd>" in text
     assert "<dt>date</dt><dd>2026-12-01T10:00:00Z</dd>" in text
     assert "<dt>language</dt><dd>LuaJIT 2.1</dd>" in text
+    assert "incomplete" not in text
+    newer["incomplete"] = "timed out after 600 s"
+    assert "incomplete (timed out after 600 s) · conformant: " in html.build([newer])
 
 
 @pytest.mark.parametrize(
