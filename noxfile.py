@@ -10,6 +10,9 @@
   package-dir mapping from mypy).
 * ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
   tree, use ``mmapspec.reference`` from there and run ``mmapspec run``.
+* ``report_site`` (not run by default): every built-in adapter (reference, stdlib)
+  and, where ``luajit`` is installed, the LuaJIT demo binding, then one page of them
+  all side by side: ``reports/site/index.html`` (``mmapspec html``).
 * ``bench`` (not run by default: benchmarks are not tests): ``mmapspec bench``,
   a table on stdout and JSON in ``reports/``; ``-- --quick`` or
   ``-- --compare OLD.json`` pass through.
@@ -20,6 +23,7 @@ Extra arguments after ``--`` go to the command a session runs.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -120,3 +124,44 @@ def bench(session: nox.Session) -> None:
     """The benchmarks: every case beside its baselines, ratios measured in one run."""
     session.install("-e", ".")
     session.run("mmapspec", "bench", *session.posargs)
+
+
+# The implementations of the report site: the built-in adapters, and the LuaJIT demo
+# binding through the pipe adapter where LuaJIT is installed.
+SITE: dict[str, list[str]] = {
+    "reference": ADAPTERS["reference"],
+    "stdlib": ADAPTERS["stdlib"],
+}
+LUAJIT_DEMO = [
+    "--pipe-cmd",
+    "env LUA_PATH='tests/pipe/lua/?.lua;;' luajit adapters/lua/harness.lua mmap",
+]
+
+
+@nox.session(default=False)
+def report_site(session: nox.Session) -> None:
+    """Every built-in adapter, and the LuaJIT demo binding if LuaJIT is here, on one page."""
+    session.install("-e", ".")
+    out = REPORTS / "site"
+    out.mkdir(parents=True, exist_ok=True)
+    runs = dict(SITE)
+    if shutil.which("luajit"):
+        runs["luajit-demo"] = LUAJIT_DEMO
+    else:
+        session.warn("luajit is not installed: the page leaves out the LuaJIT demo binding")
+    reports = []
+    for name, args in runs.items():
+        report = out / f"{name}.json"
+        # A run with deviations exits 1; the page is there to show them.
+        session.run(
+            "mmapspec",
+            "run",
+            *args,
+            "--json",
+            str(report),
+            *session.posargs,
+            success_codes=[0, 1],
+            env={"CI": os.environ.get("CI", "1")},
+        )
+        reports.append(str(report))
+    session.run("mmapspec", "html", *reports, "-o", str(out / "index.html"))

@@ -231,6 +231,10 @@ def parser() -> argparse.ArgumentParser:
     from mmapspec.bench.cli import register as register_bench
 
     register_bench(sub)
+    from mmapspec import compare, html
+
+    html.register(sub)
+    compare.register(sub)
     return p
 
 

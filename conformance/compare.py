@@ -1,0 +1,261 @@
+"""``mmapspec compare OLD.json NEW.json``: what changed between two runs.
+
+Clauses are matched by ID. Each clause's *actual* status (what the tests observed,
+before an expectations file turned it into ``expected-fail`` or
+``unexpected-pass``) is ranked, best first:
+
+    pass  >  skipped, unsupported, blocked, differs-from-reading  >  fail  >  crash
+
+A clause whose rank drops got *worse* (a new failure, or a pass that is no longer
+checked); one whose rank rises got *better* (a fix); a change within one rank is
+listed as a plain change. Clauses only in NEW are *added*, only in OLD *removed*:
+neither is worse, since the runs did not check the same thing there.
+
+Exit codes: 1 when a clause got worse, else 0; 2 when an input cannot be read, with
+one line on stderr saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
+
+RANK: Mapping[str, int] = {
+    "pass": 3,
+    "skipped": 2,
+    "unsupported": 2,
+    "blocked": 2,
+    "differs-from-reading": 2,
+    "fail": 1,
+    "crash": 0,
+}
+"""The rank of an actual status: higher is better (see the module's docstring)."""
+
+# Reports whose clause records lack ``actual``: what their verdict stood for.
+_ACTUAL_OF_VERDICT = {"unexpected-pass": "pass"}
+
+
+class ReportError(Exception):
+    """A file that is not a readable mmapspec JSON report."""
+
+
+def read_report(path: str) -> dict[str, Any]:
+    """A JSON report of ``mmapspec run --json``, checked as far as these tools rely on it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportError(f"cannot read {path!r}: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != "mmapspec-report":
+        raise ReportError(f'{path!r} is not an mmapspec report (no "format": "mmapspec-report")')
+    clauses = doc.get("clauses")
+    if not isinstance(clauses, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("status"), str)
+        for c in clauses
+    ):
+        raise ReportError(f'{path!r}: "clauses" must be a list of records with id and status')
+    if not isinstance(doc.get("adapter", {}), dict):
+        raise ReportError(f'{path!r}: "adapter" must be an object')
+    return doc
+
+
+def actual(record: Mapping[str, Any]) -> str:
+    """What the tests observed for a clause record."""
+    value = record.get("actual")
+    if isinstance(value, str):
+        return value
+    status = str(record["status"])
+    if status == "expected-fail":
+        exp = record.get("expectation") or {}
+        return str(exp.get("status", "fail"))
+    return _ACTUAL_OF_VERDICT.get(status, status)
+
+
+def rank(status: str) -> int:
+    """The rank of an actual status; one this version does not know ranks with fail."""
+    return RANK.get(status, RANK["fail"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    clause: str
+    old: str | None
+    """The old actual status (None: the clause is not in OLD)."""
+    new: str | None
+    old_verdict: str | None
+    new_verdict: str | None
+    message: str | None
+    """NEW's message for the clause, else OLD's."""
+
+
+@dataclasses.dataclass
+class Comparison:
+    old_label: str
+    new_label: str
+    worse: list[Change]
+    better: list[Change]
+    changed: list[Change]
+    """Different status, same rank (or the same actual status under another verdict)."""
+    added: list[Change]
+    removed: list[Change]
+    unchanged: int
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_WORSE if self.worse else EXIT_SAME_OR_BETTER
+
+
+def _label(doc: Mapping[str, Any]) -> str:
+    adapter = doc.get("adapter") or {}
+    name = adapter.get("name") or adapter.get("spec") or "?"
+    version = adapter.get("version")
+    return f"{name} {version}" if version else str(name)
+
+
+def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> Comparison:
+    before = {c["id"]: c for c in old["clauses"]}
+    after = {c["id"]: c for c in new["clauses"]}
+    result = Comparison(_label(old), _label(new), [], [], [], [], [], 0)
+    for cid, rec in after.items():
+        was = before.get(cid)
+        if was is None:
+            result.added.append(
+                Change(cid, None, actual(rec), None, rec["status"], rec.get("message"))
+            )
+            continue
+        a, b = actual(was), actual(rec)
+        change = Change(
+            cid, a, b, was["status"], rec["status"], rec.get("message") or was.get("message")
+        )
+        if rank(b) < rank(a):
+            result.worse.append(change)
+        elif rank(b) > rank(a):
+            result.better.append(change)
+        elif a != b or was["status"] != rec["status"]:
+            result.changed.append(change)
+        else:
+            result.unchanged += 1
+    for cid, was in before.items():
+        if cid not in after:
+            result.removed.append(
+                Change(cid, actual(was), None, was["status"], None, was.get("message"))
+            )
+    return result
+
+
+def _status(actual_status: str | None, verdict: str | None) -> str:
+    if actual_status is None:
+        return "-"
+    if verdict is None or verdict == actual_status:
+        return actual_status
+    return f"{verdict} ({actual_status})"
+
+
+_GROUPS = (
+    ("worse", "Worse: new failures or clauses no longer passing"),
+    ("better", "Better: fixes"),
+    ("changed", "Changed, neither better nor worse"),
+    ("added", "Added: clauses only in the new run"),
+    ("removed", "Removed: clauses only in the old run"),
+)
+
+
+def _one_line(text: str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def render_text(c: Comparison) -> str:
+    out = [f"old: {c.old_label}", f"new: {c.new_label}", ""]
+    for attr, title in _GROUPS:
+        changes: list[Change] = getattr(c, attr)
+        if not changes:
+            continue
+        out.append(f"{title} ({len(changes)})")
+        for ch in changes:
+            old, new = _status(ch.old, ch.old_verdict), _status(ch.new, ch.new_verdict)
+            out.append(f"  {ch.clause}: {old} -> {new}")
+            if ch.message and attr in ("worse", "changed", "added"):
+                out.append(f"      {_one_line(ch.message)}")
+        out.append("")
+    out.append(_summary(c))
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    """Text in a Markdown table cell: no pipe ends the cell, no tag becomes HTML."""
+    for char, escaped in (
+        ("\\", "\\\\"),
+        ("|", "\\|"),
+        ("`", "\\`"),
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def render_markdown(c: Comparison) -> str:
+    out = [
+        f"## mmapspec: {_md_cell(c.old_label)} → {_md_cell(c.new_label)}",
+        "",
+        _summary(c),
+        "",
+    ]
+    for attr, title in _GROUPS:
+        changes: list[Change] = getattr(c, attr)
+        if not changes:
+            continue
+        out += [f"### {title} ({len(changes)})", "", "| clause | old | new | message |"]
+        out.append("|---|---|---|---|")
+        for ch in changes:
+            old, new = _status(ch.old, ch.old_verdict), _status(ch.new, ch.new_verdict)
+            out.append(
+                f"| `{ch.clause}` | {_md_cell(old)} | {_md_cell(new)} "
+                f"| {_md_cell(_one_line(ch.message))} |"
+            )
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _summary(c: Comparison) -> str:
+    verdict = "worse" if c.worse else "not worse"
+    return (
+        f"{len(c.worse)} worse, {len(c.better)} better, {len(c.changed)} changed, "
+        f"{len(c.added)} added, {len(c.removed)} removed, {c.unchanged} unchanged: {verdict}"
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = sub.add_parser(
+        "compare",
+        help="what changed between two JSON reports",
+        description="Compare two JSON reports clause by clause: what got worse, what got "
+        "better, what changed, what was added or removed. Actual statuses rank pass > "
+        "skipped, unsupported, blocked, differs-from-reading > fail > crash; a drop is worse.",
+        epilog="Exit status: 1 when a clause got worse, 0 otherwise, 2 when a report "
+        "cannot be read.",
+    )
+    cmd.add_argument("old", metavar="OLD.json", help="the earlier report")
+    cmd.add_argument("new", metavar="NEW.json", help="the later report")
+    cmd.add_argument("--markdown", action="store_true", help="write Markdown instead of text")
+    cmd.set_defaults(func=_main)
+
+
+def _main(ns: argparse.Namespace) -> int:
+    try:
+        old, new = read_report(ns.old), read_report(ns.new)
+    except ReportError as exc:
+        print(f"mmapspec: error: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    result = compare(old, new)
+    sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
+    return result.exit_code
