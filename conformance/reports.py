@@ -9,6 +9,8 @@ section, then every deviation, then the expected ones folded away.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import xml.etree.ElementTree as ET
 from collections import Counter
 from importlib import resources
@@ -78,50 +80,107 @@ def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     return rows
 
 
+INCOMPLETE = "incomplete"
+VERDICTS = ("conformant", "as expected", "deviations", INCOMPLETE)
+
+
+def verdict(report: Report) -> str:
+    """One word for the run: incomplete (it stopped before its end, whatever its
+    clauses say), conformant, as expected (every deviation listed), or deviations."""
+    if report.incomplete is not None:
+        return INCOMPLETE
+    if not report.conformant:
+        return "deviations"
+    if report.expectations_file and report.counts.get(EXPECTED_FAIL):
+        return "as expected"
+    return "conformant"
+
+
 def summary_line(report: Report) -> str:
     counts = report.counts
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    verdict = "conformant" if report.conformant else f"{_deviation_count(report)} deviation(s)"
-    if report.conformant and report.expectations_file and counts.get(EXPECTED_FAIL):
-        verdict = "as expected"
-    return f"{len(report.clauses)} clauses: {', '.join(parts) or 'none ran'} -> {verdict}"
+    word = verdict(report)
+    if word == INCOMPLETE:
+        word = f"incomplete: {report.incomplete}"
+    elif word == "deviations":
+        word = f"{_deviation_count(report)} deviation(s)"
+    return f"{len(report.clauses)} clauses: {', '.join(parts) or 'none ran'} -> {word}"
 
 
 def _deviation_count(report: Report) -> int:
     return len(report.deviations) + len(report.stale) + len(report.failed_untagged)
 
 
-def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
-    """The per-section table, then each deviation on one line (all clauses if verbose)."""
+Markup = dict[str, bool]
+"""Keyword arguments of pytest's ``TerminalWriter.write_line``: ``{"red": True}``."""
+
+_MARKUP: dict[str, Markup] = {
+    PASS: {"green": True},
+    FAIL: {"red": True},
+    CRASH: {"red": True, "bold": True},
+    UNEXPECTED_PASS: {"red": True},
+    UNSUPPORTED: {"yellow": True},
+    EXPECTED_FAIL: {"yellow": True},
+    SKIPPED: {},
+}
+_VERDICT_MARKUP: dict[str, Markup] = {
+    "conformant": {"green": True, "bold": True},
+    "as expected": {"green": True, "bold": True},
+    "deviations": {"red": True, "bold": True},
+    INCOMPLETE: {"yellow": True, "bold": True},
+}
+
+
+def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Markup]]:
+    """The per-section table, then each deviation on one line (all clauses if
+    verbose), then the verdict; each line with the colours to show it in."""
     head = f"{'section':<27}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
-    lines = [f"adapter: {adapter_title(report)}", head]
+    rows: list[tuple[str, Markup]] = [(f"adapter: {adapter_title(report)}", {}), (head, {})]
+    if report.incomplete is not None:
+        rows.insert(0, (f"INCOMPLETE RUN: {report.incomplete}", _VERDICT_MARKUP[INCOMPLETE]))
     total: Counter[str] = Counter()
     for section, size, counts in _table_rows(report):
         total += counts
-        lines.append(
-            f"{section:<27}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+        line = f"{section:<27}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+        rows.append((line, {}))
+    rows.append(
+        (
+            f"{'total':<27}{sum(report.section_sizes.values()):>10}"
+            + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS),
+            {"bold": True},
         )
-    lines.append(
-        f"{'total':<27}{sum(report.section_sizes.values()):>10}"
-        + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS)
     )
     shown = report.clauses if verbose else report.deviations
     if shown:
-        lines.append("")
+        rows.append(("", {}))
     for c in shown:
-        lines.append(f"{_LABEL[c.status]:<12}{c.id}: {_one_line(c.message, 100)}")
+        line = f"{_LABEL[c.status]:<12}{c.id}: {_one_line(c.message, 100)}"
+        rows.append((line, _MARKUP[c.status]))
     for e in report.stale:
-        lines.append(
-            f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
-        )
+        line = f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
+        rows.append((line, {"red": True}))
     for t in report.failed_untagged:
-        lines.append(f"{'UNTAGGED':<12}{t.nodeid}: {_one_line(t.message, 100)}")
-    lines += ["", summary_line(report)]
-    return lines
+        rows.append((f"{'UNTAGGED':<12}{t.nodeid}: {_one_line(t.message, 100)}", {"red": True}))
+    rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[verdict(report)])]
+    return rows
+
+
+def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
+    """:func:`terminal_rows` without colours."""
+    return [line for line, _ in terminal_rows(report, verbose)]
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+    doc = report.to_json()
+    doc["verdict"] = verdict(report)
+    doc["incomplete"] = report.incomplete
+    doc["platform"].update(
+        python_implementation=platform.python_implementation(),
+        release=platform.release(),
+        description=platform.platform(),
+    )
+    doc["run"] = dict(report.environment)
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 def to_junit(report: Report) -> str:
@@ -141,6 +200,14 @@ def to_junit(report: Report) -> str:
         skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
         time=f"{report.duration:.3f}",
     )
+    if report.incomplete is not None:
+        # A testcase of its own, so that a dashboard counting testcases shows red.
+        suite.set("errors", str(counts.get(CRASH, 0) + 1))
+        suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
+        case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
+        ET.SubElement(
+            case, "error", message=f"incomplete: {report.incomplete}", type=INCOMPLETE
+        ).text = "The run stopped before its end; the clauses below are what it saw until then."
     for c in report.clauses:
         case = ET.SubElement(
             suite,
@@ -190,13 +257,17 @@ def _md_cell(text: str | None) -> str:
 
 def to_markdown(report: Report) -> str:
     """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = "✅" if report.conformant else "❌"
-    out = [
-        f"## {icon} mmapspec conformance: {adapter_title(report)}",
-        "",
-        f"**{summary_line(report)}**",
-        "",
-    ]
+    icon = {INCOMPLETE: "⚠️", "deviations": "❌"}.get(verdict(report), "✅")
+    out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
+    if report.incomplete is not None:
+        out += [
+            f"**Incomplete run: {report.incomplete}**",
+            "",
+            "The run stopped before its end: it is not a verdict on the binding. "
+            "The counts below are what it saw until then.",
+            "",
+        ]
+    out += [f"**{summary_line(report)}**", ""]
     if report.expectations_file:
         out += [f"Expectations: `{report.expectations_file}`", ""]
     out.append("| section | catalogue | " + " | ".join(h for _, h in COLUMNS) + " |")
@@ -232,6 +303,25 @@ def to_markdown(report: Report) -> str:
             ]
             out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def check_writable(path: str | Path) -> str | None:
+    """Why a report cannot be written at ``path`` (None when it can), found before
+    the run starts: its folder must exist and the file must be creatable there.
+    A file created by the check is removed again."""
+    p = Path(path)
+    parent = p.parent
+    if not parent.is_dir():
+        return f"cannot write {str(path)!r}: {str(parent)!r} is not an existing folder"
+    existed = p.exists()
+    try:
+        with open(p, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f"cannot write {str(path)!r}: {exc.strerror or exc}"
+    if not existed:
+        os.unlink(p)
+    return None
 
 
 def write(path: str | Path, text: str) -> None:

@@ -132,6 +132,11 @@ class Report:
     """Spec tests that name no clause (the spec's self-check forbids them; a failing
     one still counts as a deviation rather than vanishing)."""
     duration: float = 0.0
+    incomplete: str | None = None
+    """Why the run stopped before its end (interrupted, timed out, a harness that
+    kept failing), or None when it ran to the end. Never conformant when set."""
+    environment: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """What ran besides the adapter: mmapspec's version, the Hypothesis profile and seed."""
 
     @property
     def counts(self) -> Counter[str]:
@@ -147,7 +152,10 @@ class Report:
 
     @property
     def conformant(self) -> bool:
-        """Conformant, or deviating exactly as the expectations file says."""
+        """Conformant, or deviating exactly as the expectations file says, in a run
+        that went to its end."""
+        if self.incomplete is not None:
+            return False
         return not (self.deviations or self.stale or self.failed_untagged)
 
     def by_section(self) -> dict[str, list[ClauseResult]]:

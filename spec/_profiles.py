@@ -1,10 +1,11 @@
 """Hypothesis profiles for the spec: ``ci``, ``dev`` and ``thorough``.
 
-Registered when Hypothesis is imported (the ``hypothesis`` entry point in
-pyproject.toml) so that ``--hypothesis-profile NAME`` works even though the spec
-is collected with ``--pyargs`` (its conftest then loads too late to register
-them); ``spec/conftest.py`` registers them again for source-tree runs, and picks
-``ci`` when the ``CI`` environment variable is set and no profile was asked for.
+Registered only when the spec runs: the mmapspec pytest plugin calls
+:func:`register` in its ``pytest_configure``, ahead of Hypothesis's own plugin, so
+that ``--hypothesis-profile NAME`` works even though the spec is collected with
+``--pyargs`` (its conftest loads too late for that), and loads ``ci`` when the
+``CI`` environment variable is set and no profile was asked for, ``dev`` otherwise.
+``mmapspec run`` calls it to check ``--hypothesis-profile`` before the run.
 """
 
 from __future__ import annotations
