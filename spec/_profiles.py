@@ -5,7 +5,8 @@ Registered only when the spec runs: the mmapspec pytest plugin calls
 that ``--hypothesis-profile NAME`` works even though the spec is collected with
 ``--pyargs`` (its conftest loads too late for that), and loads ``ci`` when the
 ``CI`` environment variable is set and no profile was asked for, ``dev`` otherwise.
-``mmapspec run`` calls it to check ``--hypothesis-profile`` before the run.
+``mmapspec run`` checks ``--hypothesis-profile`` against :data:`PROFILES` before
+the run (importing this module does not import Hypothesis).
 """
 
 from __future__ import annotations
