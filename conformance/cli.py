@@ -428,6 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = ns.func(ns)
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except BrokenPipeError:
+        # The reader went away (`mmapspec list | head`): nothing left to say. Python
+        # would complain once more when flushing stdout at exit; point it elsewhere.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return result
 
 

@@ -27,6 +27,7 @@ Rules (the runner documents them in its README section):
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -114,13 +115,7 @@ def _tomllib() -> ModuleType:
     """The TOML reader: the standard library's from Python 3.11, else tomli (in
     the ``suite`` extra). Imported on use, so that loading the pytest plugin never
     needs it."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib
-    import tomli  # pragma: no cover - exercised on Python 3.10 only
-
-    return tomli  # pragma: no cover
+    return importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:

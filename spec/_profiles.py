@@ -11,6 +11,8 @@ the run (importing this module does not import Hypothesis).
 
 from __future__ import annotations
 
+from typing import Any
+
 PROFILES = ("ci", "dev", "thorough")
 
 
@@ -19,7 +21,7 @@ def register() -> None:
 
     # Files come from pytest's tmp_path (function scoped): each example makes its own
     # uniquely named files in it, so sharing the directory across examples is safe.
-    common = {
+    common: dict[str, Any] = {
         "deadline": None,
         "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     }
