@@ -293,9 +293,11 @@ class RunGuard:
         self._timer: threading.Timer | None = None
 
     def stop(self, reason: str) -> None:
-        """End the run after the tests now running, for ``reason``."""
-        if self.reason is None:
-            self.reason = reason
+        """End the run after the tests now running, for ``reason`` (the first
+        reason given stands)."""
+        if self.reason is not None:
+            return
+        self.reason = reason
         if self.session is not None:
             self.session.shouldstop = reason
         dsession = self.config.pluginmanager.getplugin("dsession")
