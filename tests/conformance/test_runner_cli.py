@@ -398,3 +398,57 @@ def test_results_table_is_coloured_by_pytest_terminal_writer(tmp_path: Path) -> 
     assert "\x1b[" not in no_color.stdout, no_color.stdout
     flag, _ = mini(tmp_path, *args, "--color", "no", env={"FORCE_COLOR": "1"})
     assert "\x1b[" not in flag.stdout
+
+
+def test_reports_record_what_ran(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    out = tmp_path / "report.json"
+    args = ["--adapter", DEVIANT, "-n", "0", "--clause", "runner.pass", "--json", str(out)]
+    args += ["--hypothesis-profile", "thorough", *MINI_PYTEST, "--hypothesis-seed", "1234"]
+    proc = run("run", *MINI, *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, reports.schema())
+    run_info = doc["run"]
+    assert run_info["mmapspec"] == version("mmapspec")
+    assert run_info["spec"] == "minispec"
+    assert run_info["hypothesis"] == {
+        "version": version("hypothesis"),
+        "profile": "thorough",
+        "seed": "1234",
+        "derandomize": False,
+    }
+    import platform
+
+    assert doc["platform"]["python_implementation"] == platform.python_implementation()
+    assert doc["platform"]["release"] == platform.release()
+    assert doc["adapter"]["name"] == "deviant"
+    assert doc["adapter"]["version"] == f"CPython {platform.python_version()}"
+
+
+def test_an_adapter_without_a_version_gets_its_distributions() -> None:
+    """The adapter's own version, else its package's ``__version__``, else the
+    version of the distribution that installed its package."""
+    from importlib.metadata import version
+
+    from mmapspec.adapters.stdlib import StdlibAdapter
+    from mmapspec.plugin import _adapter_version
+
+    class Versionless(StdlibAdapter):
+        pass
+
+    impl = Versionless()
+    impl.version = "0"  # the interface's default: says nothing
+    # A module of the hypothesis distribution that has no __version__ of its own.
+    import _hypothesis_pytestplugin
+
+    assert not hasattr(_hypothesis_pytestplugin, "__version__")
+    Versionless.__module__ = "_hypothesis_pytestplugin"
+    assert _adapter_version(impl) == version("hypothesis")
+    Versionless.__module__ = "pytest"  # a package with __version__
+    import pytest as pytest_module
+
+    assert _adapter_version(impl) == pytest_module.__version__
+    impl.version = "2.5"  # the adapter's own word comes first
+    assert _adapter_version(impl) == "2.5"
