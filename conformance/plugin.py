@@ -349,9 +349,12 @@ class RunGuard:
             signal.signal(signum, previous)
         self._restore.clear()
 
-    def pytest_keyboard_interrupt(self) -> None:
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         if self.reason is None:
-            self.reason = "interrupted (SIGINT)"
+            # pytest's own stops (collection errors, xdist's --maxfail) are
+            # KeyboardInterrupt subclasses with a message; Ctrl-C is the plain one.
+            plain = excinfo.type is KeyboardInterrupt
+            self.reason = "interrupted (SIGINT)" if plain else f"pytest stopped: {excinfo.value}"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if getattr(report, "mmapspec_clauses", None) is None:
@@ -372,6 +375,10 @@ class RunGuard:
         """Why the run did not go to its end, or None."""
         if self.reason is not None:
             return self.reason
+        session = self.session
+        why = session and (session.shouldstop or session.shouldfail)
+        if why:  # -x or --maxfail: the run ended at a failure, before its end
+            return f"pytest stopped: {why}"
         if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
             name = pytest.ExitCode(exitstatus).name.lower()
             return f"pytest stopped with exit code {int(exitstatus)} ({name})"

@@ -452,3 +452,20 @@ def test_an_adapter_without_a_version_gets_its_distributions() -> None:
     assert _adapter_version(impl) == pytest_module.__version__
     impl.version = "2.5"  # the adapter's own word comes first
     assert _adapter_version(impl) == "2.5"
+
+
+def test_plain_pytest_on_the_spec_takes_its_hypothesis_profiles(tmp_path: Path) -> None:
+    """The plugin registers the spec's profiles before Hypothesis reads the option."""
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "mmapspec.spec", "-p", "no:xdist"]
+        + ["-p", "no:cacheprovider", "--hypothesis-profile", "ci"]
+        + ["--mmap-clause", "pagesize.*", "--mmap-json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hypothesis = json.loads(out.read_text())["run"]["hypothesis"]
+    assert (hypothesis["profile"], hypothesis["derandomize"]) == ("ci", True)

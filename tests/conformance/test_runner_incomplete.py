@@ -178,3 +178,13 @@ def test_reports_of_an_incomplete_run_render_it() -> None:
     assert reports.summary_line(rep).endswith("-> incomplete: interrupted (SIGINT)")
     rep.incomplete = None
     assert json.loads(reports.to_json(rep))["verdict"] == "conformant"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_run_stopped_at_its_first_failure_is_incomplete(tmp_path: Path, workers: str) -> None:
+    """pytest's -x ends the run at a failure: what follows was never checked."""
+    proc = run(
+        "run", *MINI, "--adapter", "deviant:DeviantAdapter", "-n", workers,
+        *report_args(tmp_path), *MINI_PYTEST, "-x",
+    )  # fmt: skip
+    check_incomplete(tmp_path, proc, "pytest stopped: stopping after 1 failures")
