@@ -3,18 +3,21 @@ reports one verdict per clause.
 
 Loaded through the ``pytest11`` entry point, it stays inert unless spec tests are
 collected. Options: ``--mmap-adapter NAME``, ``--adapter-option KEY=VALUE``,
-``--mmap-expectations FILE``, ``--mmap-json/--mmap-junit/--mmap-markdown FILE`` and
-``--mmap-clause PATTERN``.
+``--mmap-expectations FILE``, ``--mmap-json/--mmap-junit/--mmap-markdown FILE``,
+``--mmap-clause PATTERN``, ``--mmap-spec PACKAGE`` (whose ``catalogue`` module
+lists the clauses) and ``--mmap-timeout SECONDS``.
 
 How results travel under pytest-xdist: each worker annotates every report of a
 spec test with the test's clause IDs, a short message, Hypothesis's falsifying
-example and whether the implementation crashed (plain attributes on the report,
-which xdist serialises); ``record_property`` notes travel as ``user_properties``.
+example and whether the implementation crashed or its harness failed (plain
+attributes on the report, which xdist serialises); ``record_property`` notes
+travel as ``user_properties``.
 The controller (or the single process without xdist) aggregates them into a
 :class:`~mmapspec.results.Report`, marks expected failures as xfailed so that
 pytest's own summary agrees, writes the reports and sets the exit status:
-0 conformant or as expected, 1 deviations. pytest's own codes for a run that did
-not happen (2 interrupted, 3 internal error, 4 usage error, 5 no tests) are kept.
+0 conformant or as expected, 1 deviations, 2 incomplete (:class:`RunGuard`: the
+run stopped before its end, and the reports say so). pytest's own codes for a run
+that did not happen (3 internal error, 4 usage error, 5 no tests) are kept.
 """
 
 from __future__ import annotations
