@@ -305,6 +305,12 @@ def _expectations(ns: argparse.Namespace) -> int:
         return _fail(
             f"{ns.report} is not a mmapspec JSON report (one written by `mmapspec run --json`)"
         )
+    if doc.get("verdict") == "incomplete":
+        # It lists only the deviations seen before the run stopped.
+        return _fail(
+            f"{ns.report} is the report of an incomplete run ({doc.get('incomplete')}): "
+            "an expectations file needs a run that went to its end"
+        )
     adapter = doc["adapter"]
     header = (
         f"Known deviations of {adapter.get('name', adapter['spec'])} "

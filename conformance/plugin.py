@@ -431,11 +431,11 @@ def _is_spec_item(item: pytest.Item) -> bool:
 
 def _required(item: pytest.Item) -> set[str]:
     catalogue = spec_catalogue(item.config)
-    BY_ID = getattr(catalogue, "BY_ID", None) or {c.id: c for c in catalogue.CLAUSES}
+    by_id = getattr(catalogue, "BY_ID", None) or {c.id: c for c in catalogue.CLAUSES}
     needs: set[str] = set()
     for clause_id in _clause_ids(item):
-        if clause_id in BY_ID:
-            needs |= BY_ID[clause_id].needs
+        if clause_id in by_id:
+            needs |= by_id[clause_id].needs
     for mark in item.iter_markers("needs"):
         needs |= set(mark.args)
     return needs
@@ -680,7 +680,7 @@ class Collector:
         ):
             if path:
                 reports.write(path, render(report))
-        if incomplete:
+        if self.verdict and incomplete:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         elif self.verdict and session.exitstatus in (
             pytest.ExitCode.OK,

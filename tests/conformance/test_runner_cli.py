@@ -330,17 +330,22 @@ def test_spec_selects_the_catalogue_of_the_spec_package(tmp_path: Path) -> None:
         (["run", "--markdown", "."], "--markdown: cannot write"),
         (["expectations", "notareport.json"], "notareport.json is not a mmapspec JSON report"),
         (["expectations", "notjson.txt"], "cannot read 'notjson.txt'"),
+        (["expectations", "stopped.json"], "stopped.json is the report of an incomplete run"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], complaint: str) -> None:
     (tmp_path / "afile").write_text("a file, not a folder")
     (tmp_path / "notareport.json").write_text('{"clauses": [], "hello": 1}')
     (tmp_path / "notjson.txt").write_text("{")
+    stopped = {"format": "mmapspec-report", "adapter": {"spec": "x"}, "clauses": []}
+    stopped |= {"platform": {"system": "linux"}, "verdict": "incomplete", "incomplete": "SIGINT"}
+    (tmp_path / "stopped.json").write_text(json.dumps(stopped))
+    before = sorted(p.name for p in tmp_path.iterdir())
     proc = run(*args, cwd=tmp_path)
     line = one_error_line(proc)
     assert complaint in line, line
     assert "mmapspec conformance" not in proc.stdout  # refused before any test ran
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "notareport.json", "notjson.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_verbose_lists_every_clause(tmp_path: Path) -> None:
