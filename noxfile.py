@@ -9,7 +9,8 @@
   ``mmapspec.adapters``, installed (a setuptools editable install hides the
   package-dir mapping from mypy).
 * ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
-  tree, use ``mmapspec.reference`` from there and run ``mmapspec run``.
+  tree: without extras, ``mmapspec.reference`` works and ``mmapspec run`` says
+  what to install; with the ``suite`` extra, ``mmapspec run`` runs.
 * ``report_site`` (not run by default): every built-in adapter (reference, stdlib)
   and, where ``luajit`` is installed, the LuaJIT demo binding, then one page of them
   all side by side: ``reports/site/index.html`` (``mmapspec html``).
@@ -51,7 +52,7 @@ ADAPTERS: dict[str, list[str]] = {
 @nox.parametrize("adapter", list(ADAPTERS))
 def conformance(session: nox.Session, adapter: str) -> None:
     """The spec against one built-in adapter, with JSON, JUnit and Markdown reports."""
-    session.install("-e", ".")
+    session.install("-e", ".[suite]")
     REPORTS.mkdir(exist_ok=True)
     out = REPORTS / adapter
     session.run(
@@ -104,11 +105,15 @@ def wheel(session: nox.Session) -> None:
     session.run(python, "-m", "pip", "install", "-q", str(wheels[-1]), external=True)
     outside = tmp / "elsewhere"
     outside.mkdir(exist_ok=True)
+    mmapspec = str(bindir / "mmapspec")
     with session.chdir(outside):
+        # No third-party package: the reference and the adapter interface work...
         session.run(
             python,
             "-c",
-            "import mmapspec.reference as mm, pathlib\n"
+            "import importlib.util, pathlib\n"
+            "import mmapspec.reference as mm, mmapspec.adapters.interface\n"
+            "assert importlib.util.find_spec('pytest') is None\n"
             "assert 'site-packages' in pathlib.Path(mm.__file__).parts, mm.__file__\n"
             "with mm.map(size=mm.pagesize(), access='w') as m:\n"
             "    m[0:5] = b'hello'\n"
@@ -116,13 +121,17 @@ def wheel(session: nox.Session) -> None:
             "print('mmapspec.reference from', mm.__file__)",
             external=True,
         )
-        session.run(str(bindir / "mmapspec"), "run", "--adapter", "reference", external=True)
+        # ...and the runner says in one line what to install.
+        session.run(mmapspec, "run", success_codes=[2], external=True)
+        session.run(python, "-m", "pip", "install", "-q", f"{wheels[-1]}[suite]", external=True)
+        session.run(mmapspec, "--version", external=True)
+        session.run(mmapspec, "run", "--adapter", "reference", external=True)
 
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """The benchmarks: every case beside its baselines, ratios measured in one run."""
-    session.install("-e", ".")
+    session.install("-e", ".[suite]")
     session.run("mmapspec", "bench", *session.posargs)
 
 
@@ -141,7 +150,7 @@ LUAJIT_DEMO = [
 @nox.session(default=False)
 def report_site(session: nox.Session) -> None:
     """Every built-in adapter, and the LuaJIT demo binding if LuaJIT is here, on one page."""
-    session.install("-e", ".")
+    session.install("-e", ".[suite]")
     out = REPORTS / "site"
     out.mkdir(parents=True, exist_ok=True)
     runs = dict(SITE)

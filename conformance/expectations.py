@@ -27,15 +27,12 @@ Rules (the runner documents them in its README section):
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 EXPECTABLE = ("fail", "unsupported", "crash")
 _KEYS = {"status", "reason", "platforms"}
@@ -75,6 +72,7 @@ NO_EXPECTATIONS = Expectations(None, {})
 def parse(text: str, path: str = "<string>", platform: str | None = sys.platform) -> Expectations:
     """Parse and validate an expectations file's text, keeping the entries that
     apply on ``platform`` (all of them if None)."""
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -111,6 +109,13 @@ def parse(text: str, path: str = "<string>", platform: str | None = sys.platform
         if platform is None or exp.applies(platform):
             entries[cid] = exp
     return Expectations(path, entries)
+
+
+def _tomllib() -> ModuleType:
+    """The TOML reader: the standard library's from Python 3.11, else tomli (in
+    the ``suite`` extra). Imported on use, so that loading the pytest plugin never
+    needs it."""
+    return importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:

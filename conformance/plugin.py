@@ -3,36 +3,44 @@ reports one verdict per clause.
 
 Loaded through the ``pytest11`` entry point, it stays inert unless spec tests are
 collected. Options: ``--mmap-adapter NAME``, ``--adapter-option KEY=VALUE``,
-``--mmap-expectations FILE``, ``--mmap-json/--mmap-junit/--mmap-markdown FILE`` and
-``--mmap-clause PATTERN``.
+``--mmap-expectations FILE``, ``--mmap-json/--mmap-junit/--mmap-markdown FILE``,
+``--mmap-clause PATTERN``, ``--mmap-spec PACKAGE`` (whose ``catalogue`` module
+lists the clauses) and ``--mmap-timeout SECONDS``.
 
 How results travel under pytest-xdist: each worker annotates every report of a
 spec test with the test's clause IDs, a short message, Hypothesis's falsifying
-example and whether the implementation crashed (plain attributes on the report,
-which xdist serialises); ``record_property`` notes travel as ``user_properties``.
+example and whether the implementation crashed or its harness failed (plain
+attributes on the report, which xdist serialises); ``record_property`` notes
+travel as ``user_properties``.
 The controller (or the single process without xdist) aggregates them into a
 :class:`~mmapspec.results.Report`, marks expected failures as xfailed so that
 pytest's own summary agrees, writes the reports and sets the exit status:
-0 conformant or as expected, 1 deviations. pytest's own codes for a run that did
-not happen (2 interrupted, 3 internal error, 4 usage error, 5 no tests) are kept.
+0 conformant or as expected, 1 deviations, 2 incomplete (:class:`RunGuard`: the
+run stopped before its end, and the reports say so). pytest's own codes for a run
+that did not happen (3 internal error, 4 usage error, 5 no tests) are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
+import importlib
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
+from types import FrameType, ModuleType
 from typing import Any
 
 import pytest
+from mmapspec import cli, reports
 from mmapspec import expectations as expectations_mod
-from mmapspec import reports
 from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
 from mmapspec.adapters.interface import (
     Adapter,
@@ -62,6 +70,9 @@ PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
     "unlink": ("linux", "darwin"),
 }
 DEFAULT_ADAPTER = "reference"
+DEFAULT_SPEC = "mmapspec.spec"
+HARNESS_FAILURES_IN_A_ROW = 3
+"""Consecutive spec tests failing in the harness after which the run is stopped."""
 _MESSAGE_LIMIT = 2000
 _SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 
@@ -103,6 +114,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="count clauses that differ from the suite's readings of the document's silent "
         "spots as deviations (by default they are listed apart)",
+    )
+    group.addoption(
+        "--mmap-spec",
+        default=DEFAULT_SPEC,
+        metavar="PACKAGE",
+        help="the spec package whose catalogue the tests' clauses are in "
+        f"(its module PACKAGE.catalogue; default: {DEFAULT_SPEC})",
+    )
+    group.addoption(
+        "--mmap-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="stop the whole run after this long and report it incomplete",
     )
     group.addoption(
         "--mmap-clause",
@@ -153,7 +178,9 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    _hypothesis_profiles(config)
     config.addinivalue_line("markers", "clause(id): the one catalogue clause a test gives a status")
     config.addinivalue_line(
         "markers",
@@ -173,6 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         return
     _claim_tagname_prefix()
+    _check_report_paths(config)
     adapter_info: dict[str, Any] = {"spec": str(adapter_spec(config))}
     if _adapter_requested(config):
         adapter_info.update(_probe_adapter(config))
@@ -191,6 +219,192 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     collector = Collector(config, exp, adapter_info, verdict)
     config.pluginmanager.register(collector, "mmapspec-collector")
+    config.pluginmanager.register(RunGuard(config), RunGuard.NAME)
+
+
+def _hypothesis_profiles(config: pytest.Config) -> None:
+    """Register the spec's Hypothesis profiles when the spec runs (only then), and
+    load ``ci`` (when ``CI`` is set) or ``dev`` unless a profile was asked for. On
+    the controller and every worker alike, so that the report names the profile
+    the tests ran under."""
+    if not (_spec_in_args(config) or _adapter_requested(config)):
+        return
+    from hypothesis import settings
+    from mmapspec.spec._profiles import register
+
+    register()
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def _check_report_paths(config: pytest.Config) -> None:
+    """A report that cannot be written is refused before the run, not after it."""
+    for flag in ("mmap_json", "mmap_junit", "mmap_markdown"):
+        path = config.getoption(flag)
+        problem = path and reports.check_writable(path)
+        if problem:
+            raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
+
+
+def spec_catalogue(config: pytest.Config) -> ModuleType:
+    """The catalogue of the spec package run (``--mmap-spec``): its ``CLAUSES``,
+    and ``BY_ID`` and ``counts_by_section()`` where it has them."""
+    name = f"{config.getoption('mmap_spec', None) or DEFAULT_SPEC}.catalogue"
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise pytest.UsageError(
+            f"--mmap-spec: cannot import {name!r} ({exc}): a spec package has a catalogue "
+            "module listing its clauses"
+        ) from None
+
+
+def _adapter_version(impl: Adapter) -> str:
+    """The adapter's own version; where it names none, its package's ``__version__``
+    or else the version of the distribution that installed that package."""
+    if impl.version and impl.version != Adapter.version:
+        return str(impl.version)
+    top = type(impl).__module__.partition(".")[0]
+    module = sys.modules.get(top)
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str) and version:
+        return version
+    for dist in metadata.packages_distributions().get(top, []):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(dist)
+    return str(impl.version)
+
+
+def _environment(config: pytest.Config) -> dict[str, Any]:
+    """What ran besides the adapter, for the report."""
+    import hypothesis
+    from hypothesis import settings
+
+    seed = config.getoption("hypothesis_seed", None)
+    return {
+        "mmapspec": cli.version(),
+        "spec": config.getoption("mmap_spec", None) or DEFAULT_SPEC,
+        "timeout": config.getoption("mmap_timeout", None),
+        "hypothesis": {
+            "version": hypothesis.__version__,
+            "profile": settings.get_current_profile_name(),
+            "seed": None if seed is None else str(seed),
+            "derandomize": bool(settings().derandomize),
+        },
+    }
+
+
+class RunGuard:
+    """Controller side: a run that cannot go to its end is stopped and reported
+    *incomplete* with the reason, never judged on the tests it happened to run.
+
+    It stops the run after :data:`HARNESS_FAILURES_IN_A_ROW` consecutive spec tests
+    failed in the harness (:class:`HarnessFailure`), and when ``--mmap-timeout``
+    runs out; it turns SIGTERM into an interrupt (as Ctrl-C already is) so that
+    the reports are still written. Under pytest-xdist the stop goes through the
+    controller's ``dsession``, which shuts the workers down."""
+
+    NAME = "mmapspec-runguard"
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.reason: str | None = None
+        self.session: pytest.Session | None = None
+        self.harness_streak: list[str] = []
+        self._restore: list[tuple[int, Any]] = []
+        self._timer: threading.Timer | None = None
+
+    def stop(self, reason: str) -> None:
+        """End the run after the tests now running, for ``reason`` (the first
+        reason given stands)."""
+        if self.reason is not None:
+            return
+        self.reason = reason
+        if self.session is not None:
+            self.session.shouldstop = reason
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        if dsession is not None:
+            dsession.shouldstop = reason
+
+    def _interrupt(self, reason: str) -> None:
+        """End the run now, from a signal handler: as Ctrl-C does, so that pytest
+        unwinds the running test and still finishes the session."""
+        if self.reason is None:
+            self.reason = reason
+        raise KeyboardInterrupt(reason)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._handle(signal.SIGTERM, lambda: self._interrupt("terminated (SIGTERM)"))
+        timeout = self.config.getoption("mmap_timeout", None)
+        if timeout:
+            reason = f"timed out after {timeout:g} s (--timeout)"
+            if hasattr(signal, "setitimer"):
+                self._handle(signal.SIGALRM, lambda: self._interrupt(reason))
+                signal.setitimer(signal.ITIMER_REAL, timeout)
+            else:  # Windows: no SIGALRM; the main thread gets a KeyboardInterrupt
+                import _thread
+
+                def expire() -> None:
+                    self.reason = self.reason or reason
+                    _thread.interrupt_main()
+
+                self._timer = threading.Timer(timeout, expire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _handle(self, signum: int, action: Any) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            action()
+
+        self._restore.append((signum, signal.signal(signum, handler)))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        if hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if self._timer is not None:
+            self._timer.cancel()
+        for signum, previous in reversed(self._restore):
+            signal.signal(signum, previous)
+        self._restore.clear()
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if self.reason is None:
+            # pytest's own stops (collection errors, xdist's --maxfail) are
+            # KeyboardInterrupt subclasses with a message; Ctrl-C is the plain one.
+            plain = excinfo.type is KeyboardInterrupt
+            self.reason = "interrupted (SIGINT)" if plain else f"pytest stopped: {excinfo.value}"
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if getattr(report, "mmapspec_clauses", None) is None:
+            return  # not a spec test
+        if report.failed and getattr(report, "mmapspec_harness", False):
+            if report.nodeid not in self.harness_streak:
+                self.harness_streak.append(report.nodeid)
+            if len(self.harness_streak) >= HARNESS_FAILURES_IN_A_ROW:
+                last = getattr(report, "mmapspec_message", None) or "a harness failure"
+                self.stop(
+                    f"{len(self.harness_streak)} spec tests in a row failed in the harness, "
+                    f"the last with {last}; the run was stopped"
+                )
+        elif report.when == "call" or (report.when == "setup" and report.failed):
+            self.harness_streak.clear()
+
+    def incomplete(self, exitstatus: int) -> str | None:
+        """Why the run did not go to its end, or None."""
+        if self.reason is not None:
+            return self.reason
+        session = self.session
+        why = session and (session.shouldstop or session.shouldfail)
+        if why:  # -x or --maxfail: the run ended at a failure, before its end
+            return f"pytest stopped: {why}"
+        if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+            name = pytest.ExitCode(exitstatus).name.lower()
+            return f"pytest stopped with exit code {int(exitstatus)} ({name})"
+        return None
 
 
 def _claim_tagname_prefix() -> None:
@@ -216,7 +430,7 @@ def _probe_adapter(config: pytest.Config) -> dict[str, Any]:
     try:
         return {
             "name": impl.name,
-            "version": impl.version,
+            "version": _adapter_version(impl),
             "capabilities": sorted(impl.capabilities.names()),
         }
     finally:
@@ -245,12 +459,12 @@ def _is_spec_item(item: pytest.Item) -> bool:
 
 def _required(item: pytest.Item) -> tuple[set[str], set[str]]:
     """The capabilities the test's clause needs, and those only this test needs."""
-    from mmapspec.spec.catalogue import BY_ID
-
+    catalogue = spec_catalogue(item.config)
+    by_id = getattr(catalogue, "BY_ID", None) or {c.id: c for c in catalogue.CLAUSES}
     clause_needs: set[str] = set()
     for clause_id in _clause_ids(item):
-        if clause_id in BY_ID:
-            clause_needs |= BY_ID[clause_id].needs
+        if clause_id in by_id:
+            clause_needs |= by_id[clause_id].needs
     test_needs: set[str] = set()
     for mark in item.iter_markers("needs"):
         test_needs |= set(mark.args)
@@ -322,7 +536,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         exc = _attributed_exception(excinfo.value)
         crashed = isinstance(exc, ImplementationCrashed) or bool(getattr(exc, "crashed", False))
         report.mmapspec_crash = crashed  # type: ignore[attr-defined]
-        report.mmapspec_harness_failure = _is_harness_failure(excinfo.value)  # type: ignore[attr-defined]
+        report.mmapspec_harness = _is_harness_failure(excinfo.value)  # type: ignore[attr-defined]
         if isinstance(exc, PrerequisiteFailed):
             report.mmapspec_prerequisite = exc.clause  # type: ignore[attr-defined]
         elif isinstance(exc, Violation):
@@ -504,7 +718,7 @@ class Collector:
             if status in (FAIL, CRASH):
                 result.broken_prerequisite = getattr(report, "mmapspec_prerequisite", None)
                 result.attributed = getattr(report, "mmapspec_attributed", None)
-                result.harness_failure = getattr(report, "mmapspec_harness_failure", False)
+                result.harness_failure = getattr(report, "mmapspec_harness", False)
         if report.when == "call":
             result.duration = report.duration
         if report.user_properties:
@@ -521,8 +735,7 @@ class Collector:
         return bool(clauses) and all(c in entries and entries[c].status == status for c in clauses)
 
     def build(self) -> Any:
-        from mmapspec.spec import catalogue
-
+        catalogue = spec_catalogue(self.config)
         counts = getattr(catalogue, "counts_by_section", None)
         patterns = self.config.getoption("mmap_clause")
         selected = None
@@ -549,9 +762,13 @@ class Collector:
 
         # Whatever the binding's unlink did, nothing this run created stays in /dev/shm.
         remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
-        if not self.tests:
+        guard = self.config.pluginmanager.get_plugin(RunGuard.NAME)
+        incomplete = guard.incomplete(session.exitstatus) if guard else None
+        if not self.tests and not (self.verdict and incomplete):
             return
         self.report = report = self.build()
+        report.incomplete = incomplete
+        report.environment = _environment(self.config)
         opt = self.config.option
         for path, render in (
             (opt.mmap_json, reports.to_json),
@@ -560,7 +777,9 @@ class Collector:
         ):
             if path:
                 reports.write(path, render(report))
-        if self.verdict and session.exitstatus in (
+        if self.verdict and incomplete:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        elif self.verdict and session.exitstatus in (
             pytest.ExitCode.OK,
             pytest.ExitCode.TESTS_FAILED,
         ):
@@ -577,8 +796,8 @@ class Collector:
             + ", ".join(f"{s} {n}" for s, n in sizes.items())
         )
         verbose = self.config.option.verbose > 0
-        for line in reports.terminal_lines(self.report, verbose=verbose):
-            terminalreporter.write_line(line)
+        for line, markup in reports.terminal_rows(self.report, verbose=verbose):
+            terminalreporter.write_line(line, **markup)
         if not self.verdict:
             terminalreporter.write_line(
                 "(spec reached through testpaths: the exit status follows pytest's own rules; "

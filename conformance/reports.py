@@ -9,6 +9,8 @@ section, then every deviation, then the expected ones folded away.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import xml.etree.ElementTree as ET
 from collections import Counter
 from importlib import resources
@@ -84,8 +86,27 @@ def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     return rows
 
 
+INCOMPLETE = "incomplete"
+VERDICTS = ("conformant", "as expected", "deviations", INCOMPLETE)
+
+
+def verdict(report: Report) -> str:
+    """One word for the run: incomplete (it stopped before its end, whatever its
+    clauses say), conformant, as expected (every deviation listed), or deviations
+    (of the document's clauses or the safety clauses)."""
+    if report.incomplete is not None:
+        return INCOMPLETE
+    if not report.ok:
+        return "deviations"
+    if report.expectations_file and report.counts.get(EXPECTED_FAIL):
+        return "as expected"
+    return "conformant"
+
+
 def _verdict(report: Report, safety: bool) -> str:
     clauses = [c for c in report.clauses if (c.basis == "safety") == safety]
+    if report.incomplete is not None:
+        return f"incomplete: {report.incomplete}"
     deviations = sum(c.deviation for c in clauses)
     if not safety:
         deviations += len(report.stale) + len(report.failed_untagged)
@@ -137,20 +158,47 @@ def _wrapped(label: str, cid: str, message: str | None) -> list[str]:
     return lines
 
 
-def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
+Markup = dict[str, bool]
+"""Keyword arguments of pytest's ``TerminalWriter.write_line``: ``{"red": True}``."""
+
+_MARKUP: dict[str, Markup] = {
+    PASS: {"green": True},
+    FAIL: {"red": True},
+    DIFFERS: {"cyan": True},
+    BLOCKED: {"yellow": True},
+    CRASH: {"red": True, "bold": True},
+    UNEXPECTED_PASS: {"red": True},
+    UNSUPPORTED: {"yellow": True},
+    EXPECTED_FAIL: {"yellow": True},
+    SKIPPED: {},
+}
+_VERDICT_MARKUP: dict[str, Markup] = {
+    "conformant": {"green": True, "bold": True},
+    "as expected": {"green": True, "bold": True},
+    "deviations": {"red": True, "bold": True},
+    INCOMPLETE: {"yellow": True, "bold": True},
+}
+
+
+def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Markup]]:
     """The per-section table, then each deviation (all clauses if verbose), the
-    readings that differ and what is blocked, then the verdict lines."""
+    readings that differ and what is blocked, then the verdict lines; each line with
+    the colours to show it in."""
     head = f"{'section':<27}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
-    lines = [f"adapter: {adapter_title(report)}", head]
+    rows: list[tuple[str, Markup]] = [(f"adapter: {adapter_title(report)}", {}), (head, {})]
+    if report.incomplete is not None:
+        rows.insert(0, (f"INCOMPLETE RUN: {report.incomplete}", _VERDICT_MARKUP[INCOMPLETE]))
     total: Counter[str] = Counter()
     for section, size, counts in _table_rows(report):
         total += counts
-        lines.append(
-            f"{section:<27}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+        line = f"{section:<27}{size:>10}" + "".join(f"{counts.get(s, 0):>7}" for s, _ in COLUMNS)
+        rows.append((line, {}))
+    rows.append(
+        (
+            f"{'total':<27}{sum(report.section_sizes.values()):>10}"
+            + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS),
+            {"bold": True},
         )
-    lines.append(
-        f"{'total':<27}{sum(report.section_sizes.values()):>10}"
-        + "".join(f"{total.get(s, 0):>7}" for s, _ in COLUMNS)
     )
     if verbose:
         shown = report.clauses
@@ -158,22 +206,35 @@ def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
         listed = {c.id for c in report.deviations}
         shown = [c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED)]
     if shown:
-        lines.append("")
+        rows.append(("", {}))
     for c in shown:
-        lines += _wrapped(_LABEL[c.status], c.id, c.message)
+        rows += [(line, _MARKUP[c.status]) for line in _wrapped(_LABEL[c.status], c.id, c.message)]
     for e in report.stale:
-        lines.append(
-            f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
-        )
+        line = f"{'STALE':<12}{e.clause}: in {report.expectations_file} but not in the catalogue"
+        rows.append((line, {"red": True}))
     for t in report.failed_untagged:
-        lines += _wrapped("UNTAGGED", t.nodeid, t.message)
-    lines += ["", summary_line(report)]
-    lines += [line for line in (readings_line(report), safety_line(report)) if line]
-    return lines
+        rows += [(line, {"red": True}) for line in _wrapped("UNTAGGED", t.nodeid, t.message)]
+    rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[verdict(report)])]
+    rows += [(line, {}) for line in (readings_line(report), safety_line(report)) if line]
+    return rows
+
+
+def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
+    """:func:`terminal_rows` without colours."""
+    return [line for line, _ in terminal_rows(report, verbose)]
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+    doc = report.to_json()
+    doc["verdict"] = verdict(report)
+    doc["incomplete"] = report.incomplete
+    doc["platform"].update(
+        python_implementation=platform.python_implementation(),
+        release=platform.release(),
+        description=platform.platform(),
+    )
+    doc["run"] = dict(report.environment)
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 def to_junit(report: Report) -> str:
@@ -193,6 +254,14 @@ def to_junit(report: Report) -> str:
         skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
         time=f"{report.duration:.3f}",
     )
+    if report.incomplete is not None:
+        # A testcase of its own, so that a dashboard counting testcases shows red.
+        suite.set("errors", str(counts.get(CRASH, 0) + 1))
+        suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
+        case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
+        ET.SubElement(
+            case, "error", message=f"incomplete: {report.incomplete}", type=INCOMPLETE
+        ).text = "The run stopped before its end; the clauses below are what it saw until then."
     for c in report.clauses:
         case = ET.SubElement(
             suite,
@@ -242,8 +311,16 @@ def _md_cell(text: str | None) -> str:
 
 def to_markdown(report: Report) -> str:
     """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = "✅" if report.ok else "❌"
+    icon = {INCOMPLETE: "⚠️", "deviations": "❌"}.get(verdict(report), "✅")
     out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
+    if report.incomplete is not None:
+        out += [
+            f"**Incomplete run: {report.incomplete}**",
+            "",
+            "The run stopped before its end: it is not a verdict on the binding. "
+            "The counts below are what it saw until then.",
+            "",
+        ]
     out += [
         f"**{line}**  "
         for line in (summary_line(report), readings_line(report), safety_line(report))
@@ -290,6 +367,25 @@ def to_markdown(report: Report) -> str:
             ]
             out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def check_writable(path: str | Path) -> str | None:
+    """Why a report cannot be written at ``path`` (None when it can), found before
+    the run starts: its folder must exist and the file must be creatable there.
+    A file created by the check is removed again."""
+    p = Path(path)
+    parent = p.parent
+    if not parent.is_dir():
+        return f"cannot write {str(path)!r}: {str(parent)!r} is not an existing folder"
+    existed = p.exists()
+    try:
+        with open(p, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f"cannot write {str(path)!r}: {exc.strerror or exc}"
+    if not existed:
+        os.unlink(p)
+    return None
 
 
 def write(path: str | Path, text: str) -> None:

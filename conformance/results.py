@@ -194,6 +194,11 @@ class Report:
     duration: float = 0.0
     strict: bool = False
     """``--strict``: a clause that differs from the suite's reading is a deviation."""
+    incomplete: str | None = None
+    """Why the run stopped before its end (interrupted, timed out, a harness that
+    kept failing), or None when it ran to the end. Never conformant when set."""
+    environment: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """What ran besides the adapter: mmapspec's version, the Hypothesis profile and seed."""
 
     @property
     def counts(self) -> Counter[Status]:
@@ -222,7 +227,10 @@ class Report:
     @property
     def conformant(self) -> bool:
         """The document's clauses (and readings, if strict) pass, or deviate exactly as
-        the expectations file says. Safety clauses have their own verdict, ``safe``."""
+        the expectations file says, in a run that went to its end. Safety clauses have
+        their own verdict, ``safe``."""
+        if self.incomplete is not None:
+            return False
         return self._clean(safety=False) and not (self.stale or self.failed_untagged)
 
     @property

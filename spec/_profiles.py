@@ -1,13 +1,17 @@
 """Hypothesis profiles for the spec: ``ci``, ``dev`` and ``thorough``.
 
-Registered when Hypothesis is imported (the ``hypothesis`` entry point in
-pyproject.toml) so that ``--hypothesis-profile NAME`` works even though the spec
-is collected with ``--pyargs`` (its conftest then loads too late to register
-them); ``spec/conftest.py`` registers them again for source-tree runs, and picks
-``ci`` when the ``CI`` environment variable is set and no profile was asked for.
+Registered only when the spec runs: the mmapspec pytest plugin calls
+:func:`register` in its ``pytest_configure``, ahead of Hypothesis's own plugin, so
+that ``--hypothesis-profile NAME`` works even though the spec is collected with
+``--pyargs`` (its conftest loads too late for that), and loads ``ci`` when the
+``CI`` environment variable is set and no profile was asked for, ``dev`` otherwise.
+``mmapspec run`` checks ``--hypothesis-profile`` against :data:`PROFILES` before
+the run (importing this module does not import Hypothesis).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 PROFILES = ("ci", "dev", "thorough")
 
@@ -17,7 +21,7 @@ def register() -> None:
 
     # Files come from pytest's tmp_path (function scoped): each example makes its own
     # uniquely named files in it, so sharing the directory across examples is safe.
-    common = {
+    common: dict[str, Any] = {
         "deadline": None,
         "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     }

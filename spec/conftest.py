@@ -1,23 +1,17 @@
-"""pytest configuration of the spec: Hypothesis profiles and per-test bookkeeping."""
+"""pytest configuration of the spec: per-test bookkeeping.
+
+The Hypothesis profiles are registered and chosen by the mmapspec pytest plugin
+(``mmapspec.plugin``), on the controller and every worker alike, before
+Hypothesis reads ``--hypothesis-profile``.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import settings
 from mmapspec.adapters.interface import Adapter
-from mmapspec.spec._profiles import register
 from mmapspec.spec.support import Maps
-
-register()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # An explicit --hypothesis-profile has been loaded by Hypothesis's own plugin.
-    if not config.getoption("hypothesis_profile", None):
-        settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

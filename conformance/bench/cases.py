@@ -1,4 +1,4 @@
-"""Cases 1-5 of issue 6: the reference beside CPython's mmap, raw ctypes, C and memcpy.
+"""Cases 1-5 of the benchmark: the reference beside CPython's mmap, raw ctypes, C and memcpy.
 
 Each case is a context manager that sets up its files and maps, yields a
 :class:`~mmapspec.bench.timing.Group` of variants and cleans up afterwards. A
@@ -28,7 +28,7 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 @dataclasses.dataclass(frozen=True)
 class Sizes:
-    """Sizes of the cases. The defaults are the issue's; ``QUICK`` only shrinks
+    """Sizes of the cases. The defaults are the targets'; ``QUICK`` only shrinks
     the two cases whose size is their running time (bulk copy, ring)."""
 
     anon: int = 4 * KiB

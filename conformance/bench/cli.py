@@ -90,7 +90,7 @@ def _selected(args: argparse.Namespace, p: argparse.ArgumentParser) -> list[str]
     unknown = [n for n in wanted + skipped if n and n not in CASES]
     if unknown:
         p.error(f"unknown case(s) {', '.join(unknown)}: expected some of {', '.join(CASES)}")
-    return [n for n in CASES if n in wanted and n not in skipped]  # always in the issue's order
+    return [n for n in CASES if n in wanted and n not in skipped]  # always in the cases' order
 
 
 def _profile(group: Group, seconds: float = 2.0) -> str:

@@ -66,7 +66,7 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """A ratio the table shows, optionally with the issue's target for it."""
+    """A ratio the table shows, optionally with its target."""
 
     case: str
     baseline: str
@@ -88,7 +88,7 @@ class Limit:
 
 @dataclasses.dataclass
 class Group:
-    """One numbered case of the issue: its variants and the ratios to report."""
+    """One numbered case of the benchmark: its variants and the ratios to report."""
 
     id: str
     title: str

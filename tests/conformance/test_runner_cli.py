@@ -2,7 +2,7 @@
 
 The mini spec (``minispec/``) drives real maps through ``deviant.DeviantAdapter``
 (CPython's mmap with a wrong page size) or the plain stdlib adapter; its clauses
-are added to the catalogue by ``minispec.catalogue_ext``.
+are in its own catalogue, ``minispec.catalogue``, which ``--spec minispec`` selects.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mmapspec import reports
 HERE = Path(__file__).resolve().parent
 DEVIANT = "deviant:DeviantAdapter"
 MINI = ["--spec", "minispec"]
-MINI_PYTEST = ["--", "-p", "minispec.catalogue_ext", "-o", "python_files=spec_*.py"]
+MINI_PYTEST = ["--", "-o", "python_files=spec_*.py"]
 
 EXPECTED_DEVIANT = {
     "pagesize.returns-page-size": None,  # a real clause: skipped, whatever its tests do
@@ -248,7 +248,7 @@ def test_a_run_that_cannot_happen_exits_2_with_one_line(
 def test_plain_pytest_with_the_plugin_options(tmp_path: Path) -> None:
     """The plugin without the CLI: ``pytest --pyargs ... --mmap-adapter X``."""
     env = {**os.environ, "PYTHONPATH": str(HERE)}
-    args = "-p no:cacheprovider -p no:xdist -q --pyargs minispec -p minispec.catalogue_ext"
+    args = "-p no:cacheprovider -p no:xdist -q --pyargs minispec --mmap-spec minispec"
     args += " -o python_files=spec_*.py --mmap-clause runner.offset --mmap-adapter " + DEVIANT
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *args.split()],
@@ -319,3 +319,181 @@ def test_subcommands_are_wired() -> None:
 
     actions = [a for a in parser()._actions if a.dest == "command"]
     assert set(actions[0].choices) >= {"run", "expectations", "bench"}  # type: ignore[arg-type]
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The run failed with exit 2 and said why in exactly one line, without a traceback."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mmapspec: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "INTERNALERROR" not in proc.stderr + proc.stdout
+    return errors[0]
+
+
+def test_spec_selects_the_catalogue_of_the_spec_package(tmp_path: Path) -> None:
+    """--spec minispec reads minispec.catalogue: its clauses are reported per clause
+    (not as untagged tests), in their own section, with that catalogue's sizes."""
+    _, doc = mini(tmp_path, "--adapter", "stdlib", "-n", "0", "--clause", "runner.*")
+    assert statuses(doc)["runner.pass"] == ("pass", "pass")
+    assert doc["untagged"] == []
+    section = next(s for s in doc["sections"] if s["section"] == "runner-minispec")
+    assert section["catalogue"] == 12
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["run", "--hypothesis-profile", "bogus"], "--hypothesis-profile: no profile 'bogus'"),
+        (["run", "reference"], "unexpected argument 'reference'"),
+        (["run", "--spec", "no_such_spec_pkg"], "--spec: no package 'no_such_spec_pkg'"),
+        (["run", "--timeout", "-3"], "--timeout"),
+        (["run", "--json", "missing-dir/r.json"], "--json: cannot write"),
+        (["run", "--junit", "afile/r.xml"], "--junit: cannot write"),
+        (["run", "--markdown", "."], "--markdown: cannot write"),
+        (["expectations", "notareport.json"], "notareport.json is not a mmapspec JSON report"),
+        (["expectations", "notjson.txt"], "cannot read 'notjson.txt'"),
+        (["expectations", "stopped.json"], "stopped.json is the report of an incomplete run"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], complaint: str) -> None:
+    (tmp_path / "afile").write_text("a file, not a folder")
+    (tmp_path / "notareport.json").write_text('{"clauses": [], "hello": 1}')
+    (tmp_path / "notjson.txt").write_text("{")
+    stopped = {"format": "mmapspec-report", "adapter": {"spec": "x"}, "clauses": []}
+    stopped |= {"platform": {"system": "linux"}, "verdict": "incomplete", "incomplete": "SIGINT"}
+    (tmp_path / "stopped.json").write_text(json.dumps(stopped))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    proc = run(*args, cwd=tmp_path)
+    line = one_error_line(proc)
+    assert complaint in line, line
+    assert "mmapspec conformance" not in proc.stdout  # refused before any test ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_verbose_lists_every_clause(tmp_path: Path) -> None:
+    proc, _ = mini(tmp_path, "--adapter", "stdlib", "-n", "0", "--clause", "runner.pass", "-v")
+    assert "PASS        runner.pass" in proc.stdout, proc.stdout
+    quiet, _ = mini(tmp_path, "--adapter", "stdlib", "-n", "0", "--clause", "runner.pass")
+    assert "runner.pass" not in quiet.stdout
+
+
+def test_xdist_says_bringing_up_nodes_at_most_once(tmp_path: Path) -> None:
+    proc, _ = mini(tmp_path, "--adapter", "stdlib", "-n", "2", "--clause", "runner.pass")
+    assert proc.stdout.count("bringing up nodes") <= 1, proc.stdout
+    assert "2 workers" in proc.stdout
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"mmapspec {version('mmapspec')}"
+
+
+def test_list_prints_the_clauses_without_running_anything(tmp_path: Path) -> None:
+    from mmapspec.spec.catalogue import BY_ID
+
+    proc = run("list", "--clause", "pagesize.*", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ids = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("pagesize.")]
+    assert ids == [c for c in BY_ID if c.startswith("pagesize.")] and ids
+    assert BY_ID[ids[0]].quote.split()[0] in proc.stdout
+    assert "mmap.pagesize" in proc.stdout and "document" in proc.stdout
+    as_json = run("list", "--json", cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    listed = json.loads(as_json.stdout)
+    assert [c["id"] for c in listed] == list(BY_ID)
+    first = BY_ID[listed[0]["id"]]
+    assert listed[0] == {
+        "id": first.id,
+        "section": first.section,
+        "basis": first.basis,
+        "quote": first.quote,
+    }
+    assert list(tmp_path.iterdir()) == []
+    nothing = run("list", "--clause", "no.such.*", cwd=tmp_path)
+    assert "no clause matches" in one_error_line(nothing)
+
+
+def test_results_table_is_coloured_by_pytest_terminal_writer(tmp_path: Path) -> None:
+    args = ("--adapter", DEVIANT, "-n", "0", "--clause", "runner.offset")
+    coloured, _ = mini(tmp_path, *args, env={"FORCE_COLOR": "1"})
+    fail = next(line for line in coloured.stdout.splitlines() if "runner.offset:" in line)
+    assert "\x1b[31m" in fail, repr(fail)  # red
+    no_color, _ = mini(tmp_path, *args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[" not in no_color.stdout, no_color.stdout
+    flag, _ = mini(tmp_path, *args, "--color", "no", env={"FORCE_COLOR": "1"})
+    assert "\x1b[" not in flag.stdout
+
+
+def test_reports_record_what_ran(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    out = tmp_path / "report.json"
+    args = ["--adapter", DEVIANT, "-n", "0", "--clause", "runner.pass", "--json", str(out)]
+    args += ["--hypothesis-profile", "thorough", *MINI_PYTEST, "--hypothesis-seed", "1234"]
+    proc = run("run", *MINI, *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, reports.schema())
+    run_info = doc["run"]
+    assert run_info["mmapspec"] == version("mmapspec")
+    assert run_info["spec"] == "minispec"
+    assert run_info["hypothesis"] == {
+        "version": version("hypothesis"),
+        "profile": "thorough",
+        "seed": "1234",
+        "derandomize": False,
+    }
+    import platform
+
+    assert doc["platform"]["python_implementation"] == platform.python_implementation()
+    assert doc["platform"]["release"] == platform.release()
+    assert doc["adapter"]["name"] == "deviant"
+    assert doc["adapter"]["version"] == f"CPython {platform.python_version()}"
+
+
+def test_an_adapter_without_a_version_gets_its_distributions() -> None:
+    """The adapter's own version, else its package's ``__version__``, else the
+    version of the distribution that installed its package."""
+    from importlib.metadata import version
+
+    from mmapspec.adapters.stdlib import StdlibAdapter
+    from mmapspec.plugin import _adapter_version
+
+    class Versionless(StdlibAdapter):
+        pass
+
+    impl = Versionless()
+    impl.version = "0"  # the interface's default: says nothing
+    # A module of the hypothesis distribution that has no __version__ of its own.
+    import _hypothesis_pytestplugin
+
+    assert not hasattr(_hypothesis_pytestplugin, "__version__")
+    Versionless.__module__ = "_hypothesis_pytestplugin"
+    assert _adapter_version(impl) == version("hypothesis")
+    Versionless.__module__ = "pytest"  # a package with __version__
+    import pytest as pytest_module
+
+    assert _adapter_version(impl) == pytest_module.__version__
+    impl.version = "2.5"  # the adapter's own word comes first
+    assert _adapter_version(impl) == "2.5"
+
+
+def test_plain_pytest_on_the_spec_takes_its_hypothesis_profiles(tmp_path: Path) -> None:
+    """The plugin registers the spec's profiles before Hypothesis reads the option."""
+    out = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--pyargs", "mmapspec.spec", "-p", "no:xdist"]
+        + ["-p", "no:cacheprovider", "--hypothesis-profile", "ci"]
+        + ["--mmap-clause", "pagesize.*", "--mmap-json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hypothesis = json.loads(out.read_text())["run"]["hypothesis"]
+    assert (hypothesis["profile"], hypothesis["derandomize"]) == ("ci", True)

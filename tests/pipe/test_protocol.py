@@ -126,10 +126,6 @@ def _harnesses() -> list[Any]:
 
 @pytest.mark.parametrize("command", _harnesses())
 def test_real_traffic_matches_the_schema(command: Callable[[], str], tmp_path: Path) -> None:
-    if "reference" in command():
-        pytest.importorskip(
-            "mmapspec.adapters.reference", reason="the reference adapter has not landed yet"
-        )
     req_log, resp_log = tmp_path / "requests.jsonl", tmp_path / "responses.jsonl"
     tapped = f"tee {shlex.quote(str(req_log))} | {command()} | tee {shlex.quote(str(resp_log))}"
     with PipeAdapter(f"sh -c {shlex.quote(tapped)}", timeout=30) as adapter:

@@ -1,4 +1,4 @@
-"""Threads that map, write, flush, mirror and free at the same time (issue 7).
+"""Threads that map, write, flush, mirror and free at the same time.
 
 Run as ``python _concurrency_child.py DIR THREADS ROUNDS TAG_PREFIX``; prints one JSON line.
 It runs in a child process so that a clobbered mapping that crashes the

@@ -11,7 +11,7 @@ Everything dangerous happens in this process, so that a crash of the interpreter
 (SIGSEGV, SIGBUS, abort) kills only the worker; the parent notices the death,
 reports the recipe and lets Hypothesis shrink it.
 
-For each recipe the worker checks the whole contract (issue 7, COORD readings):
+For each recipe the worker checks the whole contract (with the readings recorded in the catalogue):
 
 * the call ends in a documented result, a ValueError/TypeError whose message names
   a parameter of the function, or an MmapError carrying a documented errcode or
@@ -511,7 +511,7 @@ class Worker:
         problems = []
         try:
             obj.free()
-            obj.free()  # idempotent (issue 2)
+            obj.free()  # idempotent
         except Exception as exc:  # noqa: BLE001
             problems.append(f"{what}.free() raised {exc!r}")
         if what == "map":

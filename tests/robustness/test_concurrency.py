@@ -1,4 +1,4 @@
-"""Several threads map, write, flush, mirror and free at once (issue 7).
+"""Several threads map, write, flush, mirror and free at once.
 
 The scenario runs in a child process (_concurrency_child.py) so that a clobbered
 mapping that crashes the interpreter is a failed test, not a dead test run.

@@ -1,4 +1,4 @@
-"""Exhaustion: address space, descriptors, disk space and file size (issue 7).
+"""Exhaustion: address space, descriptors, disk space and file size.
 
 Each case runs in a child process with the limit lowered, so that the limit (and
 a crash, should the reference die) stays there. The child reports what every

@@ -1,4 +1,4 @@
-"""Hostile arguments for every public function of the reference (issue 7).
+"""Hostile arguments for every public function of the reference.
 
 Hypothesis draws argument sets as plain data (recipes); a persistent child process
 (_fuzz_worker.py) builds the real hostile objects and makes the call, and reports

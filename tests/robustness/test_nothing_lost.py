@@ -1,4 +1,4 @@
-"""Nothing lost: maps never change a file's bytes unless asked to (issue 7, reading 9).
+"""Nothing lost: maps never change a file's bytes unless asked to.
 
 All on real files in a per-test directory; each test hashes the file before and
 after. Memory is touched through ctypes at the map's address, the lowest common

@@ -1,5 +1,5 @@
 """The documented limitation: "I/O errors from accessing mmapped memory cause a
-crash" (issue 7). Shown in a child: truncate a mapped file, read past the new end,
+crash". Shown in a child: truncate a mapped file, read past the new end,
 and the child dies of SIGBUS. The reference must say so in its docstrings, with
 how to avoid it."""
 

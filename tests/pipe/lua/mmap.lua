@@ -1,6 +1,6 @@
 --[[ A small LuaJIT binding of the documented mmap API, for Linux, written for
 mmapspec's own tests of the Lua harness (adapters/lua/harness.lua). It is NOT the
-luapower library: it was written from the documentation (/work/shared/mmap.md)
+luapower library: it was written from the documentation (spec/mmap.md)
 alone, over LuaJIT's FFI and the Linux system calls, to give the harness a real
 module to drive. It implements map (file name, fd or FILE*, tagname, pagefile;
 every access mode), map:flush, map:free, map:unlink, mmap.unlink, mmap.mirror,

@@ -1,9 +1,13 @@
-"""Adds the mini spec's clauses to the catalogue (as a pytest plugin, ``-p``, so that
-the controller and every xdist worker see them before collection)."""
+"""The mini spec's catalogue: the stock clauses and the runner's synthetic ones.
+
+``mmapspec run --spec minispec`` reads the catalogue of the spec package it runs
+(``minispec.catalogue``), so the mini spec's clauses are reported like the stock
+ones while the stock catalogue stays untouched.
+"""
 
 from __future__ import annotations
 
-from mmapspec.spec import catalogue
+from mmapspec.spec.catalogue import CLAUSES as STOCK
 from mmapspec.spec.catalogue import Clause
 
 
@@ -37,6 +41,5 @@ EXTRA = (
     _clause("reading", "a silent spot", reading="the mini spec reads it as pagesize() > 4096"),
 )
 
-if not any(c.id == EXTRA[0].id for c in catalogue.CLAUSES):
-    catalogue.CLAUSES = (*catalogue.CLAUSES, *EXTRA)
-    catalogue.BY_ID.update({c.id: c for c in EXTRA})
+CLAUSES = (*STOCK, *EXTRA)
+BY_ID = {c.id: c for c in CLAUSES}
