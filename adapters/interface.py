@@ -1,6 +1,6 @@
 """The adapter interface: the only door through which spec tests reach an implementation.
 
-An adapter translates the documented API (``../shared/mmap.md``) into plain calls
+An adapter translates the documented API (``spec/mmap.md``) into plain calls
 with plain data, so that the same tests judge a Python module, a LuaJIT module in
 a child process, or anything else that can speak the pipe protocol
 (``PROTOCOL.md``). Every method here has exactly one message in that protocol, so
