@@ -316,4 +316,7 @@ class FileAndMaps(RuleBasedStateMachine):
 @pytest.mark.prerequisites("map.offset.maps-from-offset")
 def test_file_and_its_maps(adapter: Adapter, tmp_path: Path) -> None:
     machine = type("FileAndMapsHere", (FileAndMaps,), {"adapter": adapter, "directory": tmp_path})
-    run_state_machine_as_test(machine, settings=settings(stateful_step_count=25))
+    # One failure, the first found: it names its clause; several would be a group.
+    run_state_machine_as_test(
+        machine, settings=settings(stateful_step_count=25, report_multiple_bugs=False)
+    )
