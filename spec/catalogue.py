@@ -292,9 +292,11 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`size`: the size of the memory segment (optional, defaults to file size).",
         needs=_NAMED,
-        checked="`map.size` is the size given, not rounded up to pages (the memory segment is "
-        "that size), and the map holds the file's first `size` bytes; the file is longer, "
-        "so a map of the whole file is told apart.",
+        checked="Of a longer file, so that a map of the whole file is told apart: map.size is "
+        "the size given (or that size rounded up to whole pages, which is "
+        "map.result.size-not-rounded's question), the map holds the file's first `size` "
+        "bytes, and where /proc/PID/maps is available the OS maps `size` rounded up to "
+        "pages, not more.",
     ),
     Clause(
         id="map.size.must-be-positive",
@@ -713,10 +715,25 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`size` - the actual size of the memory block",
         needs=_NAMED,
-        checked="The field tells the truth about the block: map.size bytes are readable and hold "
-        "the file's bytes, and where /proc/PID/maps is available the mapping spans "
-        "map.size rounded up to whole pages. That it equals the size asked for is "
-        "map.size.given.",
+        checked="The field tells the truth about the block: the map's bytes are the file's up "
+        "to map.size, and where /proc/PID/maps is available the mapping spans map.size "
+        "rounded up to whole pages. Whether it is rounded is "
+        "map.result.size-not-rounded.",
+    ),
+    Clause(
+        id="map.result.size-not-rounded",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`size` - the actual size of the memory block",
+        needs=_NAMED,
+        basis="reading",
+        reading="'The actual size' could be the whole pages the OS maps; read as the size "
+        "asked for (or the file's size when none is given), not rounded up: the size "
+        "argument is 'the size of the memory segment', one byte included, and mmap.mirror, "
+        "whose size is rounded, says so ('automatically aligned to the next page size') "
+        "where map says nothing of the kind. 'Actual' is there because the size may be left "
+        "out and then comes from the file.",
     ),
     # ---------------------------------------------------------------- mmap.map: NOTEs
     Clause(

@@ -89,6 +89,31 @@ def aligned(n: int, p: int) -> int:
     return -(-n // p) * p
 
 
+def sized(got: int, n: int, p: int) -> bool:
+    """``map.size`` is ``n``, or ``n`` rounded up to whole pages: whether it may be
+    rounded is a reading of its own (map.result.size-not-rounded), not asked here."""
+    return got in (n, aligned(n, p))
+
+
+def check_span(adapter: Adapter, m: MapInfo, path: Path, n: int, call: str) -> None:
+    """Where the OS reports mappings: ``path`` is mapped from ``m.addr`` over ``n``
+    bytes rounded up to whole pages, and not beyond."""
+    if m.addr is None or not Path(f"/proc/{adapter.pid}/maps").exists():
+        return
+    end = m.addr + aligned(n, page(adapter))
+    first, last = region_at(adapter.pid, m.addr), region_at(adapter.pid, end - 1)
+    target = str(path.resolve())
+    assert first and last and first.path == last.path == target, (
+        f"{call}: /proc/{adapter.pid}/maps does not map {path.name} over "
+        f"[{m.addr:#x}, {end:#x}), {n} bytes rounded up to pages"
+    )
+    after = region_at(adapter.pid, end)
+    assert after is None or after.path != target, (
+        f"{call}: /proc/{adapter.pid}/maps maps {path.name} beyond {end:#x}, more than {n} "
+        "bytes rounded up to pages"
+    )
+
+
 # ----------------------------------------------------------------------------- call forms
 
 
@@ -167,18 +192,19 @@ def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> No
 @pytest.mark.prerequisites("map.result.size")
 @given(data=st.data())
 def test_given_size(adapter: Adapter, tmp_path: Path, data: st.DataObject) -> None:
-    """Any size (1 byte, unaligned, many pages) of a longer file: the map has that size,
-    not rounded up, and holds the file's first bytes."""
+    """Any size (1 byte, unaligned, many pages) of a longer file: the map has that size
+    and holds the file's first bytes; the OS maps no more than that."""
     p = page(adapter)
     size = data.draw(sst.sizes(p), label="size")
     tail = data.draw(st.integers(1, 2 * p), label="bytes after the map")
-    content = data.draw(sst.data(size + tail), label="content")
+    content = data.draw(sst.data(aligned(size, p) + tail), label="content")
     path = new_file(tmp_path, content)
     with Maps(adapter) as maps:
         call = described("map", ref(path), "", size)
         m = mapped(maps, ref(path), "", size)
-        assert m.size == size, f"{call}: expected map.size {size}, got {m.size}"
+        assert sized(m.size, size, p), f"{call}: expected map.size {size}, got {m.size}"
         same(adapter.read(m.handle, 0, size), content[:size], call)
+        check_span(adapter, m, path, size, call)
 
 
 @pytest.mark.clause("map.result.size")
@@ -186,31 +212,41 @@ def test_given_size(adapter: Adapter, tmp_path: Path, data: st.DataObject) -> No
 def test_result_size_is_the_blocks_size(
     adapter: Adapter, maps: Maps, tmp_path: Path, size_given: bool
 ) -> None:
-    """``map.size`` tells the truth about the block, whatever size it has: that many
-    bytes are the file's, and the OS maps exactly that many, rounded up to pages."""
+    """``map.size`` tells the truth about the block, whatever size it has: the bytes up
+    to it are the file's, and the OS maps that many, rounded up to pages."""
     p = page(adapter)
     content = pattern(3 * p + 123, seed=8)
     path = new_file(tmp_path, content)
     args = (ref(path), "", p + 1 if size_given else None)
     call = described("map", *args)
     m = mapped(maps, *args)
-    assert 0 < m.size <= len(content), (
-        f"{call}: map.size is {m.size}, not a size of the file's {len(content)} bytes"
+    assert 0 < m.size <= aligned(len(content), p), (
+        f"{call}: map.size is {m.size}, more than the file's {len(content)} bytes can fill"
     )
-    same(adapter.read(m.handle, 0, m.size), content[: m.size], f"{call}: map.size bytes")
-    if m.addr is None or not Path(f"/proc/{adapter.pid}/maps").exists():
-        return
-    end = m.addr + aligned(m.size, p)
-    first, last = region_at(adapter.pid, m.addr), region_at(adapter.pid, end - 1)
-    target = str(path.resolve())
-    assert first and last and first.path == last.path == target, (
-        f"{call}: /proc/{adapter.pid}/maps does not map {path.name} over "
-        f"[{m.addr:#x}, {end:#x}), the {m.size} bytes map.size says"
-    )
-    after = region_at(adapter.pid, end)
-    assert after is None or after.path != target, (
-        f"{call}: /proc/{adapter.pid}/maps maps {path.name} beyond {end:#x}, more than the "
-        f"{m.size} bytes map.size says"
+    n = min(m.size, len(content))
+    same(adapter.read(m.handle, 0, n), content[:n], f"{call}: the bytes up to map.size")
+    check_span(adapter, m, path, m.size, f"{call} (map.size {m.size})")
+
+
+@pytest.mark.clause("map.result.size-not-rounded")
+@pytest.mark.parametrize("size_given", [True, False], ids=["size given", "default size"])
+def test_result_size_is_not_rounded(
+    adapter: Adapter, maps: Maps, tmp_path: Path, size_given: bool
+) -> None:
+    """Sizes that are not page multiples: map.size is exactly the size asked for (or
+    the file's size), not the pages the OS maps."""
+    p = page(adapter)
+    content = pattern(3 * p + 123, seed=9)
+    path = new_file(tmp_path, content)
+    want = p + 1 if size_given else len(content)
+    args = (ref(path), "", want if size_given else None)
+    call = described("map", *args)
+    clause = "map.size.given" if size_given else "map.size.default-is-file-size"
+    with prerequisite(clause, call):
+        m = mapped(maps, *args)
+        assert sized(m.size, want, p), f"{call}: expected map.size {want}, got {m.size}"
+    assert m.size == want, (
+        f"{call}: expected map.size {want}, got {m.size}: rounded up to whole pages"
     )
 
 
@@ -224,8 +260,11 @@ def test_default_size_is_file_size(adapter: Adapter, tmp_path: Path, data: st.Da
     with Maps(adapter) as maps:
         call = described("map", ref(path), "")
         m = mapped(maps, ref(path), "")
-        assert m.size == len(content), f"{call}: expected map.size {len(content)}, got {m.size}"
-        same(adapter.read(m.handle, 0, m.size), content, call)
+        assert sized(m.size, len(content), p), (
+            f"{call}: expected map.size {len(content)}, got {m.size}"
+        )
+        same(adapter.read(m.handle, 0, len(content)), content, call)
+        check_span(adapter, m, path, len(content), call)
 
 
 @pytest.mark.clause("map.size.default-with-offset")
@@ -243,7 +282,7 @@ def test_default_size_with_offset_is_the_rest_of_the_file(
     with Maps(adapter) as maps:
         call = described("map", ref(path), "", None, offset)
         m = mapped(maps, ref(path), "", None, offset)
-        assert m.size == rest, (
+        assert sized(m.size, rest, p), (
             f"{call} of a {len(content)}-byte file: expected map.size {rest} (file size - "
             f"offset), got {m.size}"
         )
@@ -672,8 +711,10 @@ def test_pending_writes_of_an_open_file_are_mapped(
     call = described("map", file, "") + f" with {pending!r} unflushed in the FILE*"
     m = mapped(maps, file, "")
     expected = pending + content[len(pending) :]
-    assert m.size == len(expected), f"{call}: expected map.size {len(expected)}, got {m.size}"
-    same(adapter.read(m.handle, 0, m.size), expected, call)
+    assert sized(m.size, len(expected), page(adapter)), (
+        f"{call}: expected map.size {len(expected)}, got {m.size}"
+    )
+    same(adapter.read(m.handle, 0, len(expected)), expected, call)
 
 
 @pytest.mark.clause("map.note.external-changes")
