@@ -130,8 +130,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="crashes",
         quote="I/O errors from accessing mmapped memory cause a crash.",
         needs=_NAMED,
-        reading="Provoked as the classic I/O error of mapped memory: the file is truncated "
-        "behind a live map and a page past the new end is read; the process holding the "
+        checked="Provoked as the classic I/O error of mapped memory: the file is truncated behind "
+        "a live map and a page past the new end is read; the process holding the "
         "implementation must die by SIGBUS (or SIGSEGV), never return garbage silently.",
     ),
     # ---------------------------------------------------------------- mmap.map: call forms
@@ -142,6 +142,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`mmap.map(args_t) -> map | nil,err,errcode`",
         needs=_needs(_NAME, "form:table"),
+        checked="A file mapped with the argument table (file, access, size) returns a map whose "
+        "bytes are the file's; no offset, so that a fault of offsets is not blamed here.",
     ),
     Clause(
         id="map.form.positional",
@@ -150,8 +152,9 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`mmap.map(file, access, size, offset, addr, tagname) -> map | nil,err,errcode`",
         needs=_needs(_NAME, "form:positional"),
-        reading="Both forms take the same arguments with the same meaning; the positional "
-        "form is checked by giving the same arguments both ways and comparing the maps.",
+        checked="The same arguments given positionally and as a table give the same map: same "
+        "size, same bytes, same permissions where /proc/PID/maps shows them; the sixth "
+        "argument names shared memory (/dev/shm on Linux).",
     ),
     # ---------------------------------------------------------------- mmap.map: file
     Clause(
@@ -170,9 +173,12 @@ CLAUSES: tuple[Clause, ...] = (
         kind="raises",
         quote="`size`: the size of the memory segment (optional, defaults to file size).",
         needs=_needs("anonymous"),
-        reading="COORD 1: with no file, no tagname and no size there is no file size to "
-        "default to; the original authors assert 'size expected when mapping the "
-        "pagefile', so an error is raised.",
+        basis="reading",
+        reading="With no file, no tagname and no size there is no file whose size 'defaults to "
+        "file size' could take, and the document names no other default; a size of zero "
+        'must raise ("if given it must be > 0"), so a missing one is the same bad '
+        "argument: an error is raised. The authors' own implementation asserts 'size "
+        "expected when mapping the pagefile'.",
     ),
     Clause(
         id="map.file.name",
@@ -181,6 +187,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="a string representing the utf8 filename to open.",
         needs=_NAMED,
+        checked="Including a name outside ASCII, given as UTF-8.",
     ),
     Clause(
         id="map.file.fd",
@@ -214,6 +221,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="'' (read-only, default)",
         needs=_NAMED,
+        checked="The map reads the file; where /proc/PID/maps is available it is not writable.",
     ),
     Clause(
         id="map.access.w",
@@ -222,6 +230,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="'w' (read + write)",
         needs=_needs(_NAME, "access:w"),
+        checked="Bytes written to the map are in the file (read back through the OS, not through "
+        "the binding); /proc/PID/maps shows a shared, writable mapping.",
     ),
     Clause(
         id="map.access.c",
@@ -230,8 +240,9 @@ CLAUSES: tuple[Clause, ...] = (
         kind="invariant",
         quote="'c' (read + copy-on-write)",
         needs=_needs(_NAME, "access:c"),
-        reading="Copy-on-write: the map's own writes are visible in the map only; the file "
-        "and every other map of it never see them.",
+        checked="Copy-on-write: the map sees its own writes; the file (read through the OS) never "
+        "does, nor does any other map of it, even when the file was handed over opened "
+        "for reading and writing.",
     ),
     Clause(
         id="map.access.x",
@@ -240,8 +251,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="'x' (read + execute)",
         needs=_needs(_NAME, "access:x", "addr"),
-        reading="Checked for real where the OS reports it: the mapping is readable, "
-        "executable and not writable in /proc/PID/maps (Linux).",
+        checked="Checked for real where the OS reports it: the mapping is readable, executable "
+        "and not writable in /proc/PID/maps (Linux).",
     ),
     Clause(
         id="map.access.wx",
@@ -266,9 +277,12 @@ CLAUSES: tuple[Clause, ...] = (
         kind="raises",
         quote="`access`: can be either:",
         needs=_NAMED,
-        reading="The list is exhaustive: any other access string is a bad argument and "
-        "raises an error (silently treating it as some mode could grant write access "
-        "nobody asked for).",
+        basis="reading",
+        reading="'can be either' followed by a list reads as the complete list of access strings: "
+        "any other string is a bad argument and raises an error. Treating an unknown "
+        "string as some mode instead could grant write or execute access nobody asked "
+        "for, which the authors, who made every bad argument of map an error, evidently "
+        "did not mean.",
     ),
     # ---------------------------------------------------------------- mmap.map: size
     Clause(
@@ -278,7 +292,11 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`size`: the size of the memory segment (optional, defaults to file size).",
         needs=_NAMED,
-        reading="COORD 2: `map.size` is the size asked for, not rounded up to pages.",
+        checked="Of a longer file, so that a map of the whole file is told apart: map.size is "
+        "the size given (or that size rounded up to whole pages, which is "
+        "map.result.size-not-rounded's question), the map holds the file's first `size` "
+        "bytes, and where /proc/PID/maps is available the OS maps `size` rounded up to "
+        "pages, not more.",
     ),
     Clause(
         id="map.size.must-be-positive",
@@ -302,9 +320,13 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`size`: the size of the memory segment (optional, defaults to file size).",
         needs=_NAMED,
-        reading="COORD 2: with an offset, the default is the bytes from offset to the end "
-        "of the file (file size - offset), and `map.size` is that number; if it is <= 0 "
-        "the map fails with 'file_too_short'.",
+        basis="reading",
+        reading="With an offset and no size, 'defaults to file size' cannot mean the whole file "
+        "size: the segment would then run offset bytes past the end, which the "
+        "'file_too_short' rule forbids. Evidently the default is the rest of the file "
+        "from the offset (file size - offset), and `map.size` is that number; when "
+        "nothing is left (offset >= file size) the map fails with 'file_too_short', as "
+        "for an empty file.",
     ),
     Clause(
         id="map.size.default-empty-file-fails",
@@ -314,8 +336,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="file_too_short",
         quote="if the file is empty the mapping fails with `'file_too_short'` error.",
         needs=_NAMED,
-        reading="Holds for every access mode: a writable map has nothing to extend the "
-        "file to when no size is given.",
+        checked="In every access mode, write access included (with no size there is nothing to "
+        "extend the file to), and for a missing file that write access creates empty.",
     ),
     # ---------------------------------------------------------------- mmap.map: missing file
     Clause(
@@ -325,6 +347,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="if write access is given, the file is created.",
         needs=_needs(_NAME, "access:w"),
+        checked="The file exists after the map (checked through the OS); how long it is made is "
+        "map.file.short-write-extends' business.",
     ),
     Clause(
         id="map.errcode.no-file",
@@ -334,8 +358,22 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="no_file",
         quote="if write access is not given, the mapping fails with `'no_file'` error.",
         needs=_NAMED,
-        reading="COORD 5: 'c' is not write access (the file is never written), so '', 'x', "
-        "'c' and 'cx' all fail with 'no_file'.",
+        checked="With '' and 'x', the modes that plainly give no write access; 'c' and 'cx' are "
+        "map.errcode.no-file-copy-on-write.",
+    ),
+    Clause(
+        id="map.errcode.no-file-copy-on-write",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="no_file",
+        quote="if write access is not given, the mapping fails with `'no_file'` error.",
+        needs=_needs(_NAME, "access:c"),
+        basis="reading",
+        reading="'c' and 'cx' count as write access not given: a copy-on-write map never "
+        "writes the file (its writes stay in memory), so it needs the file only for reading, "
+        "and creating a file nobody will write would leave an empty file behind. A missing "
+        "file mapped 'c' or 'cx' fails with 'no_file'.",
     ),
     Clause(
         id="map.errcode.no-file-meaning",
@@ -345,8 +383,9 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="no_file",
         quote="`'no_file'` - file not found.",
         needs=_NAMED,
-        reading="COORD 3: 'no_file' is map's code; filesize says 'not_found' for the same "
-        "situation. Taken literally: different codes for different functions.",
+        checked="'no_file' is map's code for a file that is not found in the plain sense: a path "
+        "in a directory that does not exist, a dangling symbolic link (mmap.filesize says "
+        "'not_found' for the same situation: different functions, different codes).",
     ),
     # ---------------------------------------------------------------- mmap.map: short file
     Clause(
@@ -358,8 +397,22 @@ CLAUSES: tuple[Clause, ...] = (
         quote="if write access is not given (or the file is the pagefile which can't be "
         "resized), the mapping fails with `'file_too_short'` error.",
         needs=_NAMED,
-        reading="COORD 5: 'c' is not write access; a short file mapped '', 'x', 'c' or 'cx' "
-        "fails and is left exactly as it was.",
+        checked="With '' and 'x' and no offset, a size beyond the end of the file (empty files "
+        "included); 'c' and 'cx' are map.errcode.file-too-short-copy-on-write.",
+    ),
+    Clause(
+        id="map.errcode.file-too-short-copy-on-write",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if write access is not given (or the file is the pagefile which can't be "
+        "resized), the mapping fails with `'file_too_short'` error.",
+        needs=_needs(_NAME, "access:c"),
+        basis="reading",
+        reading="'c' and 'cx' count as write access not given: a copy-on-write map never "
+        "writes the file, so it must not extend it either. A file shorter than offset + size "
+        "mapped 'c' or 'cx' fails with 'file_too_short'.",
     ),
     Clause(
         id="map.errcode.file-too-short-meaning",
@@ -369,7 +422,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="file_too_short",
         quote="`'file_too_short'` - the file is shorter than the required size.",
         needs=_NAMED,
-        reading="'required size' is offset + size (the bullet above says so).",
+        checked="'The required size' is offset + size, as the bullet on short files says: with an "
+        "offset, a file of exactly offset + size bytes maps, one byte shorter fails.",
     ),
     Clause(
         id="map.pagefile.cannot-be-resized",
@@ -380,9 +434,13 @@ CLAUSES: tuple[Clause, ...] = (
         quote="if write access is not given (or the file is the pagefile which can't be "
         "resized), the mapping fails with `'file_too_short'` error.",
         needs=_needs("anonymous"),
-        reading="COORD 6: a pagefile map too large for the system is covered by both "
-        "'file_too_short' (this bullet) and 'out_of_mem' (size too large); either is "
-        "accepted.",
+        basis="reading",
+        reading="A pagefile map too large for the system is named by two sentences at once: this "
+        "bullet ('file_too_short') and the errcode list ('out_of_mem' - size too large). "
+        "Which one an implementation returns depends on which OS limit it meets first "
+        "(the commit limit of the pagefile or the address space), so either is accepted; "
+        "what is read into the bullet is that write access does not help: the pagefile is "
+        "never extended the way a file is, so such a map fails instead of being granted.",
     ),
     Clause(
         id="map.file.short-write-extends",
@@ -391,8 +449,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="if write access is given, the file is extended.",
         needs=_needs(_NAME, "access:w"),
-        reading="Extended to exactly offset + size, the size the bullet above requires; "
-        "the bytes already in the file are kept.",
+        checked="Extended to exactly offset + size, the size the bullet requires (through the "
+        "OS's view of the file); the bytes already in the file are kept.",
     ),
     Clause(
         id="map.errcode.disk-full",
@@ -402,8 +460,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="disk_full",
         quote="if the disk is full, the mapping fails with `'disk_full'` error.",
         needs=_needs(_NAME, "access:w"),
-        reading="Provoked on a real full filesystem: a 1 MiB tmpfs the test mounts when it "
-        "may (root), else a per-process file-size limit (RLIMIT_FSIZE) set on an isolated "
+        checked="Provoked on a real full filesystem: a 1 MiB tmpfs the test mounts when it may "
+        "(root), else a per-process file-size limit (RLIMIT_FSIZE) set on an isolated "
         "implementation process, whose failure to extend the file is the same documented "
         "condition. The test records which was used (user property 'disk_full_method').",
     ),
@@ -415,6 +473,9 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="disk_full",
         quote="`'disk_full'` - the file cannot be extended because the disk is full.",
         needs=_needs(_NAME, "access:w"),
+        checked="The code is about extending the file: on the same full filesystem, a map that "
+        "needs no extension succeeds, and one without write access on a short file fails "
+        "with 'file_too_short', not 'disk_full'.",
     ),
     # ---------------------------------------------------------------- mmap.map: offset
     Clause(
@@ -432,7 +493,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`offset`: offset in the file (optional, defaults to 0).",
         needs=_NAMED,
-        reading="The map's byte i is the file's byte offset + i.",
+        checked="The map's byte i is the file's byte offset + i.",
     ),
     Clause(
         id="map.offset.must-be-non-negative",
@@ -457,8 +518,21 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="ignored when mapping the pagefile.",
         needs=_needs("anonymous"),
-        reading="COORD 6: ignored means not validated either: an unaligned or negative "
-        "offset does not fail a pagefile map.",
+        checked="An aligned offset given with no file changes nothing: the map has the size asked "
+        "for and all of it is usable. Whether an offset no file could take is rejected is "
+        "map.offset.pagefile-not-validated.",
+    ),
+    Clause(
+        id="map.offset.pagefile-not-validated",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="ignored when mapping the pagefile.",
+        needs=_needs("anonymous"),
+        basis="reading",
+        reading="'Ignored' comes right after the two bullets that make a bad offset an "
+        "error, as the exception to them: an argument that is ignored is not looked at, so "
+        "an unaligned or negative offset does not fail a pagefile map either.",
     ),
     # ---------------------------------------------------------------- mmap.map: addr
     Clause(
@@ -468,7 +542,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`addr`: address to use (optional; an error is raised if zero).",
         needs=_needs("anonymous", "addr", "addr_request"),
-        reading="A free, page-aligned address asked for is the address the map gets.",
+        checked="A free, page-aligned address asked for is the address the map gets; the address "
+        "is found free in /proc/PID/maps where the OS has it.",
     ),
     Clause(
         id="map.addr.zero-raises",
@@ -486,7 +561,9 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
         needs=_needs("anonymous"),
-        reading="COORD 6: for a pagefile map 'file_too_short' is accepted as well.",
+        checked="A pagefile map of 2**60 bytes, more than any machine has. The document names two "
+        "codes for it: 'out_of_mem' (this line) and 'file_too_short' (the pagefile 'can't "
+        "be resized'), so either passes; a raise, a success or a numeric code does not.",
     ),
     Clause(
         id="map.errcode.out-of-mem-addr-too-large",
@@ -496,7 +573,7 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
         needs=_needs("anonymous", "addr_request"),
-        reading="An aligned address beyond any user address space (2**62) is too large.",
+        checked="An aligned address beyond any user address space (2**62).",
     ),
     Clause(
         id="map.errcode.out-of-mem-addr-in-use",
@@ -506,7 +583,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
         needs=_needs("anonymous", "addr", "addr_request"),
-        reading="The map in use at that address is left intact (never silently replaced).",
+        checked="Both at the start of a live map and overlapping its second page; the map living "
+        "there is left intact (a failure that clobbered it would not be a failure).",
     ),
     Clause(
         id="map.errcode.os-specific",
@@ -516,8 +594,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode=OS_ERRCODE,
         quote="an OS-specific numeric error code.",
         needs=_needs(_NAME, "access:w"),
-        reading="Anything that is none of the documented conditions, e.g. a directory "
-        "given as the file, fails with an int errcode, not a string and not a raise.",
+        checked="Anything that is none of the documented conditions, e.g. a directory given as "
+        "the file, fails with an int errcode, not a string and not a raise.",
     ),
     Clause(
         id="map.fails.leaves-files-alone",
@@ -526,8 +604,24 @@ CLAUSES: tuple[Clause, ...] = (
         kind="invariant",
         quote="If the mapping fails, returns `nil,err,errcode` where `errcode` can be:",
         needs=_NAMED,
-        reading="COORD 9: a failing map removes a file it created and never truncates or "
-        "rewrites an existing one (a failure must not cost data).",
+        basis="reading",
+        reading="The document says what a failing map returns, not what it leaves behind. Read "
+        "as: a failing map never truncates, rewrites or removes a file that existed "
+        "before the call, because the failures listed are all reasons for not mapping at "
+        "all, and costing the caller data when nothing was mapped serves no purpose.",
+    ),
+    Clause(
+        id="map.fails.removes-created-file",
+        section=S_MAP,
+        function="mmap.map",
+        kind="invariant",
+        quote="If the mapping fails, returns `nil,err,errcode` where `errcode` can be:",
+        needs=_needs(_NAME, "access:w"),
+        basis="reading",
+        reading="The document does not say what a failing map leaves behind. Read as: a map "
+        "that created a file (or a tagname's shared memory) and then failed removes it again, "
+        "so the call has no lasting effect; otherwise the next map without write access "
+        "would find an empty file and fail with 'file_too_short' instead of 'no_file'.",
     ),
     # ---------------------------------------------------------------- mmap.map: tagname
     Clause(
@@ -547,6 +641,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="using the same name in two different processes (or in the same process) "
         "gives access to the same memory.",
         needs=_needs("tagname", "unlink"),
+        checked="Both processes give the size; each sees the other's writes, and the memory "
+        "outlives the other process.",
     ),
     Clause(
         id="map.tagname.not-with-file",
@@ -571,8 +667,10 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="if not given, the file size is assumed.",
         needs=_needs("tagname", "unlink"),
-        reading="COORD 1: with a tagname and no size, the size of the existing shared "
-        "memory object.",
+        basis="reading",
+        reading="'Defaults to file size' read for a tagname: the file is the shared memory object "
+        "the tagname names (the unlink section says one is created on the filesystem), so "
+        "with no size the map takes the size of the existing object.",
     ),
     Clause(
         id="map.tagname.missing-read-only-fails",
@@ -582,8 +680,10 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="no_file",
         quote="if write access is not given, the mapping fails with `'no_file'` error.",
         needs=_needs("tagname", "unlink"),
-        reading="COORD 1: a tagname whose shared memory does not exist, mapped without "
-        "write access, is a missing file.",
+        basis="reading",
+        reading="The rules for a file that does not exist read for a tagname: the shared memory "
+        "file (see the unlink section) is the file, so a tagname whose shared memory does "
+        "not exist, mapped without write access, fails with 'no_file'.",
     ),
     Clause(
         id="map.tagname.created-empty-fails",
@@ -593,8 +693,10 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="file_too_short",
         quote="if the file is empty the mapping fails with `'file_too_short'` error.",
         needs=_needs("tagname", "unlink", "access:w"),
-        reading="COORD 1: a new tagname with write access and no size is created empty, "
-        "and an empty file fails with 'file_too_short'.",
+        basis="reading",
+        reading="The rules for files read for a tagname: with write access a missing shared "
+        "memory file is created, empty, and with no size 'if the file is empty the "
+        "mapping fails with file_too_short'.",
     ),
     # ---------------------------------------------------------------- mmap.map: result
     Clause(
@@ -604,7 +706,7 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`addr` - a `void*` pointer to the mapped memory",
         needs=_needs("anonymous", "addr"),
-        reading="A non-null address; live maps never overlap.",
+        checked="A non-null address; live maps never overlap.",
     ),
     Clause(
         id="map.result.size",
@@ -613,8 +715,25 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="`size` - the actual size of the memory block",
         needs=_NAMED,
-        reading="COORD 2: the requested (or file-derived) size, not rounded up to pages; "
-        "that many bytes are readable.",
+        checked="The field tells the truth about the block: the map's bytes are the file's up "
+        "to map.size, and where /proc/PID/maps is available the mapping spans map.size "
+        "rounded up to whole pages. Whether it is rounded is "
+        "map.result.size-not-rounded.",
+    ),
+    Clause(
+        id="map.result.size-not-rounded",
+        section=S_MAP,
+        function="mmap.map",
+        kind="returns",
+        quote="`size` - the actual size of the memory block",
+        needs=_NAMED,
+        basis="reading",
+        reading="'The actual size' could be the whole pages the OS maps; read as the size "
+        "asked for (or the file's size when none is given), not rounded up: the size "
+        "argument is 'the size of the memory segment', one byte included, and mmap.mirror, "
+        "whose size is rounded, says so ('automatically aligned to the next page size') "
+        "where map says nothing of the kind. 'Actual' is there because the size may be left "
+        "out and then comes from the file.",
     ),
     # ---------------------------------------------------------------- mmap.map: NOTEs
     Clause(
@@ -624,8 +743,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="write buffers are flushed before mapping an already-opened file.",
         needs=_needs("file:fileobj"),
-        reading="Bytes written through a FILE* and still in its user-space buffer are in "
-        "the map, and count for the default size.",
+        checked="Bytes written through a FILE* and still in its user-space buffer are in the map, "
+        "and count for the default size.",
     ),
     Clause(
         id="map.note.write-read-only-crashes",
@@ -634,8 +753,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="crashes",
         quote="attempting to write to a memory block that wasn't mapped with write or "
         "copy-on-write access results in a crash.",
-        reading="The crash is the process dying by SIGSEGV or SIGBUS; checked in an "
-        "isolated implementation process.",
+        checked="The crash is the process dying by SIGSEGV or SIGBUS; checked in an isolated "
+        "implementation process.",
     ),
     Clause(
         id="map.note.external-changes",
@@ -645,9 +764,9 @@ CLAUSES: tuple[Clause, ...] = (
         quote="changes done externally to a mapped file may not be visible immediately "
         "(or at all) to the mapped memory.",
         needs=_needs(_NAME, "access:w"),
-        reading="Permissive: no visibility is promised, so the test asks only that each "
-        "changed byte reads as its old or its new value, untouched bytes are unchanged, "
-        "and the map stays usable.",
+        checked="No visibility is promised, so the test asks only that each changed byte reads as "
+        "its old or its new value, untouched bytes are unchanged, and the map stays "
+        "usable.",
     ),
     Clause(
         id="map.note.synchronized-sharing",
@@ -656,8 +775,11 @@ CLAUSES: tuple[Clause, ...] = (
         kind="invariant",
         quote="access to shared memory from multiple processes must be synchronized.",
         needs=_needs("tagname", "unlink"),
-        reading="A duty of the user. What it promises in return: with the accesses "
-        "synchronised (here strictly ordered), each process sees the other's writes.",
+        basis="reading",
+        reading="The sentence states a duty of the user; the promise it implies in return is that "
+        "accesses the user has ordered see each other: after each process's turn, the "
+        "other process sees every byte it wrote. Otherwise synchronising would be "
+        "pointless.",
     ),
     # ---------------------------------------------------------------- map:free
     Clause(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter, ImplementationCrashed
+from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import Maps, isolated, new_file, page, pattern, ref, same
 
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS)
@@ -23,31 +24,68 @@ def _expect_crash(action: object, what: str) -> None:
     )
 
 
-@pytest.mark.clause("map.tagname.two-processes", "map.note.synchronized-sharing")
+@pytest.mark.clause("map.tagname.two-processes")
 def test_tagname_shares_memory_between_processes(adapter: Adapter, maps: Maps) -> None:
-    """Same tagname in two processes, accesses strictly ordered: each sees the other's writes."""
+    """Same tagname in two processes, both giving the size: each sees the other's
+    writes, and the memory outlives the other process."""
     p = page(adapter)
     tag = maps.tagname()
+    call = f"map(nil, 'w', {2 * p}, nil, nil, {tag!r})"
     here = maps.map(None, "w", 2 * p, None, None, tag)
     data = pattern(2 * p, seed=60)
     adapter.write(here.handle, 0, data)
     with isolated(adapter) as other:
-        there = other.map(None, "w", None, None, None, tag)
-        assert there.size == 2 * p
-        same(other.read(there.handle, 0, 2 * p), data, "the other process sees other bytes")
+        there = other.map(None, "w", 2 * p, None, None, tag)
+        same(other.read(there.handle, 0, 2 * p), data, f"{call} in another process")
         other.write(there.handle, p - 3, b"from afar")
-        same(adapter.read(here.handle, p - 3, 9), b"from afar")
+        same(adapter.read(here.handle, p - 3, 9), b"from afar", f"{call}: the other's write")
         other.free(there.handle)
-    same(adapter.read(here.handle, p - 3, 9), b"from afar", "after the other process exited")
+    same(
+        adapter.read(here.handle, p - 3, 9),
+        b"from afar",
+        f"{call}: the other's write after the other process exited",
+    )
+
+
+@pytest.mark.clause("map.note.synchronized-sharing")
+@pytest.mark.prerequisites("map.tagname.two-processes")
+def test_synchronized_turns_see_each_other(adapter: Adapter, maps: Maps) -> None:
+    """Two processes take strictly ordered turns writing the same shared memory, each
+    turn a different part of it: after every turn the other process sees everything
+    written so far, its own bytes included."""
+    p = page(adapter)
+    size = 2 * p
+    tag = maps.tagname()
+    call = f"map(nil, 'w', {size}, nil, nil, {tag!r})"
+    with isolated(adapter) as other:
+        with prerequisite("map.tagname.two-processes", f"{call} in both processes"):
+            here = maps.map(None, "w", size, None, None, tag)
+            there = other.map(None, "w", size, None, None, tag)
+        expected = bytearray(size)
+        sides = ((adapter, here.handle, "this"), (other, there.handle, "the other"))
+        for turn in range(8):
+            writer, handle, name = sides[turn % 2]
+            reader, seen_by, reader_name = sides[1 - turn % 2]
+            chunk = pattern(p // 4, seed=70 + turn)
+            at = (turn * 613) % (size - len(chunk))
+            writer.write(handle, at, chunk)
+            expected[at : at + len(chunk)] = chunk
+            same(
+                reader.read(seen_by, 0, size),
+                expected,
+                f"{call}: after turn {turn} ({name} process wrote {len(chunk)} bytes at {at}), "
+                f"{reader_name} process",
+            )
 
 
 @pytest.mark.clause("unlink.while-mapped")
 def test_unlink_while_another_process_maps(adapter: Adapter, maps: Maps) -> None:
     p = page(adapter)
     tag = maps.tagname()
-    here = maps.map(None, "w", p, None, None, tag)
     with isolated(adapter) as other:
-        there = other.map(None, "w", p, None, None, tag)
+        with prerequisite("map.tagname.two-processes", f"map(nil, 'w', {p}, nil, nil, {tag!r})"):
+            here = maps.map(None, "w", p, None, None, tag)
+            there = other.map(None, "w", p, None, None, tag)
         other.unlink(tag)
         adapter.write(here.handle, 0, b"after unlink")
         same(other.read(there.handle, 0, 12), b"after unlink")
@@ -68,8 +106,12 @@ def test_writing_a_read_only_map_crashes(
     p = page(adapter)
     content = pattern(p, seed=61)
     path = new_file(tmp_path, content)
+    clause = "map.access.x" if access == "x" else "map.access.default-read-only"
+    if target == "pagefile":
+        clause = "map.file.omitted-maps-pagefile"
     with isolated(adapter) as other:
-        m = other.map(ref(path), access, p) if target == "file" else other.map(None, access, p)
+        with prerequisite(clause, f"map of the {target}, access {access!r}, in another process"):
+            m = other.map(ref(path), access, p) if target == "file" else other.map(None, access, p)
         _expect_crash(
             lambda: other.write(m.handle, 10, b"forbidden"), f"writing to a {access!r} map"
         )
@@ -82,7 +124,8 @@ def test_io_error_in_mapped_memory_crashes(adapter: Adapter, tmp_path: Path) -> 
     p = page(adapter)
     path = new_file(tmp_path, pattern(3 * p, seed=62))
     with isolated(adapter) as other:
-        m = other.map(ref(path), "", 3 * p)
+        with prerequisite("map.access.default-read-only", f"map(file, '', {3 * p})"):
+            m = other.map(ref(path), "", 3 * p)
         os.truncate(path, 0)
         _expect_crash(
             lambda: other.read(m.handle, 2 * p, 16), "reading past a truncated file's end"
