@@ -3,14 +3,18 @@
 Each clause quotes the documentation's words verbatim (whitespace folded), so the
 linter (``tests/spec/test_catalogue.py``) can check that the quote still stands in
 the document, that every clause has at least one test, and that every test names a
-clause that exists. The document itself ships beside this module (``mmap.md``,
-byte-identical to ``../shared/mmap.md``) so that an installed package is complete.
+clause that exists. The document itself ships beside this module (``mmap.md``, the
+canonical copy) so that an installed package is complete.
 
 Sections are the documentation's headings, named by their first signature
 (``mmap.map``, ``map:flush``...); ``mmap`` is the opening part (features,
-limitations, API table). Readings marked ``COORD n`` are the team's decisions on
-ambiguous spots (see the project's coordination notes); the others are this
-catalogue's own, and each says why.
+limitations, API table); ``safety`` holds what users expect that the words leave out.
+
+Each clause has a ``basis`` (see :data:`Basis`). Where the document's words decide,
+``checked`` may say how the clause is provoked or observed. Where they are ambiguous
+or silent, the clause is a ``reading`` and states, in ``reading``, what the suite
+takes the authors to have meant and why: a binding that reads the spot differently
+is reported apart (``differs-from-reading``), not as broken.
 """
 
 from __future__ import annotations

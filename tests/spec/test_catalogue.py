@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mmapspec.adapters.interface import DOCUMENTED_ERRCODES, FILE_KINDS, Capabilities
@@ -73,8 +75,16 @@ def test_counts_by_section_cover_every_clause() -> None:
     assert list(counts) == [s for s in catalogue.SECTIONS if s in counts]
 
 
+SPEC_DIR = Path(catalogue.__file__).resolve().parent
+SpecTests = dict[str, dict[str, Any]]
+MULTI_CLAUSE_FILES = {"test_model.py"}
+"""The stateful model exercises several clauses in one run and attributes each failure
+to the clause of the rule that broke (``spec.attribution.checking``); every other
+spec test gives a status to exactly one clause."""
+
+
 @pytest.fixture(scope="module")
-def spec_tests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+def spec_tests(tmp_path_factory: pytest.TempPathFactory) -> SpecTests:
     """Every spec test and the clauses it names, as pytest itself collects them."""
     dump = tmp_path_factory.mktemp("collect") / "clauses.json"
     env = dict(os.environ, MMAPSPEC_CLAUSE_DUMP=str(dump))
@@ -106,18 +116,96 @@ def spec_tests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]
     assert done.returncode == 0, (
         f"collecting the spec failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     )
-    tests: dict[str, list[str]] = json.loads(dump.read_text())
+    tests: SpecTests = json.loads(dump.read_text())
     assert tests, "no spec tests collected"
     return tests
 
 
-def test_every_test_names_existing_clauses(spec_tests: dict[str, list[str]]) -> None:
-    unmarked = sorted(t for t, ids in spec_tests.items() if not ids)
-    unknown = sorted(f"{t}: {i}" for t, ids in spec_tests.items() for i in ids if i not in BY_ID)
+def test_every_test_names_existing_clauses(spec_tests: SpecTests) -> None:
+    unmarked = sorted(t for t, info in spec_tests.items() if not info["clauses"])
+    unknown = sorted(
+        f"{t}: {i}" for t, info in spec_tests.items() for i in info["clauses"] if i not in BY_ID
+    )
     assert unmarked == [], "spec tests without a clause marker"
     assert unknown == [], "clause markers naming no clause"
 
 
-def test_every_clause_has_a_test(spec_tests: dict[str, list[str]]) -> None:
-    tested = {i for ids in spec_tests.values() for i in ids}
+def test_every_clause_has_a_test(spec_tests: SpecTests) -> None:
+    tested = {i for info in spec_tests.values() for i in info["clauses"]}
     assert sorted(set(BY_ID) - tested) == [], "clauses without a test"
+
+
+def test_a_test_gives_a_status_to_one_clause(spec_tests: SpecTests) -> None:
+    several = sorted(
+        f"{t}: {info['clauses']}"
+        for t, info in spec_tests.items()
+        if len(info["clauses"]) > 1 and info["file"] not in MULTI_CLAUSE_FILES
+    )
+    assert several == [], "tests naming several clauses: split them, or declare prerequisites"
+
+
+def _prerequisite_graph(spec_tests: SpecTests) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for info in spec_tests.values():
+        for cid in info["clauses"]:
+            graph.setdefault(cid, set()).update(info["prerequisites"])
+    return graph
+
+
+def test_prerequisites_are_document_clauses(spec_tests: SpecTests) -> None:
+    """A prerequisite blocks what relies on it: it must be a promise of the document's
+    words, never a reading (a binding may read a silent spot differently) or a safety
+    expectation, and never the test's own clause."""
+    wrong = sorted(
+        f"{t}: {p}"
+        for t, info in spec_tests.items()
+        for p in info["prerequisites"]
+        if p not in BY_ID or BY_ID[p].basis != "document" or p in info["clauses"]
+    )
+    assert wrong == [], "prerequisites that are unknown, not basis='document', or the clause itself"
+
+
+def test_prerequisites_have_no_cycles(spec_tests: SpecTests) -> None:
+    """Two clauses that block each other would hide both failures."""
+    graph = _prerequisite_graph(spec_tests)
+    done: set[str] = set()
+
+    def visit(cid: str, path: tuple[str, ...]) -> None:
+        assert cid not in path, f"prerequisite cycle: {' -> '.join((*path, cid))}"
+        if cid in done:
+            return
+        for p in sorted(graph.get(cid, ())):
+            visit(p, (*path, cid))
+        done.add(cid)
+
+    for cid in sorted(graph):
+        visit(cid, ())
+
+
+def test_prerequisites_at_calls_name_document_clauses() -> None:
+    """``prerequisite("id", ...)`` in the spec's source names a document clause."""
+    pattern = re.compile(r"""prerequisite\(\s*["']([^"']+)["']""")
+    wrong = []
+    for path in sorted(SPEC_DIR.glob("test_*.py")):
+        for cid in pattern.findall(path.read_text(encoding="utf-8")):
+            if cid not in BY_ID or BY_ID[cid].basis != "document":
+                wrong.append(f"{path.name}: {cid}")
+    assert wrong == [], "prerequisite() naming an unknown or non-document clause"
+
+
+@pytest.mark.parametrize("clause", CLAUSES, ids=lambda c: c.id)
+def test_basis_and_reading_agree(clause: catalogue.Clause) -> None:
+    """A reading clause states its reading; a document or safety clause has none (how
+    it is checked goes in ``checked``); safety clauses live in their own section."""
+    if clause.basis == "reading":
+        assert clause.reading and clause.reading.strip(), f"{clause.id}: reading without text"
+    else:
+        assert clause.reading is None, f"{clause.id}: basis {clause.basis!r} with a reading"
+    assert (clause.basis == "safety") == (clause.section == catalogue.S_SAFETY), clause.id
+
+
+def test_readings_are_written_here() -> None:
+    """Every reading says itself and why, in this repository: no pointers to notes
+    kept elsewhere."""
+    source = (SPEC_DIR / "catalogue.py").read_text(encoding="utf-8")
+    assert "COORD" not in source, "a reading points to coordination notes outside the repository"
