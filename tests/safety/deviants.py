@@ -58,7 +58,10 @@ class _Deviant(ReferenceAdapter):
 
 
 class WorldReadableShm(_Deviant):
-    """Creates the shared memory of a tagname 0644: every user can read it."""
+    """Creates the shared memory of a tagname 0644: every user can read it. Like any
+    binding that does so, it also maps such objects when it meets them again (the
+    reference refuses objects others can open), so that its own maps of the same
+    tagname still share memory."""
 
     name = "deviant-world-readable-shm"
 
@@ -69,7 +72,10 @@ class WorldReadableShm(_Deviant):
             fd: int = shm_open(name, flags, 0o644 if mode else mode)
             return fd
 
-        return planted(backend, "_shm_open", world_readable)
+        stack = contextlib.ExitStack()
+        stack.enter_context(planted(backend, "_shm_open", world_readable))
+        stack.enter_context(planted(backend, "not_private", lambda f: None))
+        return stack
 
 
 class TagnameDescriptorKept(_Deviant):

@@ -23,10 +23,12 @@ from mmapspec.spec import catalogue
 from mmapspec.spec.catalogue import BY_ID, CLAUSES, OS_ERRCODE
 
 
-@pytest.mark.parametrize("clause", CLAUSES, ids=lambda c: c.id)
+QUOTING = [c for c in CLAUSES if c.basis != "safety"]
+"""Clauses that quote the document (a safety clause's quote is its promise in our words)."""
+
+
+@pytest.mark.parametrize("clause", QUOTING, ids=lambda c: c.id)
 def test_quote_stands_in_the_document(clause: catalogue.Clause) -> None:
-    if clause.basis == "safety":
-        pytest.skip(f"{clause.id}: a safety clause quotes our own words, not the document's")
     assert catalogue.fold(clause.quote) in catalogue.fold(catalogue.document()), (
         f"{clause.id}: quote not found in mmap.md: {clause.quote!r}"
     )
