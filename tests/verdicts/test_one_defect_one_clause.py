@@ -187,6 +187,12 @@ def test_a_binding_that_never_unlinks_leaves_no_shared_memory(deviant_run: Run) 
     binding's ``unlink`` did: nothing under the run's prefix stays in /dev/shm."""
     if not SHM.is_dir():
         pytest.skip("no /dev/shm here: shared memory is not visible as files")
+    made = [
+        cid
+        for cid, c in deviant_run.clauses.items()
+        if "tagname" in BY_ID[cid].needs and c["status"] not in ("skipped", "unsupported")
+    ]
+    assert made, "no clause with a tagname was checked: the run made no shared memory to leave"
     assert deviant_run.shm_left == [], (
         f"{len(deviant_run.shm_left)} shared-memory objects of the run stayed in /dev/shm "
         f"(removed by this test): {deviant_run.shm_left[:5]}"
