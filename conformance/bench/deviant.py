@@ -31,11 +31,11 @@ class FilesizeNeverShrinks(ReferenceAdapter):
     name = "filesize-never-shrinks"
 
     def filesize(self, file: FileRef, size: int | None = None) -> int:
-        if size is not None and file.kind == "name":
-            try:
-                current = os.stat(file.path).st_size
-            except FileNotFoundError:
-                current = 0
-            if size < current:
-                return size  # the defect: the file keeps its size
+        if (
+            size is not None
+            and file.kind == "name"
+            and os.path.isfile(file.path)
+            and size < os.path.getsize(file.path)
+        ):
+            return size  # the defect: the file keeps its size
         return super().filesize(file, size)
