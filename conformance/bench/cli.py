@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from mmapspec.bench import cases, native, report, suite
+from mmapspec.bench import cases, failing, native, report, suite
 from mmapspec.bench.machine import machine_info, one_line
 from mmapspec.bench.timing import Group, GroupResult, Settings, measure
 
@@ -32,6 +32,7 @@ CASES: dict[str, CaseFactory] = {
     "ring": cases.ring,
     "suite": suite.suite,
     "pipe": suite.pipe,
+    "failing": failing.failing,
 }
 
 FULL = Settings(min_batch_s=0.04, samples=15)

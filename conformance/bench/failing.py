@@ -1,0 +1,112 @@
+"""Case 7: a failing run is fast.
+
+The whole spec against the reference, and against the reference with one defect
+planted in a stateful path (:class:`~mmapspec.bench.deviant.FilesizeNeverShrinks`),
+both under the CI profile. A binding author iterates on failing runs: one should
+take at most twice the time of a passing run of the same adapter, even though
+Hypothesis shrinks what fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from mmapspec.bench.cases import Context
+from mmapspec.bench.suite import SUITE_TIMEOUT_S, _spec_tests
+from mmapspec.bench.timing import Comparison, Group, Role, Variant
+
+DEVIANT = "mmapspec.bench.deviant:FilesizeNeverShrinks"
+ADAPTERS = {
+    # key: (adapter, label, exit status a real run must end with)
+    "reference": ("reference", "mmapspec run --adapter reference", 0),
+    "deviant": (DEVIANT, "mmapspec run --adapter reference + 1 stateful defect", 1),
+}
+TARGET = 2.0
+"""A failing run takes at most this many times a passing run's time."""
+
+
+def run_command(adapter: str, quick: bool) -> list[str]:
+    """``mmapspec run`` against ``adapter`` with 2 workers, the CI profile."""
+    cmd = [
+        sys.executable, "-c", "import sys; from mmapspec.cli import main; sys.exit(main())",
+        "run", "--adapter", adapter, "-n", "2", "--hypothesis-profile", "ci",
+    ]  # fmt: skip
+    return cmd + (["--", "--collect-only"] if quick else [])
+
+
+@contextmanager
+def failing(ctx: Context) -> Iterator[Group]:
+    missing = _spec_tests()
+    env = {**os.environ, "CI": "1"}
+    outcomes: dict[str, tuple[int, str]] = {}
+
+    def running(key: str, cmd: list[str]) -> Callable[[int], None]:
+        def run(n: int) -> None:
+            for _ in range(n):
+                proc = subprocess.run(
+                    cmd,
+                    cwd=ctx.workdir,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=SUITE_TIMEOUT_S,
+                )
+                if proc.returncode not in (0, 1):
+                    last = proc.stderr.strip()[-300:] or proc.stdout.strip()[-300:]
+                    raise RuntimeError(f"exit code {proc.returncode}: {last}")
+                lines = proc.stdout.strip().splitlines()
+                outcomes[key] = (proc.returncode, lines[-1] if lines else "")
+
+        return run
+
+    def exits_with(key: str, status: int) -> Callable[[], None]:
+        def check() -> None:
+            got = outcomes.get(key, (None, ""))[0]
+            if not ctx.quick and got != status:
+                raise RuntimeError(
+                    f"{ADAPTERS[key][1]} exited {got}, not {status}: it did not run as intended"
+                )
+
+        return check
+
+    variants = []
+    for key, (adapter, label, status) in ADAPTERS.items():
+        text = label + ("  (collect only)" if ctx.quick else "")
+        role: Role = "case" if key == "deviant" else "baseline"
+        if missing:
+            variants.append(Variant(f"failing.{key}", text, None, role=role, skip=missing))
+            continue
+        variants.append(
+            Variant(
+                f"failing.{key}",
+                text,
+                running(key, run_command(adapter, ctx.quick)),
+                role=role,
+                fixed_n=1,
+                warmup=False,
+                check=exits_with(key, status),
+            )
+        )
+    notes = [
+        f"wall time of one whole run each (no warm-up), 2 workers, Hypothesis profile 'ci'; "
+        f"the defect ({DEVIANT}): filesize(file, size) never truncates, which the stateful "
+        "model finds and Hypothesis shrinks"
+    ]
+    if ctx.quick:
+        notes.append("QUICK MODE: collection only, the tests are not run")
+    group = Group(
+        "failing",
+        "7. a failing run against a passing run of the same adapter, CI profile",
+        variants,
+        [Comparison("failing.deviant", "failing.reference", limit=None if ctx.quick else TARGET)],
+        notes,
+        samples=1,
+        waits=True,
+    )
+    yield group
+    for key, (code, last) in sorted(outcomes.items()):
+        group.notes.append(f"{ADAPTERS[key][1]}: exit {code}: {last}")
