@@ -18,6 +18,7 @@ from mmapspec.adapters.interface import (
     ArgumentError,
     DocumentedFailure,
     FileRef,
+    HarnessFailure,
     ImplementationCrashed,
     Unsupported,
 )
@@ -148,12 +149,19 @@ def test_timeout_kills_the_child_and_its_process_group() -> None:
         with pytest.raises(ImplementationTimeout) as timeout:
             adapter.aligned_size(1)
         assert 1.5 <= time.monotonic() - started < 10
-        assert isinstance(timeout.value, ImplementationCrashed)
+        # the harness failed, not the binding: never reported as the binding's crash
+        assert isinstance(timeout.value, HarnessFailure)
+        assert not isinstance(timeout.value, ImplementationCrashed)
         assert "no answer to 'aligned_size' within 1.5 s" in str(timeout.value)
         deadline = time.monotonic() + 5
         while not dead(harness) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert dead(harness)
+        # failed until the next test: the same failure at once, and no new child
+        with pytest.raises(ImplementationTimeout) as again:
+            adapter.pagesize()
+        assert again.value is timeout.value and adapter._child is None
+        adapter.begin_test()
         assert adapter.pagesize() == 4096
 
 
@@ -207,8 +215,13 @@ def test_load_through_the_registry_reports_one_line() -> None:
 )
 def test_protocol_violations_are_named(flag: str, validate: bool, error: type, match: str) -> None:
     with PipeAdapter(f"{BAD} {flag} aligned_size", timeout=20, validate=validate) as adapter:
-        with pytest.raises(error, match=match):
+        with pytest.raises(error, match=match) as failure:
             adapter.aligned_size(1)
+        assert isinstance(failure.value, HarnessFailure)
+        with pytest.raises(error) as again:
+            adapter.pagesize()
+        assert again.value is failure.value
+        adapter.begin_test()
         assert adapter.pagesize() == 4096
 
 
@@ -216,8 +229,10 @@ def test_an_adapters_unexpected_exception_is_a_harness_error(pipe: PipeAdapter) 
     # the tiny adapter does not normalise opening a directory: it raises
     # IsADirectoryError, which the harness reports instead of dying
     before = pipe.pid
-    with pytest.raises(HarnessError, match="IsADirectoryError"):
+    with pytest.raises(HarnessError, match="IsADirectoryError") as failure:
         pipe.filesize(FileRef("/"), 1)
+    assert isinstance(failure.value, HarnessFailure)
+    pipe.begin_test()
     assert pipe.pagesize() > 0 and pipe.pid == before
 
 
