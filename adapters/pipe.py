@@ -526,7 +526,9 @@ class PipeAdapter(Adapter):
         self._generation = 0
         self._failure: HarnessFailure | ImplementationCrashed | None = None
         self._crashes = 0
-        self._crash: tuple[ImplementationCrashed, object] | None = None
+        self._failed_op = ""
+        self._crash: tuple[ImplementationCrashed, object, str] | None = None
+        self._pagesize: int | None = None
         # Handles seen by tests are ours: a fresh child numbers its maps afresh,
         # so a dead child's handle must never reach the new one.
         self._handles: dict[Handle, tuple[int, Any]] = {}
@@ -585,8 +587,14 @@ class PipeAdapter(Adapter):
         every call, without starting a child. A crash inside a Hypothesis example
         also fails every later example of the test that way, so that Hypothesis
         replaying the example sees it fail as it did, rather than calling the test
-        flaky when a fresh child passes it."""
+        flaky when a fresh child passes it.
+
+        One exception: ``pagesize``, a constant of the binding, is answered with the
+        last page size a child gave, unless ``pagesize`` is what failed. Tests draw
+        their values from the page size, and Hypothesis calls a test flaky when a
+        replay stops before the draws that the failing example made."""
         self._failure = None
+        self._failed_op = ""
         self._crashes = 0
         self._crash = None
 
@@ -623,26 +631,32 @@ class PipeAdapter(Adapter):
                     self._child = None
         except (HarnessFailure, ImplementationCrashed) as exc:
             if exc is not self._failure:
-                self._record(exc)
+                self._record(exc, op)
             failure = exc
         self._raise(failure)
 
-    def _record(self, exc: HarnessFailure | ImplementationCrashed) -> None:
+    def _record(self, exc: HarnessFailure | ImplementationCrashed, op: str) -> None:
         if isinstance(exc, ImplementationCrashed):
             self._crashes += 1
             if self._crashes < MAX_CRASHES_PER_TEST:
-                self._crash = (exc, _hypothesis_example())
+                self._crash = (exc, _hypothesis_example(), op)
                 return
-        self._failure = exc
+        self._failure, self._failed_op = exc, op
+
+    @property
+    def failure(self) -> HarnessFailure | ImplementationCrashed | None:
+        """The failure standing for the rest of this test, if any (see :meth:`begin_test`)."""
+        if self._failure is None and self._crash is not None:
+            crash, example, op = self._crash
+            if example is not None and example is not _hypothesis_example():
+                self._failure, self._failed_op = crash, op
+        return self._failure
 
     def _check(self) -> None:
-        """Raise the standing failure, if any (see :meth:`begin_test`)."""
-        if self._failure is None and self._crash is not None:
-            crash, example = self._crash
-            if example is not None and example is not _hypothesis_example():
-                self._failure = crash
-        if self._failure is not None:
-            self._raise(self._failure)
+        """Raise the standing failure, if any."""
+        failure = self.failure
+        if failure is not None:
+            self._raise(failure)
 
     @staticmethod
     def _raise(failure: HarnessFailure | ImplementationCrashed) -> NoReturn:
@@ -690,7 +704,12 @@ class PipeAdapter(Adapter):
     # -- the documented API ----------------------------------------------------------
 
     def pagesize(self) -> int:
-        return self._call("pagesize", {}, decode_int)  # type: ignore[no-any-return]
+        failed = self.failure is not None and self._failed_op != "pagesize"
+        if failed and self._pagesize is not None:
+            return self._pagesize
+        size: int = self._call("pagesize", {}, decode_int)
+        self._pagesize = size
+        return size
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
         return self._call("aligned_size", _args(size=size, dir=dir), decode_int)  # type: ignore[no-any-return]
