@@ -88,6 +88,9 @@ base64 of a ``read``, and :data:`MAP_ENTRY_LIMIT` per map of a ``mirror``."""
 MAP_ENTRY_LIMIT = 256
 """Bytes one ``{"handle", "addr", "size"}`` of a mirror's maps may take."""
 READ_CHUNK = 1 << 16
+PROBE_TIMEOUT = 10.0
+"""Seconds a harness that has answered ``start`` may take to answer ``pagesize``,
+the request that shows it is still listening (at most ``start_timeout``)."""
 MAX_CRASHES_PER_TEST = 3
 """Children that may die in one test; the last crash then stands for the rest of it."""
 GUARD = Path(__file__).resolve().parent / "_guard.py"
@@ -561,6 +564,7 @@ class PipeAdapter(Adapter):
             caps = decode_capabilities(hello.get("capabilities") or {})
             impl = hello.get("implementation") or {}
             pid = hello.get("pid")
+            self._probe(child)
         except Exception as exc:  # whatever went wrong, the runner prints one line
             line = _one_line(exc, child)
             child.stop()
@@ -578,6 +582,17 @@ class PipeAdapter(Adapter):
         self._generation += 1
         self._child = child
         return child
+
+    def _probe(self, child: _Child) -> None:
+        """Is the harness still listening after ``start``? One that answers ``start``
+        and nothing else would otherwise cost every test a whole ``timeout``."""
+        try:
+            size = child.call("pagesize", {}, min(PROBE_TIMEOUT, self.start_timeout))
+        except (DocumentedFailure, ArgumentError, Unsupported, HarnessError):
+            return  # an answer, whatever it says
+        with contextlib.suppress(ProtocolError):
+            if type(decode_int(size)) is int:
+                self._pagesize = decode_int(size)
 
     def begin_test(self) -> None:
         """A new test begins: forget the failure and the crashes of the last one.
@@ -814,7 +829,7 @@ def _one_line(exc: BaseException, child: _Child) -> str:
     """A harness that fails to load usually says why on its last stderr line."""
     if isinstance(exc, (ImplementationCrashed, ImplementationTimeout)):
         if isinstance(exc, ImplementationTimeout):
-            how = f"no answer to 'start' within {exc.timeout:g} s"
+            how = f"no answer to {exc.op!r} within {exc.timeout:g} s"
         elif exc.signal is not None:
             how = f"killed by signal {exc.signal}"
         else:

@@ -23,10 +23,12 @@ import pytest
 from conftest import HERE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mmapspec.adapters import AdapterLoadError
 from mmapspec.adapters.interface import FileRef, HarnessFailure, ImplementationCrashed
 from mmapspec.adapters.pipe import (
     LINE_LIMIT,
     MAX_CRASHES_PER_TEST,
+    PROBE_TIMEOUT,
     HarnessError,
     ImplementationTimeout,
     PipeAdapter,
@@ -69,12 +71,12 @@ QUICK = settings(
 
 
 def test_an_endless_line_is_cut_at_the_limit_and_memory_stays_bounded() -> None:
-    with PipeAdapter(bad("--endless-line-on", "pagesize"), timeout=60) as adapter:
+    with PipeAdapter(bad("--endless-line-on", "aligned_size"), timeout=60) as adapter:
         child = adapter._child
         assert child is not None
         before = rss_kib()
         with pytest.raises(ProtocolError) as failure:
-            adapter.pagesize()
+            adapter.aligned_size(1)
         grown = rss_kib() - before
         assert f"longer than the limit of {LINE_LIMIT} bytes" in str(failure.value)
         assert grown < 64 * 1024, f"the runner grew by {grown} KiB reading one line"
@@ -92,20 +94,20 @@ def test_the_limit_grows_with_what_a_read_asks_for(tiny_cmd: str) -> None:
 
 
 def test_a_harness_crashing_on_every_call_is_restarted_three_times_a_test() -> None:
-    with PipeAdapter(bad("--segfault-on", "pagesize"), timeout=20) as adapter:
+    with PipeAdapter(bad("--segfault-on", "aligned_size"), timeout=20) as adapter:
         crashes = []
         for _ in range(MAX_CRASHES_PER_TEST):
             with pytest.raises(ImplementationCrashed) as crash:
-                adapter.pagesize()
+                adapter.aligned_size(1)
             crashes.append(crash.value)
         assert len({id(c) for c in crashes}) == MAX_CRASHES_PER_TEST
         with pytest.raises(ImplementationCrashed) as again:
-            adapter.pagesize()
+            adapter.aligned_size(1)
         assert again.value is crashes[-1]
         assert adapter._generation == MAX_CRASHES_PER_TEST  # no fourth child
         adapter.begin_test()
         with pytest.raises(ImplementationCrashed) as fresh:
-            adapter.pagesize()
+            adapter.aligned_size(1)
         assert fresh.value not in crashes and adapter._generation == MAX_CRASHES_PER_TEST + 1
 
 
@@ -128,8 +130,17 @@ def test_a_crash_in_a_hypothesis_example_is_reported_as_that_crash(tmp_path: Pat
         assert adapter._generation == 1  # no example after the crash reached a child
 
 
+def test_a_harness_that_answers_only_start_does_not_start() -> None:
+    """Caught by the request that follows ``start``, within :data:`PROBE_TIMEOUT`, not
+    by the first test's request, which would cost every test a whole ``timeout``."""
+    started = time.monotonic()
+    with pytest.raises(AdapterLoadError, match="did not start: no answer to 'pagesize'"):
+        PipeAdapter(bad("--silent-after-start"), timeout=600)
+    assert time.monotonic() - started < PROBE_TIMEOUT + 20
+
+
 def test_a_hung_harness_costs_one_timeout_per_test() -> None:
-    with PipeAdapter(bad("--silent-after-start"), timeout=1) as adapter:
+    with PipeAdapter(bad("--hang-on", "aligned_size"), timeout=1) as adapter:
 
         @QUICK
         @given(st.integers(0, 100))
@@ -147,13 +158,13 @@ def test_a_replacement_that_will_not_start_is_a_harness_failure(tmp_path: Path) 
     flag = tmp_path / "started-once"
     script = (
         f"if [ -e {shlex.quote(str(flag))} ]; then echo cannot start again >&2; exit 3; fi; "
-        f"touch {shlex.quote(str(flag))}; exec {bad('--segfault-on', 'pagesize')}"
+        f"touch {shlex.quote(str(flag))}; exec {bad('--segfault-on', 'aligned_size')}"
     )
     with PipeAdapter(f"sh -c {shlex.quote(script)}", timeout=20) as adapter:
         with pytest.raises(ImplementationCrashed):
-            adapter.pagesize()
+            adapter.aligned_size(1)
         with pytest.raises(HarnessError, match="did not start: exited with code 3") as failure:
-            adapter.pagesize()
+            adapter.aligned_size(1)
         assert isinstance(failure.value, HarnessFailure)
 
 
@@ -218,10 +229,6 @@ def test_a_run_against_a_broken_harness_is_bounded_and_leaves_nothing(
     report = tmp_path / "report.json"
     argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd", cmd]
     argv += ["--adapter-option", "timeout=2", "-n", "2", "--json", str(report)]
-    if case == "silent-after-start":
-        # Every test costs one timeout until the runner stops the run: a few clauses
-        # show the bound without paying it for the whole spec.
-        argv += ["--clause", "map.*"]
     started = time.monotonic()
     try:
         env = run_env(prefix)
