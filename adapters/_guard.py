@@ -79,7 +79,15 @@ def main(argv: list[str]) -> None:
     if parent and sys.platform.startswith("linux"):
         _die_with_parent(parent)
     try:
-        pid = os.posix_spawnp(command[0], command, os.environ)
+        # Python ignores SIGPIPE and SIGXFSZ; the harness gets the defaults, as
+        # subprocess gives its children (a binding over its file size limit dies).
+        default = [s for s in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, s)]
+        pid = os.posix_spawnp(
+            command[0],
+            command,
+            os.environ,
+            setsigdef=[getattr(signal, s) for s in default],
+        )
     except OSError as exc:
         print(f"cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         os._exit(127)

@@ -296,3 +296,16 @@ def test_every_adapter_method_is_one_op() -> None:
     ops = set(schema()["$defs"]["request"]["properties"]["op"]["enum"])
     methods = set(Adapter.__abstractmethods__) - {"pid"}
     assert ops == methods | {"start", "stop"}
+
+
+def test_the_harness_gets_the_default_signal_dispositions() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ; the harness it starts must not (a binding
+    past its file size limit dies, as it would outside the runner)."""
+    report = "grep SigIgn /proc/$$/status >&2; exec " + BAD
+    with PipeAdapter(f"sh -c {shlex.quote(report)}") as adapter:
+        child = adapter._child
+        assert child is not None
+        line = next(ln for ln in child.stderr_tail().splitlines() if ln.startswith("SigIgn:"))
+    ignored = int(line.split()[1], 16)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (signum - 1)), f"{signum.name} is ignored in the harness"
