@@ -1,13 +1,22 @@
-"""A deliberately misbehaving harness, to test that the pipe adapter survives it.
+"""A deliberately misbehaving harness, to test that the runner survives it.
 
-    python bad_harness.py [--MISBEHAVIOUR OP]...
+    python bad_harness.py [--serve ADAPTER] [--once FILE] [--MISBEHAVIOUR OP]... [--marker TEXT]
 
-It answers ``start`` (unless told otherwise) and ``pagesize`` correctly, then
-misbehaves on the ops named: ``--segfault-on`` dereferences NULL (a real
-SIGSEGV), ``--hang-on`` never answers, ``--garbage-on`` writes a line that is not
-JSON, ``--bad-value-on`` answers a value the schema forbids, ``--wrong-id-on``
-answers with another id. ``--no-start`` never answers start; ``--die-at-start``
-prints a reason to stderr and exits 3.
+Without ``--serve`` it answers ``start`` (unless told otherwise) and ``pagesize``
+correctly and every other op ``unsupported``. With ``--serve ADAPTER`` (a name as
+``--mmap-adapter`` takes, e.g. ``reference``) it answers like the Python harness
+serving that adapter, so that a whole spec run goes through it.
+
+It misbehaves on the ops named (``*`` names every op but ``start`` and ``stop``):
+``--segfault-on`` dereferences NULL (a real SIGSEGV), ``--hang-on`` never answers,
+``--garbage-on`` writes a line that is not JSON, ``--bad-value-on`` answers a value
+the schema forbids, ``--wrong-id-on`` answers with another id, ``--endless-line-on``
+writes a response line that never ends. ``--once FILE``: misbehave only the first
+time in the whole run, across processes (FILE is created then; it must not exist
+before). ``--no-start`` never answers start; ``--silent-after-start`` answers start
+and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
+``--hang-note FILE`` appends the harness's pid to FILE when it starts hanging.
+``--marker`` is ignored: it lets a test find these processes in /proc.
 """
 
 from __future__ import annotations
@@ -18,20 +27,63 @@ import json
 import os
 import sys
 import time
+from typing import Any
+
+FLAGS = ("segfault-on", "hang-on", "garbage-on", "bad-value-on", "wrong-id-on", "endless-line-on")
 
 parser = argparse.ArgumentParser()
-for flag in ("segfault-on", "hang-on", "garbage-on", "bad-value-on", "wrong-id-on"):
+for flag in FLAGS:
     parser.add_argument(f"--{flag}", action="append", default=[])
+parser.add_argument("--serve", default=None)
+parser.add_argument("--once", default=None)
+parser.add_argument("--marker", default=None)
+parser.add_argument("--hang-note", default=None)
 parser.add_argument("--no-start", action="store_true")
+parser.add_argument("--silent-after-start", action="store_true")
 parser.add_argument("--die-at-start", action="store_true")
 ns = parser.parse_args()
 
+# Keep fd 1 for the protocol and everything else on stderr, as real harnesses do.
+protocol = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+
+harness: Any = None
+if ns.serve:
+    from mmapspec.adapters import AdapterSpec
+    from mmapspec.adapters.harness import Harness
+
+    harness = Harness(AdapterSpec(ns.serve))
+
 
 def reply(msg: dict[str, object]) -> None:
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
+    protocol.write(json.dumps(msg) + "\n")
+    protocol.flush()
 
 
+def misbehaviour(op: str) -> str | None:
+    """The flag that names this op, if it is this op's turn to misbehave."""
+    for flag in FLAGS:
+        ops = getattr(ns, flag.replace("-", "_"))
+        if op in ops or ("*" in ops and op not in ("start", "stop")):
+            break
+    else:
+        return None
+    if ns.once is not None:
+        try:
+            os.close(os.open(ns.once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return None
+    return flag
+
+
+def endless_line() -> None:
+    chunk = '{"id": 0, "outcome": "value", "value": "' + "A" * 65536
+    protocol.write(chunk)
+    while True:
+        protocol.write("A" * 65536)
+
+
+started = False
 for line in sys.stdin:
     req = json.loads(line)
     rid, op = req["id"], req["op"]
@@ -41,6 +93,32 @@ for line in sys.stdin:
             sys.exit(3)
         if ns.no_start:
             continue
+    elif ns.silent_after_start and started:
+        continue
+    how = misbehaviour(op)
+    if how == "segfault-on":
+        print(f"bad_harness: about to crash in {op}", file=sys.stderr, flush=True)
+        ctypes.string_at(0)
+    elif how == "hang-on":
+        if ns.hang_note:
+            with open(ns.hang_note, "a") as note:
+                note.write(f"{os.getpid()}\n")
+        time.sleep(3600)
+    elif how == "garbage-on":
+        protocol.write("this is not json\n")
+        protocol.flush()
+    elif how == "bad-value-on":
+        reply({"id": rid, "outcome": "value", "value": "four thousand"})
+    elif how == "wrong-id-on":
+        reply({"id": rid + 1000, "outcome": "value", "value": 4096})
+    elif how == "endless-line-on":
+        endless_line()
+    elif harness is not None:
+        response, done = harness.answer(line.encode())
+        reply(response)
+        if done:
+            break
+    elif op == "start":
         reply(
             {
                 "id": rid,
@@ -56,19 +134,8 @@ for line in sys.stdin:
     elif op == "stop":
         reply({"id": rid, "outcome": "value", "value": None})
         break
-    elif op in ns.segfault_on:
-        print(f"bad_harness: about to crash in {op}", file=sys.stderr, flush=True)
-        ctypes.string_at(0)
-    elif op in ns.hang_on:
-        time.sleep(3600)
-    elif op in ns.garbage_on:
-        sys.stdout.write("this is not json\n")
-        sys.stdout.flush()
-    elif op in ns.bad_value_on:
-        reply({"id": rid, "outcome": "value", "value": "four thousand"})
-    elif op in ns.wrong_id_on:
-        reply({"id": rid + 1000, "outcome": "value", "value": 4096})
     elif op == "pagesize":
         reply({"id": rid, "outcome": "value", "value": 4096})
     else:
         reply({"id": rid, "outcome": "unsupported", "capability": op})
+    started = True

@@ -18,6 +18,7 @@ from mmapspec.adapters.interface import (
     ArgumentError,
     DocumentedFailure,
     FileRef,
+    HarnessFailure,
     ImplementationCrashed,
     Unsupported,
 )
@@ -148,13 +149,24 @@ def test_timeout_kills_the_child_and_its_process_group() -> None:
         with pytest.raises(ImplementationTimeout) as timeout:
             adapter.aligned_size(1)
         assert 1.5 <= time.monotonic() - started < 10
-        assert isinstance(timeout.value, ImplementationCrashed)
+        # the harness failed, not the binding: never reported as the binding's crash
+        assert isinstance(timeout.value, HarnessFailure)
+        assert not isinstance(timeout.value, ImplementationCrashed)
         assert "no answer to 'aligned_size' within 1.5 s" in str(timeout.value)
         deadline = time.monotonic() + 5
         while not dead(harness) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert dead(harness)
-        assert adapter.pagesize() == 4096
+        # failed until the next test: the same failure at once, and no new child;
+        # only the page size is answered, from what the last child said
+        with pytest.raises(ImplementationTimeout) as again:
+            adapter.filesize(FileRef("/"))
+        assert again.value is timeout.value
+        assert adapter.pagesize() == 4096 and adapter._child is None
+        adapter.begin_test()
+        with pytest.raises(Unsupported):
+            adapter.filesize(FileRef("/"))
+        assert adapter._child is not None
 
 
 @pytest.mark.parametrize(
@@ -207,17 +219,25 @@ def test_load_through_the_registry_reports_one_line() -> None:
 )
 def test_protocol_violations_are_named(flag: str, validate: bool, error: type, match: str) -> None:
     with PipeAdapter(f"{BAD} {flag} aligned_size", timeout=20, validate=validate) as adapter:
-        with pytest.raises(error, match=match):
+        with pytest.raises(error, match=match) as failure:
             adapter.aligned_size(1)
-        assert adapter.pagesize() == 4096
+        assert isinstance(failure.value, HarnessFailure)
+        with pytest.raises(error) as again:
+            adapter.aligned_size(2)
+        assert again.value is failure.value
+        adapter.begin_test()
+        with pytest.raises(Unsupported):
+            adapter.filesize(FileRef("/"))
 
 
 def test_an_adapters_unexpected_exception_is_a_harness_error(pipe: PipeAdapter) -> None:
     # the tiny adapter does not normalise opening a directory: it raises
     # IsADirectoryError, which the harness reports instead of dying
     before = pipe.pid
-    with pytest.raises(HarnessError, match="IsADirectoryError"):
+    with pytest.raises(HarnessError, match="IsADirectoryError") as failure:
         pipe.filesize(FileRef("/"), 1)
+    assert isinstance(failure.value, HarnessFailure)
+    pipe.begin_test()
     assert pipe.pagesize() > 0 and pipe.pid == before
 
 
@@ -276,3 +296,16 @@ def test_every_adapter_method_is_one_op() -> None:
     ops = set(schema()["$defs"]["request"]["properties"]["op"]["enum"])
     methods = set(Adapter.__abstractmethods__) - {"pid"}
     assert ops == methods | {"start", "stop"}
+
+
+def test_the_harness_gets_the_default_signal_dispositions() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ; the harness it starts must not (a binding
+    past its file size limit dies, as it would outside the runner)."""
+    report = "grep SigIgn /proc/$$/status >&2; exec " + BAD
+    with PipeAdapter(f"sh -c {shlex.quote(report)}") as adapter:
+        child = adapter._child
+        assert child is not None
+        line = next(ln for ln in child.stderr_tail().splitlines() if ln.startswith("SigIgn:"))
+    ignored = int(line.split()[1], 16)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (signum - 1)), f"{signum.name} is ignored in the harness"

@@ -132,9 +132,10 @@ def test_real_traffic_matches_the_schema(command: Callable[[], str], tmp_path: P
         sent = _exercise(adapter, tmp_path)
     requests = req_log.read_text().splitlines()
     responses = resp_log.read_text().splitlines()
-    # start + every op + stop, each exactly one line each way
-    assert len(requests) == len(responses) == sent + 2
-    assert [json.loads(r)["op"] for r in (requests[0], requests[-1])] == ["start", "stop"]
+    # start, the pagesize that shows the harness listens, every op, stop: one line each way
+    assert len(requests) == len(responses) == sent + 3
+    ops = [json.loads(r)["op"] for r in (requests[0], requests[1], requests[-1])]
+    assert ops == ["start", "pagesize", "stop"]
     outcomes = {json.loads(r)["outcome"] for r in responses}
     assert {"value", "errcode", "raised", "unsupported"} <= outcomes
     assert _validate_traffic(requests, responses) == []
