@@ -533,10 +533,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.mmapspec_clauses = list(_clause_ids(item))  # type: ignore[attr-defined]
     report.mmapspec_prerequisites = list(_prerequisites(item))  # type: ignore[attr-defined]
     if report.failed and excinfo is not None:
-        exc = _attributed_exception(excinfo.value)
-        crashed = isinstance(exc, ImplementationCrashed) or bool(getattr(exc, "crashed", False))
+        # What the adapter itself says went wrong in this test comes first: after a
+        # harness failure or a crash, Hypothesis's replay fails differently (a
+        # "flaky" error) and would hide the cause.
+        standing = getattr(getattr(item, "funcargs", {}).get("adapter"), "failure", None)
+        exc = (
+            standing
+            if isinstance(standing, (HarnessFailure, ImplementationCrashed))
+            else _attributed_exception(excinfo.value)
+        )
+        crashed = isinstance(exc, (ImplementationCrashed, HarnessFailure)) or bool(
+            getattr(exc, "crashed", False)
+        )
+        # A harness failure is no evidence about the binding: it is reported as a
+        # crash of the machinery, with its cause, and streaks of them stop the run.
         report.mmapspec_crash = crashed  # type: ignore[attr-defined]
-        report.mmapspec_harness = _is_harness_failure(excinfo.value)  # type: ignore[attr-defined]
+        harness = isinstance(exc, HarnessFailure) or _is_harness_failure(excinfo.value)
+        report.mmapspec_harness = harness  # type: ignore[attr-defined]
         if isinstance(exc, PrerequisiteFailed):
             report.mmapspec_prerequisite = exc.clause  # type: ignore[attr-defined]
         elif isinstance(exc, Violation):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from mmapspec.adapters.interface import ImplementationCrashed, Unsupported
+from mmapspec.adapters.interface import HarnessFailure, ImplementationCrashed, Unsupported
 
 
 class PrerequisiteFailed(Exception):
@@ -60,10 +60,11 @@ def prerequisite(clause: str, what: str) -> Iterator[None]:
     """Calls in this block rely on ``clause``; ``what`` names them for the message
     (for example ``"map(fd of the file, 'w')"``). Any failure inside, whether an
     assertion, an unexpected outcome or a crash, becomes :class:`PrerequisiteFailed`.
-    ``Unsupported`` passes through: a missing capability is the runner's business."""
+    ``Unsupported`` and ``HarnessFailure`` pass through: a missing capability and a
+    broken harness are the runner's business, not evidence against any clause."""
     try:
         yield
-    except (Unsupported, PrerequisiteFailed, Violation):
+    except (Unsupported, HarnessFailure, PrerequisiteFailed, Violation):
         raise
     except ImplementationCrashed as exc:
         raise PrerequisiteFailed(clause, f"{what}: {_describe(exc)}", crashed=True) from exc
@@ -76,7 +77,7 @@ def checking(clause: str) -> Iterator[None]:
     """Inside a multi-clause test: a failure in this block is ``clause``'s."""
     try:
         yield
-    except (Unsupported, PrerequisiteFailed, Violation):
+    except (Unsupported, HarnessFailure, PrerequisiteFailed, Violation):
         raise
     except ImplementationCrashed as exc:
         raise Violation(clause, _describe(exc), crashed=True) from exc

@@ -22,7 +22,6 @@ from mmapspec.adapters.interface import DOCUMENTED_ERRCODES, FILE_KINDS, Capabil
 from mmapspec.spec import catalogue
 from mmapspec.spec.catalogue import BY_ID, CLAUSES, OS_ERRCODE
 
-
 QUOTING = [c for c in CLAUSES if c.basis != "safety"]
 """Clauses that quote the document (a safety clause's quote is its promise in our words)."""
 
