@@ -340,31 +340,45 @@ def contributions(test: TestResult) -> list[tuple[str, Status, str | None]]:
     ]
 
 
+def _declared_culprit(test: TestResult, actual: Mapping[str, Status]) -> str | None:
+    """The first prerequisite ``test`` declared that did not pass, if any."""
+    return next((p for p in test.prerequisites if actual.get(p, SKIPPED) in NOT_PASSING), None)
+
+
 def _resolve_blocking(
     said: dict[str, list[Contribution]], basis: Mapping[str, str]
 ) -> tuple[dict[str, Status], dict[str, str]]:
     """Each clause's actual status, with the failures of tests whose declared
-    prerequisites did not pass turned into ``blocked``. Repeated until nothing
-    changes, since a blocked clause blocks in turn (the prerequisite graph has no
-    cycles: the catalogue linter checks it)."""
+    prerequisites did not pass turned into ``blocked``.
+
+    First, a test whose declared prerequisite did not pass is no witness either: what
+    it saw of another clause at a setup call (its evidence against a prerequisite
+    broken at the call) is set aside, since the declared one may be the cause. Then
+    the blocking is repeated until nothing changes, since a blocked clause blocks in
+    turn (the prerequisite graph has no cycles: the catalogue linter checks it)."""
+    actual = {cid: worst(x.status for x in xs) for cid, xs in said.items()}
+    for cid, xs in said.items():
+        for i, x in enumerate(xs):
+            culprit = _declared_culprit(x.test, actual)
+            if culprit is not None and x.test.broken_prerequisite == cid and x.status != BLOCKED:
+                why = f"not judged by {x.test.nodeid}: it relied on {culprit}, which did not pass"
+                xs[i] = Contribution(x.test, SKIPPED, why)
     blocked_by: dict[str, str] = {}
     while True:
         actual = {cid: worst(x.status for x in xs) for cid, xs in said.items()}
         changed = False
         for cid, xs in said.items():
             for i, x in enumerate(xs):
-                if x.status not in (FAIL, CRASH):
+                runtime_blocked = x.status == BLOCKED and cid not in blocked_by
+                if x.status not in (FAIL, CRASH) and not runtime_blocked:
                     continue
-                culprit = next(
-                    (p for p in x.test.prerequisites if actual.get(p, SKIPPED) in NOT_PASSING),
-                    None,
-                )
-                if culprit is None:
+                culprit = _declared_culprit(x.test, actual)
+                if culprit is None or culprit == cid:
                     continue
                 why = f"blocked by {culprit} ({actual[culprit]}): {x.message}"
                 xs[i] = Contribution(x.test, BLOCKED, why)
                 blocked_by.setdefault(cid, culprit)
-                changed = True
+                changed = changed or x.status != BLOCKED
         if not changed:
             break
     for cid, status in actual.items():
@@ -374,7 +388,8 @@ def _resolve_blocking(
 
 
 def _blocker(cid: str, xs: list[Contribution], declared: Mapping[str, str]) -> str | None:
-    """The prerequisite that blocked a clause: a call it broke, else a declared one."""
+    """The prerequisite that blocked a clause: a declared one that did not pass (the
+    root of the chain), else the one a setup call broke."""
     at_call = next(
         (
             x.test.broken_prerequisite
@@ -383,7 +398,7 @@ def _blocker(cid: str, xs: list[Contribution], declared: Mapping[str, str]) -> s
         ),
         None,
     )
-    return at_call or declared.get(cid)
+    return declared.get(cid) or at_call
 
 
 def build_report(

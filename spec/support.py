@@ -256,6 +256,17 @@ def _show(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"({', '.join(parts)})"
 
 
+def require(adapter: Adapter, *capabilities: str) -> None:
+    """Skip this check unless the adapter declares ``capabilities``, saying which are
+    missing. For what a check needs beyond its clause (one case of a parametrized
+    test): the clause stays judged by its other checks. What the clause itself needs
+    is in the catalogue (``Clause.needs``); without it the runner reports the clause
+    unsupported before the test runs."""
+    missing = sorted(set(capabilities) - adapter.capabilities.names())
+    if missing:
+        pytest.skip(f"this check needs {', '.join(missing)}, which the adapter does not declare")
+
+
 def page(adapter: Adapter) -> int:
     """The page size the tests align to: the implementation's own when it offers
     ``pagesize``, else the one this machine's OS reports."""

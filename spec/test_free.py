@@ -19,6 +19,7 @@ from mmapspec.spec.support import (
     pread,
     ref,
     regions,
+    require,
     require_proc,
     same,
 )
@@ -67,8 +68,7 @@ def test_free_keeps_a_passed_file_usable(
     """A descriptor or FILE* passed in is the caller's: after free the adapter, which
     opened it, still closes it (an adapter reports a descriptor closed under it as an
     error of free), and nothing of the file stays open or mapped."""
-    if f"file:{kind}" not in adapter.capabilities.names():
-        pytest.skip(f"unsupported: file:{kind}")
+    require(adapter, f"file:{kind}")
     require_proc(adapter.pid)
     content = pattern(PAGE, seed=31)
     path = new_file(tmp_path, content)

@@ -28,9 +28,10 @@ from mmapspec.spec.support import (
     isolated,
     new_file,
     new_path,
-    page,
+    os_page,
     pattern,
     ref,
+    require,
     same,
     small_tmpfs,
 )
@@ -45,12 +46,6 @@ COPY_ON_WRITE = ("c", "cx")
 
 def _caps(adapter: Adapter) -> frozenset[str]:
     return adapter.capabilities.names()
-
-
-def _require(adapter: Adapter, *capabilities: str) -> None:
-    missing = sorted(set(capabilities) - _caps(adapter))
-    if missing:
-        pytest.skip("unsupported: " + ", ".join(missing))
 
 
 def _arg(value: Any) -> str:
@@ -116,10 +111,10 @@ def test_size_not_positive_raises(
     adapter: Adapter, maps: Maps, tmp_path: Path, size: int, target: str
 ) -> None:
     if target == "pagefile":
-        _require(adapter, "anonymous")
+        require(adapter, "anonymous")
         expect_raises(maps, None, "w", size)
         return
-    _require(adapter, "file:name")
+    require(adapter, "file:name")
     path = new_file(tmp_path, b"x" * 10) if target == "file" else new_path(tmp_path)
     expect_raises(maps, ref(path), "w", size, why=target)
 
@@ -127,14 +122,14 @@ def test_size_not_positive_raises(
 @pytest.mark.clause("map.offset.must-be-non-negative")
 @pytest.mark.parametrize("offset", [-1, -4096])
 def test_negative_offset_raises(adapter: Adapter, maps: Maps, tmp_path: Path, offset: int) -> None:
-    path = new_file(tmp_path, pattern(3 * page(adapter), seed=11))
+    path = new_file(tmp_path, pattern(3 * os_page(), seed=11))
     expect_raises(maps, ref(path), "", 10, offset)
 
 
 @pytest.mark.clause("map.offset.must-be-aligned")
 @given(data=st.data())
 def test_unaligned_offset_raises(adapter: Adapter, tmp_path: Path, data: st.DataObject) -> None:
-    p = page(adapter)
+    p = os_page()
     offset = data.draw(sst.unaligned_offsets(p), label="offset")
     access = data.draw(sst.accesses(_caps(adapter)), label="access")
     path = new_file(tmp_path, pattern(6 * p, seed=12))
@@ -142,22 +137,9 @@ def test_unaligned_offset_raises(adapter: Adapter, tmp_path: Path, data: st.Data
         expect_raises(maps, ref(path), access, 10, offset, why=f"page size {p}")
 
 
-@pytest.mark.clause("pagesize.offsets-aligned")
-@pytest.mark.parametrize("pages", [0, 1, 2])
-def test_offsets_must_be_aligned_to_pagesize(
-    adapter: Adapter, maps: Maps, tmp_path: Path, pages: int
-) -> None:
-    """The unit offsets align to is what ``mmap.pagesize()`` says: half a page past a
-    multiple of it raises."""
-    size = adapter.pagesize()
-    path = new_file(tmp_path, pattern(4 * size, seed=12))
-    offset = pages * size + size // 2
-    expect_raises(maps, ref(path), "", 10, offset, why=f"mmap.pagesize() is {size}")
-
-
 @pytest.mark.clause("map.addr.zero-raises")
 def test_zero_addr_raises(adapter: Adapter, maps: Maps) -> None:
-    expect_raises(maps, None, "w", page(adapter), None, 0)
+    expect_raises(maps, None, "w", os_page(), None, 0)
 
 
 @pytest.mark.clause("map.tagname.not-with-file")
@@ -170,7 +152,7 @@ def test_tagname_with_file_raises(adapter: Adapter, maps: Maps, tmp_path: Path) 
 @pytest.mark.parametrize("shape", ["{}/x", "/{}", "{}/", "{}\\x", "\\{}"])
 def test_tagname_with_slashes_raises(adapter: Adapter, maps: Maps, shape: str) -> None:
     name = shape.format(maps.tagname())
-    expect_raises(maps, None, "w", page(adapter), None, None, name)
+    expect_raises(maps, None, "w", os_page(), None, None, name)
 
 
 # ----------------------------------------------------------------------------- 'no_file'
@@ -182,7 +164,7 @@ def test_tagname_with_slashes_raises(adapter: Adapter, maps: Maps, shape: str) -
 def test_missing_file_without_write_access(
     adapter: Adapter, maps: Maps, tmp_path: Path, access: str, size: int | None
 ) -> None:
-    _require(adapter, f"access:{access}" if access else "file:name")
+    require(adapter, f"access:{access}" if access else "file:name")
     expect_fails(maps, ("no_file",), ref(new_path(tmp_path)), access, size, why="no such file")
 
 
@@ -192,7 +174,7 @@ def test_missing_file_without_write_access(
 def test_missing_file_copy_on_write(
     adapter: Adapter, maps: Maps, tmp_path: Path, access: str, size: int | None
 ) -> None:
-    _require(adapter, f"access:{access}")
+    require(adapter, f"access:{access}")
     expect_fails(maps, ("no_file",), ref(new_path(tmp_path)), access, size, why="no such file")
 
 
@@ -211,7 +193,7 @@ def test_no_file_means_not_found(adapter: Adapter, maps: Maps, tmp_path: Path, h
 @pytest.mark.clause("map.tagname.missing-read-only-fails")
 def test_missing_tagname_without_write_access(adapter: Adapter, maps: Maps) -> None:
     """Given a size, so that whether a size may be left out does not matter here."""
-    size = page(adapter)
+    size = os_page()
     expect_fails(
         maps, ("no_file",), None, "", size, None, None, maps.tagname(), why="no such tagname"
     )
@@ -230,7 +212,7 @@ def test_empty_file_without_size(
 ) -> None:
     """No size and an empty file, in every mode; with write access a missing file is
     created empty, which fails the same way."""
-    _require(adapter, f"access:{access}" if access else "file:name")
+    require(adapter, f"access:{access}" if access else "file:name")
     path = new_file(tmp_path, b"") if file_was == "empty" else new_path(tmp_path)
     expect_fails(maps, ("file_too_short",), ref(path), access, why=f"{file_was} file, no size")
 
@@ -242,7 +224,7 @@ def test_default_size_with_offset_at_or_past_the_end(
     adapter: Adapter, maps: Maps, tmp_path: Path, past: int
 ) -> None:
     """Nothing left from the offset to the end: 'file_too_short'."""
-    p = page(adapter)
+    p = os_page()
     path = new_file(tmp_path, pattern(p, seed=13))
     expect_fails(
         maps, ("file_too_short",), ref(path), "", None, (1 + past) * p, why=f"a {p}-byte file"
@@ -266,7 +248,7 @@ def _short(data: st.DataObject, p: int, offset: int) -> tuple[int, int]:
 def _check_too_short(
     adapter: Adapter, tmp_path: Path, data: st.DataObject, modes: tuple[str, ...]
 ) -> None:
-    p = page(adapter)
+    p = os_page()
     access = data.draw(sst.accesses(_caps(adapter), modes), label="access")
     length, size = _short(data, p, 0)
     path = new_file(tmp_path, pattern(length, seed=length + 1))
@@ -297,7 +279,7 @@ def test_required_size_is_offset_plus_size(
 ) -> None:
     """With an offset, the file must hold offset + size: exactly that many bytes map,
     one byte fewer fails (offsets within and beyond the file)."""
-    p = page(adapter)
+    p = os_page()
     offset = data.draw(sst.page_offsets(p, 4).filter(bool), label="offset")
     size = data.draw(sst.sizes(p, 3), label="size")
     content = pattern(offset + size, seed=offset + size)
@@ -335,14 +317,14 @@ def test_pagefile_is_not_extended_with_write_access(adapter: Adapter, maps: Maps
 
 @pytest.mark.clause("map.errcode.out-of-mem-addr-too-large")
 def test_address_too_large(adapter: Adapter, maps: Maps) -> None:
-    expect_fails(maps, ("out_of_mem",), None, "w", page(adapter), None, 1 << 62)
+    expect_fails(maps, ("out_of_mem",), None, "w", os_page(), None, 1 << 62)
 
 
 @pytest.mark.clause("map.errcode.out-of-mem-addr-in-use")
 @pytest.mark.parametrize("where", ["same start", "overlapping"])
 def test_address_in_use(adapter: Adapter, maps: Maps, where: str) -> None:
     """An address in use fails, and the map living there is untouched."""
-    p = page(adapter)
+    p = os_page()
     data = pattern(2 * p, seed=14)
     with prerequisite("map.file.omitted-maps-pagefile", f"map(nil, 'w', {2 * p}) and a write"):
         live = maps.map(None, "w", 2 * p)
@@ -360,7 +342,7 @@ def test_address_in_use(adapter: Adapter, maps: Maps, where: str) -> None:
 @pytest.mark.clause("map.addr.used")
 def test_freed_address_can_be_reused(adapter: Adapter, maps: Maps) -> None:
     """Not "in use" once freed: the same address can be asked for again."""
-    p = page(adapter)
+    p = os_page()
     with prerequisite("free.releases-memory", f"map(nil, 'w', {p}) then free()"):
         where = free_address(adapter, maps, p)
     outcome = maps.try_map(None, "w", p, None, where)
@@ -434,7 +416,7 @@ def test_disk_full(
     adapter: Adapter, tmp_path: Path, record_property: RecordProperty, file_was: str
 ) -> None:
     """Extending a file beyond what the filesystem can hold fails with 'disk_full'."""
-    content = pattern(page(adapter), seed=15)
+    content = pattern(os_page(), seed=15)
     with full_disk(adapter, tmp_path, record_property) as (impl, directory):
         path = new_path(directory) if file_was == "missing" else new_file(directory, content)
         with Maps(impl) as maps:
@@ -451,7 +433,7 @@ def test_disk_full_only_when_extending(
     """'disk_full' is about extending: on a full disk a map that needs no extension
     succeeds, and a short file without write access is not 'disk_full' (which code it
     is instead is map.errcode.file-too-short's business)."""
-    p = page(adapter)
+    p = os_page()
     content = pattern(p, seed=16)
     if case == "no extension needed":
         # The same map on a disk with room works, so a failure below is the full disk's.
@@ -500,7 +482,7 @@ def test_failing_map_leaves_the_file_alone(
     adapter: Adapter, tmp_path: Path, record_property: RecordProperty, case: str
 ) -> None:
     """A failed map does not truncate, rewrite or remove the file it was given."""
-    p = page(adapter)
+    p = os_page()
     content = b"" if case.startswith("empty") else pattern(p, seed=17)
     if case.startswith("disk full"):
         with full_disk(adapter, tmp_path, record_property) as (impl, directory):

@@ -27,6 +27,7 @@ def test_pagesize_is_the_os_page_size(adapter: Adapter) -> None:
 
 
 @pytest.mark.clause("pagesize.allocation-multiples")
+@pytest.mark.prerequisites("pagesize.returns-page-size")
 @pytest.mark.parametrize("size", [1, 100, 4097])
 def test_maps_are_whole_pages(adapter: Adapter, maps: Maps, size: int) -> None:
     """A map starts on a multiple of pagesize() and the OS maps whole pages of it."""
@@ -44,6 +45,7 @@ def test_maps_are_whole_pages(adapter: Adapter, maps: Maps, size: int) -> None:
 
 
 @pytest.mark.clause("pagesize.offsets-aligned")
+@pytest.mark.prerequisites("pagesize.returns-page-size")
 @pytest.mark.parametrize("pages, extra", [(0, 1), (1, 1), (1, -1), (2, "half")])
 def test_offsets_must_be_multiples(
     adapter: Adapter, maps: Maps, tmp_path: Path, pages: int, extra: int | str

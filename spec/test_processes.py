@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mmapspec.adapters.interface import Adapter, ImplementationCrashed
 from mmapspec.spec.attribution import prerequisite
-from mmapspec.spec.support import Maps, isolated, new_file, page, pattern, ref, same
+from mmapspec.spec.support import Maps, isolated, new_file, os_page, pattern, ref, same
 
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS)
 
@@ -28,7 +28,7 @@ def _expect_crash(action: object, what: str) -> None:
 def test_tagname_shares_memory_between_processes(adapter: Adapter, maps: Maps) -> None:
     """Same tagname in two processes, both giving the size: each sees the other's
     writes, and the memory outlives the other process."""
-    p = page(adapter)
+    p = os_page()
     tag = maps.tagname()
     call = f"map(nil, 'w', {2 * p}, nil, nil, {tag!r})"
     here = maps.map(None, "w", 2 * p, None, None, tag)
@@ -53,7 +53,7 @@ def test_synchronized_turns_see_each_other(adapter: Adapter, maps: Maps) -> None
     """Two processes take strictly ordered turns writing the same shared memory, each
     turn a different part of it: after every turn the other process sees everything
     written so far, its own bytes included."""
-    p = page(adapter)
+    p = os_page()
     size = 2 * p
     tag = maps.tagname()
     call = f"map(nil, 'w', {size}, nil, nil, {tag!r})"
@@ -80,7 +80,7 @@ def test_synchronized_turns_see_each_other(adapter: Adapter, maps: Maps) -> None
 
 @pytest.mark.clause("unlink.while-mapped")
 def test_unlink_while_another_process_maps(adapter: Adapter, maps: Maps) -> None:
-    p = page(adapter)
+    p = os_page()
     tag = maps.tagname()
     with isolated(adapter) as other:
         with prerequisite("map.tagname.two-processes", f"map(nil, 'w', {p}, nil, nil, {tag!r})"):
@@ -101,9 +101,9 @@ def test_writing_a_read_only_map_crashes(
 ) -> None:
     caps = adapter.capabilities.names()
     needed = {f"access:{access}", "file:name" if target == "file" else "anonymous"}
-    if needed - caps:
-        pytest.skip("unsupported: " + ", ".join(sorted(needed - caps)))
-    p = page(adapter)
+    if needed - caps:  # this case's needs, not the clause's: the other cases judge it
+        pytest.skip(f"this check needs {', '.join(sorted(needed - caps))}, which the adapter lacks")
+    p = os_page()
     content = pattern(p, seed=61)
     path = new_file(tmp_path, content)
     clause = "map.access.x" if access == "x" else "map.access.default-read-only"
@@ -121,7 +121,7 @@ def test_writing_a_read_only_map_crashes(
 @pytest.mark.clause("mmap.limitation.io-error-crashes")
 def test_io_error_in_mapped_memory_crashes(adapter: Adapter, tmp_path: Path) -> None:
     """The file shrinks under a live map; touching a page past its new end is an I/O error."""
-    p = page(adapter)
+    p = os_page()
     path = new_file(tmp_path, pattern(3 * p, seed=62))
     with isolated(adapter) as other:
         with prerequisite("map.access.default-read-only", f"map(file, '', {3 * p})"):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import jsonschema
 import pytest
 from mmapspec import expectations, reports
 from mmapspec.results import (
+    BLOCKED,
     CRASH,
+    DIFFERS,
     EXPECTED_FAIL,
     FAIL,
     PASS,
@@ -242,3 +245,75 @@ def test_markdown_summary_lists_deviations() -> None:
     assert "| `c.b` | fail | AssertionError: size 4096 != 4097 |" in lines
     assert "@example(size=4097)" in md
     assert md.count("<details>") == md.count("</details>")
+
+
+# ------------------------------------------------------------------ blame: one defect, one clause
+
+
+def by_id(report: Any) -> dict[str, Any]:
+    return {c.id: c for c in report.clauses}
+
+
+def test_a_broken_setup_call_blocks_the_test_and_counts_against_its_clause() -> None:
+    t = TestResult("t_b", ("c.b",), FAIL, "map(fd) refused", broken_prerequisite="c.a")
+    got = by_id(build_report(CATALOGUE, [result("t_a", "c.a", PASS), t]))
+    assert (got["c.b"].status, got["c.b"].blocked_by) == (BLOCKED, "c.a")
+    assert not got["c.b"].deviation
+    assert got["c.a"].status == FAIL and "seen while t_b" in (got["c.a"].message or "")
+
+
+def test_a_declared_prerequisite_blocks_failures_down_the_chain() -> None:
+    tests = [
+        result("t_a", "c.a", FAIL, "offset ignored"),
+        TestResult("t_b", ("c.b",), FAIL, "wrong bytes", prerequisites=("c.a",)),
+        TestResult("t_c", ("c.c",), FAIL, "wrong bytes too", prerequisites=("c.b",)),
+        TestResult("t_d", ("c.d",), PASS, prerequisites=("c.a",)),
+    ]
+    got = by_id(build_report(CATALOGUE, tests))
+    assert [got[c].status for c in ("c.a", "c.b", "c.c", "c.d")] == [FAIL, BLOCKED, BLOCKED, PASS]
+    assert (got["c.b"].blocked_by, got["c.c"].blocked_by) == ("c.a", "c.b")
+    # a clause with a failure of its own fails, whatever else was blocked
+    own = result("t_b2", "c.b", FAIL, "its own defect")
+    assert by_id(build_report(CATALOGUE, [*tests, own]))["c.b"].status == FAIL
+
+
+def test_a_test_relying_on_a_broken_declared_prerequisite_is_no_witness() -> None:
+    """Its setup call's failure may be that prerequisite's doing: no evidence against
+    the clause it called, and its own clause is blocked by the declared one."""
+    tests = [
+        result("t_a", "c.a", FAIL, "offset ignored"),
+        result("t_x", "c.e", PASS),
+        TestResult(
+            "t_m", ("c.b",), FAIL, "bytes differ", prerequisites=("c.a",), broken_prerequisite="c.e"
+        ),
+    ]
+    got = by_id(build_report(CATALOGUE, tests))
+    assert got["c.e"].status == PASS
+    assert (got["c.b"].status, got["c.b"].blocked_by) == (BLOCKED, "c.a")
+
+
+def test_the_model_speaks_only_for_the_clause_whose_rule_broke() -> None:
+    model = TestResult("model", ("c.a", "c.b", "c.c"), FAIL, "a lost write", attributed="c.b")
+    got = by_id(build_report(CATALOGUE, [model]))
+    assert [got[c].status for c in ("c.a", "c.b", "c.c")] == [SKIPPED, FAIL, SKIPPED]
+    passing = TestResult("model", ("c.a", "c.b"), PASS)
+    assert by_id(build_report(CATALOGUE, [passing]))["c.b"].status == PASS
+
+
+def test_a_reading_that_fails_differs_and_is_a_deviation_only_if_strict() -> None:
+    catalogue = [*CATALOGUE, FakeClause("r.x", basis="reading", reading="taken to mean x")]
+    tests = [result("t_r", "r.x", FAIL, "reads it as y")]
+    lenient = build_report(catalogue, tests)
+    assert (by_id(lenient)["r.x"].status, lenient.conformant) == (DIFFERS, True)
+    strict = build_report(catalogue, tests, strict=True)
+    assert (by_id(strict)["r.x"].deviation, strict.conformant) == (True, False)
+
+
+def test_safety_has_a_verdict_of_its_own() -> None:
+    catalogue = [*CATALOGUE, FakeClause("safety.x", section="safety", basis="safety")]
+    report = build_report(
+        catalogue, [result("t_s", "safety.x", FAIL, "0644"), result("t", "c.a", PASS)]
+    )
+    assert (report.conformant, report.safe, report.ok) == (True, False, False)
+    lines = reports.terminal_lines(report)
+    assert any(line.startswith("safety: 1 clauses: 1 fail -> 1 deviation(s)") for line in lines)
