@@ -1,8 +1,9 @@
 """A binding with one defect in a stateful path: what the ``failing`` bench case times.
 
 The defect is one the spec's stateful model (``spec/test_model.py``) runs into under
-the CI profile: a file resized while nothing maps it, then mapped or read again.
-Hypothesis then shrinks the sequence of operations that showed it. How long such a
+the CI profile: a file resized while nothing maps it, then mapped or read again
+(with shrinking, as in the dev profile, Hypothesis then minimises the sequence of
+operations that showed it, which took minutes). How long such a
 failing run takes, next to a passing run of the same adapter, is the bench's
 measure of "a failing run is fast".
 

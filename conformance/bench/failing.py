@@ -3,8 +3,9 @@
 The whole spec against the reference, and against the reference with one defect
 planted in a stateful path (:class:`~mmapspec.bench.deviant.FilesizeNeverShrinks`),
 both under the CI profile. A binding author iterates on failing runs: one should
-take at most twice the time of a passing run of the same adapter, even though
-Hypothesis shrinks what fails.
+take at most twice the time of a passing run of the same adapter. The CI profile
+does not shrink (the first failing example is reported, replayable exactly), which is
+what keeps it so.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def failing(ctx: Context) -> Iterator[Group]:
     notes = [
         f"wall time of one whole run each (no warm-up), 2 workers, Hypothesis profile 'ci'; "
         f"the defect ({DEVIANT}): filesize(file, size) never truncates, which the stateful "
-        "model finds and Hypothesis shrinks"
+        "model finds (the ci profile reports its first failing example, unshrunk)"
     ]
     if ctx.quick:
         notes.append("QUICK MODE: collection only, the tests are not run")
