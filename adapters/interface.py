@@ -88,6 +88,11 @@ class FileRef:
     "write buffers are flushed before mapping an already-opened file", so a map
     must see them."""
 
+    def __repr__(self) -> str:
+        # Failure messages name the call with its arguments: keep a file short there.
+        extra = f", pending={self.pending!r}" if self.pending else ""
+        return f"FileRef({self.path!r}, {self.kind!r}, {self.mode!r}{extra})"
+
 
 @dataclasses.dataclass(frozen=True)
 class Capabilities:

@@ -594,9 +594,22 @@ def shorten_paths(text: str) -> str:
     return _UNIQUE_NAME.sub(r"\1\2…", _TMP_PATH.sub("$TMP/", text))
 
 
+def _without_rewrite_explanation(text: str) -> str:
+    """A spec assertion's own message, without what pytest's assertion rewriting
+    appends after it (``assert 'fails' == 'value'`` and a diff): the message already
+    says expected against got, in the document's terms."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines[1:], start=1):
+        if line.startswith("assert "):
+            return "\n".join(lines[:i]).rstrip()
+    return text
+
+
 def _exception_message(exc: BaseException) -> str:
     """``Type: message``, without Hypothesis's notes (they go to ``example``)."""
     text = shorten_paths(f"{type(exc).__name__}: {exc}".strip())
+    if isinstance(exc, AssertionError):
+        text = _without_rewrite_explanation(text)
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
