@@ -5,9 +5,9 @@
   expectations file; pipe runs the reference through the Python harness.
 * ``tests``: the whole pytest suite (the project's own tests and the spec).
 * ``lint``: ruff check and ruff format --check.
-* ``typecheck``: mypy (strict, from pyproject) over ``mmapspec.reference`` and
-  ``mmapspec.adapters``, installed (a setuptools editable install hides the
-  package-dir mapping from mypy).
+* ``typecheck``: mypy (strict, from pyproject) over the whole installed ``mmapspec``
+  package: reference, adapters, spec, runner and bench (a setuptools editable
+  install hides the package-dir mapping from mypy).
 * ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
   tree: without extras, ``mmapspec.reference`` works and ``mmapspec run`` says
   what to install; with the ``suite`` extra, ``mmapspec run`` runs.
@@ -86,8 +86,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install(".", "mypy")
-    session.run("mypy", "-p", "mmapspec.reference", "-p", "mmapspec.adapters", *session.posargs)
+    session.install(".[suite]", "mypy")
+    session.run("mypy", "-p", "mmapspec", *session.posargs)
 
 
 @nox.session

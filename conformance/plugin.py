@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from importlib import metadata
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -482,7 +482,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     patterns = config.getoption("mmap_clause")
     if not patterns:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         ids = _clause_ids(item)
         hit = any(fnmatch.fnmatchcase(cid, pat) for cid in ids for pat in patterns)
@@ -516,10 +517,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     excinfo = call.excinfo
-    if excinfo is not None and excinfo.errisinstance(Unsupported):
+    if excinfo is not None and isinstance(excinfo.value, Unsupported):
         # The implementation said it cannot do this at all: not a failure of the spec.
         report.outcome = "skipped"
         report.longrepr = (
@@ -681,6 +684,12 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+def _worker_died(report: pytest.TestReport) -> bool:
+    """xdist's report for a test whose worker died under it has the phase ``???``,
+    which pytest's own types do not list."""
+    return str(report.when) == "???"
+
+
 class Collector:
     """Controller-side aggregation: lives only where reports are logged."""
 
@@ -701,7 +710,7 @@ class Collector:
         self.report: Any = None
 
     def _phase_status(self, report: pytest.TestReport) -> tuple[Status, str | None]:
-        if report.when == "???" or getattr(report, "mmapspec_crash", False):
+        if _worker_died(report) or getattr(report, "mmapspec_crash", False):
             # xdist's report for a worker that died mid-test, or ImplementationCrashed.
             return CRASH, getattr(report, "mmapspec_message", None) or str(report.longrepr)
         if report.skipped:
@@ -724,7 +733,7 @@ class Collector:
         clauses = getattr(report, "mmapspec_clauses", None)
         known = self.tests.get(report.nodeid)
         if clauses is None and known is None:
-            if report.when == "???":  # a worker died before any report of this test
+            if _worker_died(report):  # a worker died before any report of this test
                 clauses = []
             else:
                 if report.failed:
@@ -739,7 +748,7 @@ class Collector:
             ),
         )
         status, message = self._phase_status(report)
-        if report.when == "call" or report.when == "???" or status != PASS:
+        if report.when == "call" or _worker_died(report) or status != PASS:
             result.merge(status, message, getattr(report, "mmapspec_example", None))
             if status in (FAIL, CRASH):
                 result.broken_prerequisite = getattr(report, "mmapspec_prerequisite", None)
@@ -752,7 +761,7 @@ class Collector:
         if report.failed and self._expected(result.clauses, status):
             # Keep pytest's own summary and JUnit in step with the clause verdict.
             report.outcome = "skipped"
-            report.wasxfail = "mmapspec expectation: " + "; ".join(  # type: ignore[attr-defined]
+            report.wasxfail = "mmapspec expectation: " + "; ".join(
                 self.expectations.entries[c].reason for c in result.clauses
             )
 

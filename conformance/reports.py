@@ -80,9 +80,8 @@ def _one_line(text: str | None, width: int) -> str:
 def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     rows = []
     for section, clauses in report.by_section().items():
-        rows.append(
-            (section, report.section_sizes.get(section, 0), Counter(c.status for c in clauses))
-        )
+        counts: Counter[str] = Counter(c.status.value for c in clauses)
+        rows.append((section, report.section_sizes.get(section, 0), counts))
     return rows
 
 

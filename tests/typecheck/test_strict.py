@@ -1,0 +1,49 @@
+"""``mypy --strict`` over the whole package: reference, adapters, spec, runner, bench.
+
+An editable install hides setuptools' package-dir mapping from mypy, so the test lays
+the package out as it is installed (``mmapspec`` and its subpackages, each a symlink to
+its folder in this repository, read from pyproject.toml) and checks that.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _installed_layout(root: Path) -> Path:
+    """``root/mmapspec/...`` as the wheel installs it, made of symlinks to the source:
+    the top package's folder entry by entry, and each mapped subpackage in it."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    package_dir: dict[str, str] = config["tool"]["setuptools"]["package-dir"]
+    top = root / "mmapspec"
+    top.mkdir(parents=True)
+    for entry in (REPO / package_dir["mmapspec"]).iterdir():
+        (top / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    for name, folder in package_dir.items():
+        if name != "mmapspec":
+            (root / Path(*name.split("."))).symlink_to(REPO / folder, target_is_directory=True)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
+def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
+    root = _installed_layout(tmp_path / "site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache")]
+        + ["--config-file", str(REPO / "pyproject.toml"), "-p", "mmapspec"],
+        cwd=root,
+        env={**os.environ, "MYPYPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
