@@ -9,6 +9,7 @@ hard timeout, so a regression fails the test instead of hanging the suite.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -209,34 +210,38 @@ def test_a_directory_under_a_tagname_is_refused(shm_tag: str) -> None:
     assert os.path.isdir(f"/dev/shm/{shm_tag}")
 
 
-def _block_device() -> str | None:
-    for name in sorted(os.listdir("/dev")):
-        path = f"/dev/{name}"
-        try:
-            if stat.S_ISBLK(os.stat(path).st_mode) and os.access(path, os.R_OK):
-                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-                os.close(fd)
-                return path
-        except OSError:
-            continue
-    return None
-
-
-def test_a_block_device_has_the_size_of_the_device() -> None:
-    dev = _block_device()
-    if dev is None:
-        pytest.skip("no readable block device")
-    fd = os.open(dev, os.O_RDONLY)
+@contextlib.contextmanager
+def _block_device(tmp_path: Path) -> Iterator[str]:
+    """A real block device of known size: a loop device over a file of 3 pages and
+    a bit, attached for the test (root and util-linux's losetup), detached after."""
+    losetup = shutil.which("losetup")
+    if os.geteuid() != 0 or losetup is None:
+        pytest.skip("attaching a loop device needs root and losetup (util-linux)")
+    backing = tmp_path / "disk.img"
+    backing.write_bytes(b"\x5a" * (3 * PS + 512))
+    attached = subprocess.run(
+        [losetup, "--find", "--show", str(backing)], capture_output=True, text=True
+    )
+    if attached.returncode != 0:
+        pytest.skip(f"losetup could not attach a loop device here: {attached.stderr.strip()}")
+    dev = attached.stdout.strip()
     try:
-        want = os.lseek(fd, 0, os.SEEK_END)  # fstat says 0 for a device
-        if want == 0:
-            pytest.skip(f"{dev} is empty (an unattached loop device?): 0 is also fstat's answer")
-        os.lseek(fd, 0, os.SEEK_SET)
-        assert mm.filesize(dev) == want
-        assert mm.filesize(fd) == want
-        assert os.lseek(fd, 0, os.SEEK_CUR) == 0  # the caller's position is kept
+        yield dev
     finally:
-        os.close(fd)
+        subprocess.run([losetup, "--detach", dev], capture_output=True)
+
+
+def test_a_block_device_has_the_size_of_the_device(tmp_path: Path) -> None:
+    with _block_device(tmp_path) as dev:
+        want = 3 * PS + 512  # what the device holds; fstat says 0 for any device
+        assert os.stat(dev).st_size == 0
+        fd = os.open(dev, os.O_RDONLY)
+        try:
+            assert mm.filesize(dev) == want
+            assert mm.filesize(fd) == want
+            assert os.lseek(fd, 0, os.SEEK_CUR) == 0  # the caller's position is kept
+        finally:
+            os.close(fd)
 
 
 # ------------------------------------------------------------ foreign objects
