@@ -318,8 +318,10 @@ class Adapter(abc.ABC):
     :meth:`isolated` starts the same implementation elsewhere from it."""
 
     @contextmanager
-    def isolated(self) -> Iterator[Adapter]:
-        """A second instance of the same implementation in a fresh process.
+    def isolated(self, timeout: float | None = None) -> Iterator[Adapter]:
+        """A second instance of the same implementation in a fresh process; ``timeout``
+        bounds each of its calls (seconds; default the pipe's own), for checks that a
+        call returns at all.
 
         Used for clauses about several processes (tagname sharing) and for the
         documented crashes: an operation that kills that process raises
@@ -333,7 +335,7 @@ class Adapter(abc.ABC):
 
         if self.spec is None:
             raise Unsupported("isolated: adapter was not created by mmapspec.adapters.load")
-        with serve_isolated(self.spec) as other:
+        with serve_isolated(self.spec, timeout) as other:
             yield other
 
     def close(self) -> None:  # noqa: B027 - optional: an adapter holding nothing needs no close

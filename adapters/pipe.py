@@ -820,9 +820,10 @@ class PipeAdapter(Adapter):
         return self._live_child().pid
 
     @contextlib.contextmanager
-    def isolated(self) -> Iterator[Adapter]:
+    def isolated(self, timeout: float | None = None) -> Iterator[Adapter]:
         """Another child of the same command, stopped when the context exits."""
-        with PipeAdapter(self.pipe_cmd, self.timeout, self.validate, self.start_timeout) as other:
+        per_call = self.timeout if timeout is None else timeout
+        with PipeAdapter(self.pipe_cmd, per_call, self.validate, self.start_timeout) as other:
             other.spec = self.spec
             yield other
 
@@ -881,7 +882,7 @@ def harness_command(spec: AdapterSpec) -> list[str]:
     return argv
 
 
-def serve_isolated(spec: AdapterSpec) -> PipeAdapter:
+def serve_isolated(spec: AdapterSpec, timeout: float | None = None) -> PipeAdapter:
     """A fresh process serving the implementation ``spec`` names, as a
     :class:`PipeAdapter` (also a context manager that stops it).
 
@@ -891,9 +892,12 @@ def serve_isolated(spec: AdapterSpec) -> PipeAdapter:
         options = dict(spec.options)
         if "pipe_cmd" not in options:
             raise AdapterLoadError("pipe: the pipe_cmd option is required")
+        if timeout is not None:
+            options["timeout"] = str(timeout)
         adapter = PipeAdapter(**options)
     else:
-        adapter = PipeAdapter(shlex.join(harness_command(spec)))
+        command = shlex.join(harness_command(spec))
+        adapter = PipeAdapter(command) if timeout is None else PipeAdapter(command, timeout)
     adapter.spec = spec
     return adapter
 

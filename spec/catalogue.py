@@ -1417,6 +1417,34 @@ CLAUSES: tuple[Clause, ...] = (
         "MAP_FIXED_NOREPLACE) may land on a range the process unmapped earlier and has not "
         "mapped again. Skipped where strace or ptrace is not available.",
     ),
+    Clause(
+        id="safety.fifo.no-hang",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="Mapping something that is not a file, such as a FIFO put where a file or "
+        "a tagname's shared memory is expected, fails at once: it never waits for a writer.",
+        needs=_needs("tagname"),
+        basis="safety",
+        checked="A FIFO is planted in /dev/shm under a fresh tagname, and another in a temp "
+        "dir; an isolated implementation process maps the tagname (read-only and "
+        "copy-on-write, with a size) and the FIFO's name read-only. Each call must return "
+        "within 15 s with a failure, and the FIFO stays a FIFO. Linux only (/dev/shm is "
+        "mode 1777 there: any user can plant one).",
+    ),
+    Clause(
+        id="safety.tagname.foreign-refused",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="An existing tagname's shared memory that another user owns, or that other "
+        "users may open, is not adopted: the map fails, the object is left as it was.",
+        needs=_needs("tagname"),
+        basis="safety",
+        checked="As uid 65534, /dev/shm/NAME is created mode 0666 holding a marker; the "
+        "binding maps NAME ('' and 'w', with a size) and must fail; the object keeps its "
+        "owner, mode and bytes. Needs root to plant as another user; Linux only.",
+    ),
 )
 
 BY_ID: dict[str, Clause] = {c.id: c for c in CLAUSES}

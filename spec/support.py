@@ -469,10 +469,10 @@ def shm_bytes(tagname: str, length: int) -> bytes:
 
 
 @contextlib.contextmanager
-def isolated(adapter: Adapter) -> Iterator[Adapter]:
+def isolated(adapter: Adapter, timeout: float | None = None) -> Iterator[Adapter]:
     """A second instance of the implementation in a fresh process (see
-    ``Adapter.isolated``)."""
-    with adapter.isolated() as other:
+    ``Adapter.isolated``); ``timeout`` bounds each of its calls."""
+    with adapter.isolated(timeout) as other:
         yield other
 
 

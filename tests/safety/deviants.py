@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,7 +62,7 @@ class WorldReadableShm(_Deviant):
     """Creates the shared memory of a tagname 0644: every user can read it. Like any
     binding that does so, it also maps such objects when it meets them again (the
     reference refuses objects others can open), so that its own maps of the same
-    tagname still share memory."""
+    tagname still share memory; another user's objects it still refuses."""
 
     name = "deviant-world-readable-shm"
 
@@ -72,9 +73,13 @@ class WorldReadableShm(_Deviant):
             fd: int = shm_open(name, flags, 0o644 if mode else mode)
             return fd
 
+        def own_objects_whatever_their_mode(f: int) -> str | None:
+            owner = os.fstat(f).st_uid
+            return None if owner == os.geteuid() else f"it is owned by uid {owner}"
+
         stack = contextlib.ExitStack()
         stack.enter_context(planted(backend, "_shm_open", world_readable))
-        stack.enter_context(planted(backend, "not_private", lambda f: None))
+        stack.enter_context(planted(backend, "not_private", own_objects_whatever_their_mode))
         return stack
 
 
