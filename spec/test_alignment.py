@@ -87,6 +87,7 @@ def test_aligned_size_left(adapter: Adapter, n: int) -> None:
 
 
 @pytest.mark.clause("aligned_size.right.aligned-unchanged")
+@pytest.mark.prerequisites("aligned_size.right-default")  # the arithmetic over the whole range
 @given(n=sst.aligned_u64(PAGE))
 @_examples(ALIGNED_EDGES)
 def test_aligned_size_right_of_aligned(adapter: Adapter, n: int) -> None:
@@ -94,6 +95,7 @@ def test_aligned_size_right_of_aligned(adapter: Adapter, n: int) -> None:
 
 
 @pytest.mark.clause("aligned_size.left.aligned-unchanged")
+@pytest.mark.prerequisites("aligned_size.left")  # the arithmetic over the whole range
 @given(n=sst.aligned_u64(PAGE))
 @_examples(ALIGNED_EDGES)
 def test_aligned_size_left_of_aligned(adapter: Adapter, n: int) -> None:
@@ -119,6 +121,7 @@ def test_aligned_addr_left(adapter: Adapter, n: int) -> None:
 
 
 @pytest.mark.clause("aligned_addr.right.aligned-unchanged")
+@pytest.mark.prerequisites("aligned_addr.right-default")  # the arithmetic over the whole range
 @given(n=sst.aligned_u64(PAGE))
 @_examples(ALIGNED_EDGES)
 def test_aligned_addr_right_of_aligned(adapter: Adapter, n: int) -> None:
@@ -126,6 +129,7 @@ def test_aligned_addr_right_of_aligned(adapter: Adapter, n: int) -> None:
 
 
 @pytest.mark.clause("aligned_addr.left.aligned-unchanged")
+@pytest.mark.prerequisites("aligned_addr.left")  # the arithmetic over the whole range
 @given(n=sst.aligned_u64(PAGE))
 @_examples(ALIGNED_EDGES)
 def test_aligned_addr_left_of_aligned(adapter: Adapter, n: int) -> None:

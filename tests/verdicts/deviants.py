@@ -530,6 +530,35 @@ class AlignedSizeIgnoresLeft(_Deviant):
         return super().aligned_size(size)  # the defect: dir dropped
 
 
+class AlignedSizeInt32(_Deviant):
+    """``aligned_size`` computes in a signed 32-bit int (C's ``int``): from 2^31 up the
+    result wraps negative, and bits above 32 are lost."""
+
+    INTENDED = "aligned_size.right-default"
+
+    def aligned_size(self, size: int, dir: Direction | None = None) -> int:
+        if dir == "left":
+            return super().aligned_size(size, dir)
+        p = self.pagesize()
+        wide = (size + p - 1) & ~(p - 1)
+        low = wide & 0xFFFFFFFF  # the defect: the sum is stored in an int32_t
+        return low - (1 << 32) if low >= 1 << 31 else low
+
+
+class AlignedAddrLowWordCarry(_Deviant):
+    """``aligned_addr`` rounds the low 32 bits of the address on their own and glues the
+    high word back on: a low word above ``0xFFFFF000`` loses its carry into the high one."""
+
+    INTENDED = "aligned_addr.right-default"
+
+    def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
+        if dir == "left":
+            return super().aligned_addr(addr, dir)
+        p = self.pagesize()
+        high, low = addr & ~0xFFFFFFFF, addr & 0xFFFFFFFF
+        return high | (((low + p - 1) & ~(p - 1)) & 0xFFFFFFFF)  # the defect: carry lost
+
+
 class AlignedAddrOffByOnePage(_Deviant):
     """``aligned_addr(ptr)`` computes ``(ptr + pagesize) & ~(pagesize - 1)``: an aligned
     address moves to the next page instead of staying. Every unaligned address comes
@@ -617,6 +646,8 @@ DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
     UnlinkDoesNothing,
     MirrorTimesDefaultsToOne,
     AlignedSizeIgnoresLeft,
+    AlignedSizeInt32,
+    AlignedAddrLowWordCarry,
     AlignedAddrOffByOnePage,
     PagesizeAllocationGranularity,
     FilesizeGetCreates,
