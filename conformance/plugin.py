@@ -410,10 +410,13 @@ class RunGuard:
 def _claim_tagname_prefix() -> None:
     """Give the run's tagnames a prefix of their own (workers and harness children
     inherit the environment), so that the controller can remove them all through
-    the OS at the end, whatever the binding's ``unlink`` did or did not do."""
+    the OS at the end, whatever the binding's ``unlink`` did or did not do. A run
+    started inside another (a test of the runner) extends the outer run's prefix:
+    its cleanup removes only its own objects, and the outer one's still covers them."""
     from mmapspec.spec.support import RUN_PREFIX_VARIABLE
 
-    os.environ.setdefault(RUN_PREFIX_VARIABLE, f"mmapspec-{uuid.uuid4().hex[:12]}-")
+    outer = os.environ.get(RUN_PREFIX_VARIABLE, "mmapspec-")
+    os.environ[RUN_PREFIX_VARIABLE] = f"{outer}{uuid.uuid4().hex[:12]}-"
 
 
 def _probe_adapter(config: pytest.Config) -> dict[str, Any]:

@@ -33,5 +33,8 @@ def register() -> None:
     settings.register_profile(
         "ci", derandomize=True, max_examples=25, print_blob=True, phases=no_shrink, **common
     )
-    settings.register_profile("dev", max_examples=40, **common)
-    settings.register_profile("thorough", max_examples=1000, **common)
+    # dev and thorough explore (random, shrinking) wherever they run: said outright,
+    # since Hypothesis's own defaults turn derandomized when it detects a CI machine.
+    explore: dict[str, Any] = {"derandomize": False, "phases": tuple(Phase)}
+    settings.register_profile("dev", max_examples=40, **explore, **common)
+    settings.register_profile("thorough", max_examples=1000, **explore, **common)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -317,3 +318,21 @@ def test_safety_has_a_verdict_of_its_own() -> None:
     assert (report.conformant, report.safe, report.ok) == (True, False, False)
     lines = reports.terminal_lines(report)
     assert any(line.startswith("safety: 1 clauses: 1 fail -> 1 deviation(s)") for line in lines)
+
+
+def test_a_run_inside_a_run_takes_a_prefix_inside_the_outer_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its cleanup at the end must not remove what a concurrent sibling run is using,
+    while the outer run's cleanup still covers whatever it leaves."""
+    from mmapspec import plugin
+    from mmapspec.spec.support import RUN_PREFIX_VARIABLE
+
+    monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
+    plugin._claim_tagname_prefix()
+    first = os.environ[RUN_PREFIX_VARIABLE]
+    monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
+    plugin._claim_tagname_prefix()
+    second = os.environ[RUN_PREFIX_VARIABLE]
+    assert first.startswith("mmapspec-outer-") and second.startswith("mmapspec-outer-")
+    assert not first.startswith(second) and not second.startswith(first)
