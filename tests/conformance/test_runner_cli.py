@@ -502,3 +502,16 @@ def test_plain_pytest_on_the_spec_takes_its_hypothesis_profiles(tmp_path: Path) 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hypothesis = json.loads(out.read_text())["run"]["hypothesis"]
     assert (hypothesis["profile"], hypothesis["derandomize"]) == ("ci", True)
+
+
+def test_the_whole_stdlib_run_is_as_its_expectations_say(tmp_path: Path) -> None:
+    """Every clause, CPython's mmap, the shipped stdlib.toml: green, so the file says
+    the truth about every deviation (a new clause CPython fails needs its entry)."""
+    out = tmp_path / "stdlib.json"
+    proc = run(
+        "run", "--adapter", "stdlib", "-n", "2", "--expectations", str(STDLIB_EXPECTATIONS),
+        "--json", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["verdict"] == "as expected" and doc["safe"], doc["verdict"]
