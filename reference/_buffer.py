@@ -142,8 +142,12 @@ def being_exported(obj: object) -> bool:
     A thread paused there (the GIL may switch at any bytecode, the first one
     included) has passed the consumer's type check, so it will export ``obj``'s
     memory: ``free()`` must not unmap it."""
+    # This thread alone: nobody else can be exporting. (The dict is not kept: holding
+    # it would keep this call's frame object alive, which makes returning costly.)
+    if len(_current_frames()) == 1:
+        return False
     me = threading.get_ident()
-    for ident, top in sys._current_frames().items():
+    for ident, top in _current_frames().items():
         if ident == me:
             continue
         frame: FrameType | None = top
@@ -155,6 +159,7 @@ def being_exported(obj: object) -> bool:
 
 
 _GETBUFFER_CODE = _getbuffer.__code__
+_current_frames = sys._current_frames
 
 
 def _releasebuffer(obj: int, view: int) -> None:

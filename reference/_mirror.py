@@ -12,7 +12,7 @@ from ._errors import failure, os_failure
 from ._files import discard, open_file, release
 from ._map import Map, _check_addr, _new, _restore
 from ._platform import OsCallError, OsFile, backend
-from ._region import Region
+from ._region import Region, finalize
 
 
 class Mirror(Region):
@@ -79,6 +79,7 @@ class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
     """A mirror that is not freed: exports all its copies as one buffer."""
 
     __slots__ = ()
+    __del__ = finalize
 
 
 Mirror._freed_class = Mirror

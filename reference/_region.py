@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 import weakref
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
@@ -11,6 +12,8 @@ from ._buffer import being_exported, exports, lock
 _R = TypeVar("_R", bound="Region")
 
 FREED = "map is freed"
+_current_frames = sys._current_frames
+_lock, _unlock = lock.acquire, lock.release
 
 
 class Region:
@@ -103,7 +106,8 @@ class Region:
         ``numpy.frombuffer(m)``) are alive: release them first. Thread-safe: of
         concurrent calls exactly one unmaps, so an address is never unmapped twice
         (which could destroy another thread's new mapping at the same address)."""
-        with lock:
+        _lock()  # not `with lock`: the same, minus the cost of __enter__/__exit__
+        try:
             addr = self._addr
             if not addr:
                 return
@@ -112,23 +116,17 @@ class Region:
             # Not an exporter any more: a new memoryview(self) now fails in C, with
             # the freed error. One already past that check is inside the callback.
             self.__class__ = self._freed_class
-            if being_exported(self):
+            # (Other threads first, inline: alone, this thread cannot race itself.)
+            if len(_current_frames()) > 1 and being_exported(self):
                 self.__class__ = live
                 raise BufferError(
                     "cannot free: another thread is taking a buffer (memoryview, ...) of "
                     "this memory right now; release it first"
                 )
             self._addr = 0  # claimed: from here on every use raises "map is freed"
+        finally:
+            _unlock()
         self._release(addr)
-
-    def __del__(self) -> None:
-        # Garbage is freed, like mmap.mmap: no mapping outlives every reference to it.
-        # (Live buffers hold a reference, so this never runs while one exists.)
-        try:
-            if self._addr:
-                self.free()
-        except Exception:  # noqa: S110 - nothing can be reported from a finalizer
-            pass
 
     def __enter__(self: _R) -> _R:
         self._check()
@@ -136,3 +134,15 @@ class Region:
 
     def __exit__(self, *exc: object) -> None:
         self.free()
+
+
+def finalize(region: Region) -> None:
+    """``__del__`` of the live classes: garbage is freed, like mmap.mmap, so no mapping
+    outlives every reference to it. (Live buffers hold a reference, so this never runs
+    while one exists.) Only live objects have it: a freed one's class has no finalizer,
+    which spares every freed map a Python call when it is collected."""
+    try:
+        if region._addr:
+            region.free()
+    except Exception:  # noqa: S110 - nothing can be reported from a finalizer
+        pass

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import stat
+from collections.abc import Callable
 from typing import ClassVar
 
 from .base import FileKind, OsCallError, OsFile
@@ -127,6 +128,13 @@ class PosixBackend:
             "cx": (r | w | x, False),
         }
         self._anon_flags = self.MAP_PRIVATE | self.MAP_ANON
+        # The fast paths (see base.Backend): the prototyped C functions themselves.
+        self.mmap_anon: Callable[[None, int, int, int, int, int], int] | None = self._mmap
+        self.anon_prot = {access: prot for access, (prot, _) in self._access.items()}
+        self.anon_flags = self._anon_flags
+        self.munmap: Callable[[int, int], int] | None = self._munmap
+        self.msync: Callable[[int, int, int], int] | None = self._msync
+        self.ms_flags = (self.MS_SYNC, self.MS_ASYNC)  # indexed by async_ (False, True)
 
     # -- files ----------------------------------------------------------------
 
@@ -323,7 +331,7 @@ class PosixBackend:
             raise OsCallError(ctypes.get_errno(), "munmap")
 
     def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
-        if self._msync(addr, size, self.MS_ASYNC if async_ else self.MS_SYNC) != 0:
+        if self._msync(addr, size, self.ms_flags[async_]) != 0:
             raise OsCallError(ctypes.get_errno(), "msync")
 
     def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Callable
 from ctypes import wintypes
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -338,6 +339,15 @@ class WindowsBackend:
     }
     FOREIGN: ClassVar[int] = ERROR_ACCESS_DENIED
     SHM_FILES: ClassVar[bool] = False
+    # A synchronous flush is two calls (FlushViewOfFile, FlushFileBuffers): no fast path.
+    msync: Callable[[int, int, int], int] | None = None
+    ms_flags: tuple[int, int] = (0, 0)
+    # Nor for maps: pagefile memory is a section plus a view, freeing it is per view.
+    mmap_anon: Callable[[None, int, int, int, int, int], int] | None = None
+    anon_prot: dict[str, int] = {}  # noqa: RUF012 - the Backend protocol's attribute
+    anon_flags: int = 0
+    MAP_FAILED: ClassVar[int] = 0
+    munmap: Callable[[int, int], int] | None = None
     KEEPS_FILE: ClassVar[bool] = True
 
     def __init__(self) -> None:

@@ -11,6 +11,7 @@ POSIX, ``GetLastError()`` on Windows). Which of those numbers mean
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Literal, Protocol
 
 OsFile = int
@@ -56,6 +57,25 @@ class Backend(Protocol):
     KEEPS_FILE: ClassVar[bool]
     """True where a live map needs its file open (Windows, for ``FlushFileBuffers``);
     POSIX mappings outlive their descriptor, so the public layer closes it early."""
+
+    msync: Callable[[int, int, int], int] | None
+    """Where a flush is one C call (POSIX ``msync``): that function, taking
+    ``(addr, size, ms_flags[async_])`` and returning 0, or -1 with the error in
+    ``ctypes.get_errno()``. The public layer calls it directly, a flush being a hot
+    path. None where a flush takes more (Windows): then :meth:`flush` does it."""
+    ms_flags: tuple[int, int]
+    """The flags for :attr:`msync`: (synchronous, asynchronous)."""
+    mmap_anon: Callable[[None, int, int, int, int, int], int] | None
+    """Where pagefile memory is one C call (POSIX ``mmap``): that function, called
+    ``(None, size, anon_prot[access], anon_flags, -1, 0)``; it returns the address,
+    or :attr:`MAP_FAILED` with the error in ``ctypes.get_errno()``. Like
+    :attr:`msync`, a fast path for the public layer; None where :meth:`map` does it."""
+    anon_prot: dict[str, int]
+    anon_flags: int
+    MAP_FAILED: ClassVar[int]
+    munmap: Callable[[int, int], int] | None
+    """Where :meth:`unmap` is one C call (POSIX ``munmap``): that function, returning 0,
+    or -1 with the error in ``ctypes.get_errno()``; None where :meth:`unmap` does more."""
 
     def pagesize(self) -> int:
         """The allocation granularity: offsets and addresses must be aligned to it."""
