@@ -339,29 +339,32 @@ def _map_opened(
     opened: Opened, write: bool, access: str, size: int | None, offset: int, addr: int | None
 ) -> tuple[int, int]:
     """Size, extend and map an open file; on failure restore its size. Returns (addr, size)."""
-    f, label = opened.f, opened.label
-    try:
-        fsize = backend.file_size(f)
-    except OsCallError as e:
-        raise os_failure(e, "open", f"map: cannot get the size of {label}") from None
+    f = opened.f
+    fsize = opened.size
+    if fsize is None:
+        try:
+            fsize = backend.file_size(f)
+        except OsCallError as e:
+            raise os_failure(e, "open", f"map: cannot get the size of {opened.label}") from None
     if size is None:
         size = fsize - offset
         if size <= 0:
             what = "is empty" if fsize == 0 else f"has {fsize} bytes, not more than offset {offset}"
-            raise failure("file_too_short", f"map: {label} {what}", opened.path)
+            raise failure("file_too_short", f"map: {opened.label} {what}", opened.path)
     end = offset + size
     extended = False
     if fsize < end:
         if not write:
             raise failure(
                 "file_too_short",
-                f"map: {label} has {fsize} bytes, {end} needed (offset {offset} + size {size})",
+                f"map: {opened.label} has {fsize} bytes, {end} needed "
+                f"(offset {offset} + size {size})",
                 opened.path,
             )
         if end > OFF_MAX:
             raise failure(
                 "disk_full",
-                f"map: {label} cannot be extended to {end} bytes "
+                f"map: {opened.label} cannot be extended to {end} bytes "
                 "(larger than the largest file size)",
                 opened.path,
             )
@@ -371,7 +374,7 @@ def _map_opened(
         except OsCallError as e:
             _restore(f, fsize)
             raise os_failure(
-                e, "reserve", f"map: cannot extend {label} to {end} bytes", opened.path
+                e, "reserve", f"map: cannot extend {opened.label} to {end} bytes", opened.path
             ) from None
     try:
         return backend.map(f, size, offset, access, addr, None), size
@@ -381,7 +384,7 @@ def _map_opened(
         raise os_failure(
             e,
             "map",
-            f"map: cannot map {size} bytes of {label} at offset {offset}{_at(addr)}",
+            f"map: cannot map {size} bytes of {opened.label} at offset {offset}{_at(addr)}",
             opened.path,
         ) from None
 

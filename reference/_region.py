@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import weakref
+from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
 from ._buffer import being_exported, exports, lock
@@ -146,3 +147,25 @@ def finalize(region: Region) -> None:
             region.free()
     except Exception:  # noqa: S110 - nothing can be reported from a finalizer
         pass
+
+
+def claim_all(regions: Sequence[Region]) -> list[int]:
+    """Claim each region as :meth:`Region.free` does, without raising: the addresses of
+    those claimed, 0 for the others (freed already, or with live buffers, or being
+    exported by another thread: those live on, freed with their last reference).
+    The caller holds the lock and unmaps what was claimed."""
+    claimed = []
+    for r in regions:
+        addr = r._addr
+        if addr and not r._views:
+            live = r.__class__
+            r.__class__ = r._freed_class
+            if len(_current_frames()) > 1 and being_exported(r):
+                r.__class__ = live
+                addr = 0
+            else:
+                r._addr = 0
+        else:
+            addr = 0
+        claimed.append(addr)
+    return claimed

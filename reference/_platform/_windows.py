@@ -412,6 +412,9 @@ class WindowsBackend:
             raise _fail("GetFileType")
         return "other"
 
+    def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
+        return self.file_kind(f), None  # GetFileType tells no size
+
     def tag_size(self, tagname: str) -> int:
         """The size of an existing named section, in whole pages (see the module
         docstring); a missing one fails with ERROR_FILE_NOT_FOUND (NOT_FOUND)."""
@@ -463,6 +466,11 @@ class WindowsBackend:
             f, FILE_END_OF_FILE_INFO_CLASS, ctypes.byref(end), ctypes.sizeof(end)
         ):
             raise _fail("SetFileInformationByHandle(FileEndOfFileInfo)")
+
+    def unmap_copies(self, addr: int, size: int, times: int) -> None:
+        # Each copy is a view of its own, released by its own call.
+        for i in range(times):
+            self.unmap(addr + i * size, size)
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
         """Allocate ``end`` bytes of clusters, then move the end of file (the new range

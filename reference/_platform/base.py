@@ -97,6 +97,10 @@ class Backend(Protocol):
     def file_kind(self, f: OsFile) -> FileKind:
         """What ``f`` is: a regular file, a directory, a FIFO, a device, ..."""
 
+    def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
+        """:meth:`file_kind`, and the size where the same call tells it (a regular
+        file's on POSIX), else None: one system call where map() would make two."""
+
     def not_private(self, f: OsFile) -> str | None:
         """None if ``f`` is owned by this process's user and no other user may open it;
         else why not, for an error message (the owner, the permission bits)."""
@@ -143,10 +147,14 @@ class Backend(Protocol):
     def unmap(self, addr: int, size: int) -> None:
         """Release a mapping made by :meth:`map` (or one copy of a mirror)."""
 
+    def unmap_copies(self, addr: int, size: int, times: int) -> None:
+        """Release all the copies of a mirror made by :meth:`mirror` at ``addr``."""
+
     def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
         """Write dirty pages in ``[addr, addr+size)`` (page-aligned addr) to the file."""
 
     def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:
         """Map ``f``'s first ``size`` bytes (page-aligned) ``times`` times back to back,
-        race-free, read+write and shared; returns the base address. Each copy is later
-        released with :meth:`unmap` ``(base + i*size, size)``."""
+        race-free, read+write and shared; returns the base address. The copies are
+        released together with :meth:`unmap_copies`, or one by one with :meth:`unmap`
+        ``(base + i*size, size)``."""
