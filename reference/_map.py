@@ -167,9 +167,10 @@ class Map(Region):
             backend.unmap(addr, self._size)
         elif _munmap(addr, self._size) != 0:
             raise OsCallError(ctypes.get_errno(), "munmap")
-        if self._owns_file and self._file is not None:
-            backend.close(self._file)
-        self._file = None
+        if self._file is not None:  # (POSIX maps keep none)
+            if self._owns_file:
+                backend.close(self._file)
+            self._file = None
 
     def __repr__(self) -> str:
         if self._addr == 0:
@@ -284,8 +285,15 @@ def map(
             raise ValueError("size expected when mapping the pagefile")
         if _mmap_anon is not None and addr is None:
             got = _mmap_anon(None, size, _anon_prot[access], _anon_flags, -1, 0)
-            if got != _MAP_FAILED:
-                return _new(got, size, access, None, None)
+            if got != _MAP_FAILED:  # _new(got, size, access, None, None), inline: a hot path
+                m: Map = _LiveMap.__new__(_LiveMap)
+                m._addr = got
+                m._span = m._size = size
+                m._readonly = access in _READONLY
+                m._views = m._tagname = m._file = m._mirror = None
+                m._access = access
+                m._owns_file = False
+                return m
             e = OsCallError(ctypes.get_errno(), "mmap")
         else:
             try:
