@@ -122,7 +122,8 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
       is in use the call fails with ``'out_of_mem'`` and nothing is replaced.
 
     Race-free: the whole ``size * times`` range is reserved first, then each copy
-    is mapped over the reservation at a fixed address; there is no retry loop.
+    is mapped over the reservation at a fixed address; there is no retry loop. (On
+    POSIX the reservation is copy 0 itself: the file mapped over the whole range.)
     """
     if file is None:
         raise ValueError("file: the file to map: required")

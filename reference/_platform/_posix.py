@@ -183,9 +183,6 @@ class PosixBackend:
         except OSError as e:
             raise OsCallError(e.errno or 0, "fstat") from None
 
-    def file_kind(self, f: OsFile) -> FileKind:
-        return self.file_kind_size(f)[0]
-
     def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
         st = self._fstat(f)
         if stat.S_ISREG(st.st_mode):

@@ -373,7 +373,7 @@ class WindowsBackend:
 
         Windows has no FIFOs that block an open the way POSIX ones do: a named pipe
         path (``\\\\.\\pipe\\x``) connects to a waiting server instance or fails at
-        once (ERROR_PIPE_BUSY); the handle's kind is then refused (:meth:`file_kind`)."""
+        once (ERROR_PIPE_BUSY); the handle's kind is then refused (:meth:`file_kind_size`)."""
         rights = (
             GENERIC_READ | (GENERIC_WRITE if write else 0) | (GENERIC_EXECUTE if execute else 0)
         )
@@ -400,7 +400,7 @@ class WindowsBackend:
         # can create names.
         raise NotImplementedError("Windows tagnames name sections: see WindowsBackend.map")
 
-    def file_kind(self, f: OsFile) -> FileKind:
+    def _file_kind(self, f: OsFile) -> FileKind:
         kind = _GetFileType(f)
         if kind == FILE_TYPE_DISK:
             return "regular"
@@ -413,7 +413,7 @@ class WindowsBackend:
         return "other"
 
     def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
-        return self.file_kind(f), None  # GetFileType tells no size
+        return self._file_kind(f), None  # GetFileType tells no size
 
     def tag_size(self, tagname: str) -> int:
         """The size of an existing named section, in whole pages (see the module

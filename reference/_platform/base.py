@@ -94,12 +94,10 @@ class Backend(Protocol):
         blocking. Created owner-only (0600), or with ``shared`` readable and writable
         by every user (0666, whatever the umask)."""
 
-    def file_kind(self, f: OsFile) -> FileKind:
-        """What ``f`` is: a regular file, a directory, a FIFO, a device, ..."""
-
     def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
-        """:meth:`file_kind`, and the size where the same call tells it (a regular
-        file's on POSIX), else None: one system call where map() would make two."""
+        """What ``f`` is: a regular file, a directory, a FIFO, a device, ...; and its
+        size where the same call tells it (a regular file's on POSIX), else None: one
+        system call where map() would otherwise make two."""
 
     def not_private(self, f: OsFile) -> str | None:
         """None if ``f`` is owned by this process's user and no other user may open it;
