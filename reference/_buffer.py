@@ -33,7 +33,9 @@ Limits (honest ones):
   the callback for the object; if so it switches back and raises BufferError,
   and that view succeeds. No thread can be between the type check and the
   callback's first bytecode while ``free()`` runs: that stretch is C code that
-  holds the GIL.
+  holds the GIL. (The walk over the threads' frames is dear, so ``free()`` first
+  looks at the callback function's reference count, which each frame running it
+  raises by one: see :data:`CALLBACK`.)
 * Asking a read-only map for a *writable* buffer must fail, and the callback can
   only return -1 without an exception set. Consumers that then retry read-only
   (numpy does) work; others raise SystemError ("returned NULL without setting an
@@ -159,6 +161,10 @@ def being_exported(obj: object) -> bool:
 
 
 _GETBUFFER_CODE = _getbuffer.__code__
+CALLBACK = _getbuffer
+"""The buffer callback's function. Every frame running it holds a reference to it,
+so :func:`sys.getrefcount` of it rises while any thread is inside the callback:
+``free()`` walks the threads' frames (:func:`being_exported`) only then."""
 _current_frames = sys._current_frames
 
 

@@ -8,12 +8,15 @@ import weakref
 from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
-from ._buffer import being_exported, exports, lock
+from ._buffer import CALLBACK, being_exported, exports, lock
 
 _R = TypeVar("_R", bound="Region")
 
 FREED = "map is freed"
-_current_frames = sys._current_frames
+_refs = sys.getrefcount
+_IDLE = _refs(CALLBACK)
+"""The callback's reference count while no frame runs it (see ``_buffer.CALLBACK``).
+Another reference taken later only makes free() walk the frames needlessly."""
 _lock, _unlock = lock.acquire, lock.release
 
 
@@ -117,8 +120,9 @@ class Region:
             # Not an exporter any more: a new memoryview(self) now fails in C, with
             # the freed error. One already past that check is inside the callback.
             self.__class__ = self._freed_class
-            # (Other threads first, inline: alone, this thread cannot race itself.)
-            if len(_current_frames()) > 1 and being_exported(self):
+            # Inside the callback, a frame holds a reference to it: no thread is
+            # there while its count is _IDLE (a cheap test; the walk is not).
+            if _refs(CALLBACK) != _IDLE and being_exported(self):
                 self.__class__ = live
                 raise BufferError(
                     "cannot free: another thread is taking a buffer (memoryview, ...) of "
@@ -160,7 +164,7 @@ def claim_all(regions: Sequence[Region]) -> list[int]:
         if addr and not r._views:
             live = r.__class__
             r.__class__ = r._freed_class
-            if len(_current_frames()) > 1 and being_exported(r):
+            if _refs(CALLBACK) != _IDLE and being_exported(r):
                 r.__class__ = live
                 addr = 0
             else:
