@@ -286,7 +286,7 @@ def map(
         if _mmap_anon is not None and addr is None:
             got = _mmap_anon(None, size, _anon_prot[access], _anon_flags, -1, 0)
             if got != _MAP_FAILED:  # _new(got, size, access, None, None), inline: a hot path
-                m: Map = _LiveMap.__new__(_LiveMap)
+                m: Map = _LiveMap()  # no __init__: cheaper than _LiveMap.__new__(_LiveMap)
                 m._addr = got
                 m._span = m._size = size
                 m._readonly = access in _READONLY
