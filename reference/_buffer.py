@@ -33,7 +33,9 @@ Limits (honest ones):
   the callback for the object; if so it switches back and raises BufferError,
   and that view succeeds. No thread can be between the type check and the
   callback's first bytecode while ``free()`` runs: that stretch is C code that
-  holds the GIL.
+  holds the GIL. (The walk over the threads' frames is dear, so ``free()`` first
+  looks at the callback function's reference count, which each frame running it
+  raises by one: see :data:`CALLBACK`.)
 * Asking a read-only map for a *writable* buffer must fail, and the callback can
   only return -1 without an exception set. Consumers that then retry read-only
   (numpy does) work; others raise SystemError ("returned NULL without setting an
@@ -142,8 +144,12 @@ def being_exported(obj: object) -> bool:
     A thread paused there (the GIL may switch at any bytecode, the first one
     included) has passed the consumer's type check, so it will export ``obj``'s
     memory: ``free()`` must not unmap it."""
+    # This thread alone: nobody else can be exporting. (The dict is not kept: holding
+    # it would keep this call's frame object alive, which makes returning costly.)
+    if len(_current_frames()) == 1:
+        return False
     me = threading.get_ident()
-    for ident, top in sys._current_frames().items():
+    for ident, top in _current_frames().items():
         if ident == me:
             continue
         frame: FrameType | None = top
@@ -155,6 +161,11 @@ def being_exported(obj: object) -> bool:
 
 
 _GETBUFFER_CODE = _getbuffer.__code__
+CALLBACK = _getbuffer
+"""The buffer callback's function. Every frame running it holds a reference to it,
+so :func:`sys.getrefcount` of it rises while any thread is inside the callback:
+``free()`` walks the threads' frames (:func:`being_exported`) only then."""
+_current_frames = sys._current_frames
 
 
 def _releasebuffer(obj: int, view: int) -> None:

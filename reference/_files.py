@@ -4,9 +4,10 @@ Windows) a HANDLE, into an open OS file plus what it takes to clean up after it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import os
-from typing import NamedTuple, Union
+from typing import Any, Union
 
 from ._errors import MmapError, Step, errcode_for, os_failure
 from ._platform import OsCallError, OsFile, backend
@@ -17,7 +18,10 @@ descriptor, a file object (anything with ``fileno()``), or on Windows a HANDLE
 given as ``ctypes.c_void_p``."""
 
 
-class Opened(NamedTuple):
+class Opened:
+    """An open file and what it takes to clean up after it."""
+
+    __slots__ = ("f", "owned", "created", "path", "tag", "source", "size")
     f: OsFile
     owned: bool
     """True when we opened it (so we close it); adopted descriptors stay open."""
@@ -27,8 +31,44 @@ class Opened(NamedTuple):
     """The filename, where there is one."""
     tag: str | None
     """The tagname, for shared memory."""
-    label: str
-    """How error messages name the file."""
+    source: object
+    """The ``file`` argument as given (what :attr:`label` names)."""
+    size: int | None
+    """The size, where checking the kind found it (a regular file), else None."""
+
+    def __init__(
+        self,
+        f: OsFile,
+        owned: bool,
+        created: bool,
+        path: str | None,
+        tag: str | None,
+        source: object,
+    ) -> None:
+        self.f, self.owned, self.created, self.path, self.tag = f, owned, created, path, tag
+        self.source = source
+        self.size = None
+
+    def _replace(self, **changes: Any) -> Opened:
+        """A copy with some fields changed (as a NamedTuple's ``_replace``)."""
+        new = copy.copy(self)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    @property
+    def label(self) -> str:
+        """How error messages name the file (made only when one is needed)."""
+        if self.tag is not None:
+            return f"shared memory {self.tag!r}"
+        src = self.source
+        if type(src) is int:
+            return f"fd {src}"
+        if isinstance(src, ctypes.c_void_p):
+            return f"handle {src.value}"
+        if isinstance(src, (str, bytes, os.PathLike)):
+            return repr(self.path)
+        return f"file object {src!r}"
 
 
 def _path_of(file: object) -> str | None:
@@ -96,7 +136,7 @@ def _check_kind(opened: Opened, func: str) -> None:
     character device. Such a name is opened without blocking (a FIFO's open would wait
     for a writer), then refused here with the error number of the backend's table."""
     try:
-        kind = backend.file_kind(opened.f)
+        kind, opened.size = backend.file_kind_size(opened.f)
     except OsCallError as e:
         raise os_failure(e, "open", f"{func}: cannot stat {opened.label}", opened.path) from None
     if kind in ("regular", "block"):
@@ -127,18 +167,18 @@ def _open_file(file: object, write: bool, step: Step, func: str, execute: bool) 
     if isinstance(file, bool):
         raise TypeError("file must be a filename, a file descriptor or a file object, not bool")
     if type(file) is int:
-        return Opened(backend.from_fd(_fd_of(file)), False, False, None, None, f"fd {file}")
+        return Opened(backend.from_fd(_fd_of(file)), False, False, None, None, file)
     path = _path_of(file)
     if path is not None:
         try:
             f, created = backend.open_path(path, write, execute)
         except OsCallError as e:
             raise os_failure(e, step, f"{func}: cannot open {path!r}", path) from None
-        return Opened(f, True, created, path, None, repr(path))
+        return Opened(f, True, created, path, None, file)
     if isinstance(file, ctypes.c_void_p):
         if backend.name != "windows":
             raise TypeError("file: a HANDLE (c_void_p) is accepted on Windows only")
-        return Opened(file.value or 0, False, False, None, None, f"handle {file.value}")
+        return Opened(file.value or 0, False, False, None, None, file)
     if hasattr(file, "fileno"):
         name = getattr(file, "name", None)
         return Opened(
@@ -147,7 +187,7 @@ def _open_file(file: object, write: bool, step: Step, func: str, execute: bool) 
             False,
             name if isinstance(name, str) else None,
             None,
-            f"file object {file!r}",
+            file,
         )
     raise TypeError(
         "file must be a filename (str, bytes, os.PathLike), a file descriptor (int) or a "
@@ -162,12 +202,11 @@ def open_tag(tagname: str, write: bool, func: str, shared: bool) -> Opened:
     adopted only if it is a regular file (anyone can plant a FIFO or a directory in
     /dev/shm) and, unless ``shared``, owned by this user with no permission for
     anyone else: otherwise another user could feed us their data, or read ours."""
-    label = f"shared memory {tagname!r}"
     try:
         f, created = backend.open_tag(tagname, write, shared)
     except OsCallError as e:
-        raise os_failure(e, "open", f"{func}: cannot open {label}") from None
-    opened = Opened(f, True, created, None, tagname, label)
+        raise os_failure(e, "open", f"{func}: cannot open shared memory {tagname!r}") from None
+    opened = Opened(f, True, created, None, tagname, tagname)
     try:
         _check_kind(opened, func)
         why = None if created or shared else _owner_problem(opened, func)
@@ -179,7 +218,7 @@ def open_tag(tagname: str, write: bool, func: str, shared: bool) -> Opened:
         err = backend.FOREIGN
         raise MmapError(
             err,
-            f"{func}: refusing to use the existing {label}: {why}. Only objects of this "
+            f"{func}: refusing to use the existing {opened.label}: {why}. Only objects of this "
             "user that no other user can open are used, unless shared_with_others=True "
             f"[{backend.strerror(err)}]",
             err,

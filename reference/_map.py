@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 from ._align import PAGESIZE
@@ -10,13 +11,31 @@ from ._buffer import Exporter, exports
 from ._errors import MmapError, failure, os_failure
 from ._files import Opened, discard, open_file, open_tag, release
 from ._platform import OsCallError, OsFile, backend
-from ._region import Region
+from ._region import FREED, Region, finalize
 
 ACCESS_MODES = ("", "w", "c", "x", "wx", "cx")
 _WRITE = frozenset({"w", "wx"})
 """Write access: may create and extend files. 'c' never writes the file (COORD reading 5)."""
 _READONLY = frozenset({"", "x"})
-_unmap = backend.unmap
+_mmap_anon, _anon_prot, _anon_flags = backend.mmap_anon, backend.anon_prot, backend.anon_flags
+_MAP_FAILED, _munmap = backend.MAP_FAILED, backend.munmap
+_msync, _ms_flags = backend.msync, backend.ms_flags
+
+
+def _flush_args(
+    args: tuple[Any, ...], async_: bool | None, addr: int | None, size: int | None
+) -> tuple[Any, Any, Any]:
+    """``flush([async, ][addr, size])``'s positional arguments merged with its keywords."""
+    n = len(args)
+    if n > 3:
+        raise TypeError(f"flush() takes at most 3 positional arguments, got {n}")
+    names = ("addr", "size") if n == 2 else ("async_", "addr", "size")[:n]
+    pos = dict(zip(names, args, strict=True))
+    given = {"async_": async_, "addr": addr, "size": size}
+    for k in pos:
+        if given[k] is not None:
+            raise TypeError(f"flush() got multiple values for {k}")
+    return pos.get("async_", async_), pos.get("addr", addr), pos.get("size", size)
 
 
 class Map(Region):
@@ -86,45 +105,49 @@ class Map(Region):
         aligned left and the length grows to match, so the whole requested range
         is flushed. The range must lie within ``[m.addr, m.addr + m.size]``.
         """
-        self._check()
-        n = len(args)
-        if n:
-            if n > 3:
-                raise TypeError(f"flush() takes at most 3 positional arguments, got {n}")
-            names = ("addr", "size") if n == 2 else ("async_", "addr", "size")[:n]
-            pos = dict(zip(names, args, strict=True))
-            given = {"async_": async_, "addr": addr, "size": size}
-            for k in pos:
-                if given[k] is not None:
-                    raise TypeError(f"flush() got multiple values for {k}")
-            async_ = pos.get("async_", async_)
-            addr = pos.get("addr", addr)
-            size = pos.get("size", size)
+        lo = self._addr
+        if not lo:
+            raise ValueError(FREED)
+        if args:
+            if len(args) == 1 and async_ is None:  # flush(True): the common positional form
+                async_ = args[0]
+            else:
+                async_, addr, size = _flush_args(args, async_, addr, size)
         if async_ is None:
             async_ = False
-        elif type(async_) is not bool:
+        elif async_ is not True and async_ is not False:
             raise TypeError(f"async_ must be a bool, got {type(async_).__name__}")
-        lo, hi = self._addr, self._addr + self._size
         if addr is None and size is None:
             start, length = lo, self._size
-        elif addr is None or size is None:
-            raise TypeError("flush(): addr and size must be given together")
         else:
-            a = check_range("addr", as_int("addr", addr), 0, ">= 0")
-            s = check_range("size", as_int("size", size), 0, ">= 0")
-            if not lo <= a <= hi:
-                raise ValueError(f"addr must be within the map [{lo:#x}, {hi:#x}], got {a:#x}")
-            if a + s > hi:
-                raise ValueError(
-                    f"addr + size must not pass the end of the map ({hi:#x}), got {a:#x} + {s}"
-                )
-            start = a - a % PAGESIZE
-            length = a + s - start
-        try:
-            backend.flush(start, length, async_, self._file)
-        except OsCallError as e:
-            raise os_failure(e, "map", f"flush of {length} bytes at {start:#x} failed") from None
-        return True
+            start, length = self._flush_range(lo, addr, size)
+        if _msync is not None:
+            if _msync(start, length, _ms_flags[async_]) == 0:
+                return True
+            e = OsCallError(ctypes.get_errno(), "msync")
+        else:
+            try:
+                backend.flush(start, length, async_, self._file)
+                return True
+            except OsCallError as err:
+                e = err
+        raise os_failure(e, "map", f"flush of {length} bytes at {start:#x} failed") from None
+
+    def _flush_range(self, lo: int, addr: int | None, size: int | None) -> tuple[int, int]:
+        """The page-aligned start and the length of a flush of ``[addr, addr+size)``."""
+        if addr is None or size is None:
+            raise TypeError("flush(): addr and size must be given together")
+        hi = lo + self._size
+        a = check_range("addr", as_int("addr", addr), 0, ">= 0")
+        s = check_range("size", as_int("size", size), 0, ">= 0")
+        if not lo <= a <= hi:
+            raise ValueError(f"addr must be within the map [{lo:#x}, {hi:#x}], got {a:#x}")
+        if a + s > hi:
+            raise ValueError(
+                f"addr + size must not pass the end of the map ({hi:#x}), got {a:#x} + {s}"
+            )
+        start = a - a % PAGESIZE
+        return start, a + s - start
 
     def unlink(self) -> None:
         """Remove the shared memory object of this map's tagname (see :func:`unlink`)."""
@@ -134,15 +157,20 @@ class Map(Region):
         unlink(self._tagname)
 
     def _check_exports(self) -> None:
-        super()._check_exports()
+        if self._views:
+            super()._check_exports()
         if self._mirror is not None and exports(self._mirror):
             raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
 
     def _release(self, addr: int) -> None:
-        _unmap(addr, self._size)
-        if self._owns_file and self._file is not None:
-            backend.close(self._file)
-        self._file = None
+        if _munmap is None:
+            backend.unmap(addr, self._size)
+        elif _munmap(addr, self._size) != 0:
+            raise OsCallError(ctypes.get_errno(), "munmap")
+        if self._file is not None:  # (POSIX maps keep none)
+            if self._owns_file:
+                backend.close(self._file)
+            self._file = None
 
     def __repr__(self) -> str:
         if self._addr == 0:
@@ -158,6 +186,7 @@ class _LiveMap(Map, Exporter):  # type: ignore[misc]
     """A map that is not freed: exports its memory as a buffer (see ``_buffer``)."""
 
     __slots__ = ()
+    __del__ = finalize
 
 
 Map._freed_class = Map
@@ -254,13 +283,28 @@ def map(
     elif file is None:  # the pagefile; offset is ignored, as documented (COORD reading 6)
         if size is None:
             raise ValueError("size expected when mapping the pagefile")
-        try:
-            got = backend.map(None, size, 0, access, addr, None)
-        except OsCallError as e:
-            raise os_failure(
-                e, "map", f"map: cannot map {size} bytes of the pagefile{_at(addr)}"
-            ) from None
-        return _new(got, size, access, None, None)
+        if _mmap_anon is not None and addr is None:
+            got = _mmap_anon(None, size, _anon_prot[access], _anon_flags, -1, 0)
+            if got != _MAP_FAILED:  # _new(got, size, access, None, None), inline: a hot path
+                m: Map = _LiveMap()  # no __init__: cheaper than _LiveMap.__new__(_LiveMap)
+                m._addr = got
+                m._span = m._size = size
+                m._readonly = access in _READONLY
+                m._views = m._tagname = m._file = m._mirror = None
+                m._access = access
+                m._owns_file = False
+                return m
+            e = OsCallError(ctypes.get_errno(), "mmap")
+        else:
+            try:
+                return _new(
+                    backend.map(None, size, 0, access, addr, None), size, access, None, None
+                )
+            except OsCallError as err:
+                e = err
+        raise os_failure(
+            e, "map", f"map: cannot map {size} bytes of the pagefile{_at(addr)}"
+        ) from None
     if offset is None:
         offset = 0
     else:
@@ -303,29 +347,32 @@ def _map_opened(
     opened: Opened, write: bool, access: str, size: int | None, offset: int, addr: int | None
 ) -> tuple[int, int]:
     """Size, extend and map an open file; on failure restore its size. Returns (addr, size)."""
-    f, label = opened.f, opened.label
-    try:
-        fsize = backend.file_size(f)
-    except OsCallError as e:
-        raise os_failure(e, "open", f"map: cannot get the size of {label}") from None
+    f = opened.f
+    fsize = opened.size
+    if fsize is None:
+        try:
+            fsize = backend.file_size(f)
+        except OsCallError as e:
+            raise os_failure(e, "open", f"map: cannot get the size of {opened.label}") from None
     if size is None:
         size = fsize - offset
         if size <= 0:
             what = "is empty" if fsize == 0 else f"has {fsize} bytes, not more than offset {offset}"
-            raise failure("file_too_short", f"map: {label} {what}", opened.path)
+            raise failure("file_too_short", f"map: {opened.label} {what}", opened.path)
     end = offset + size
     extended = False
     if fsize < end:
         if not write:
             raise failure(
                 "file_too_short",
-                f"map: {label} has {fsize} bytes, {end} needed (offset {offset} + size {size})",
+                f"map: {opened.label} has {fsize} bytes, {end} needed "
+                f"(offset {offset} + size {size})",
                 opened.path,
             )
         if end > OFF_MAX:
             raise failure(
                 "disk_full",
-                f"map: {label} cannot be extended to {end} bytes "
+                f"map: {opened.label} cannot be extended to {end} bytes "
                 "(larger than the largest file size)",
                 opened.path,
             )
@@ -335,7 +382,7 @@ def _map_opened(
         except OsCallError as e:
             _restore(f, fsize)
             raise os_failure(
-                e, "reserve", f"map: cannot extend {label} to {end} bytes", opened.path
+                e, "reserve", f"map: cannot extend {opened.label} to {end} bytes", opened.path
             ) from None
     try:
         return backend.map(f, size, offset, access, addr, None), size
@@ -345,7 +392,7 @@ def _map_opened(
         raise os_failure(
             e,
             "map",
-            f"map: cannot map {size} bytes of {label} at offset {offset}{_at(addr)}",
+            f"map: cannot map {size} bytes of {opened.label} at offset {offset}{_at(addr)}",
             opened.path,
         ) from None
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from ._align import PAGESIZE
 from ._args import OFF_MAX, U64, as_int, check_range
-from ._buffer import Exporter, exports
+from ._buffer import Exporter, exports, lock
 from ._errors import failure, os_failure
-from ._files import discard, open_file, release
+from ._files import Opened, discard, open_file, release
 from ._map import Map, _check_addr, _new, _restore
 from ._platform import OsCallError, OsFile, backend
-from ._region import Region
+from ._region import Region, claim_all, finalize
 
 
 class Mirror(Region):
@@ -25,9 +24,12 @@ class Mirror(Region):
     mirror frees every copy; it is a context manager.
     """
 
-    __slots__ = ("_size", "_maps", "_file", "_owns_file")
+    __slots__ = ("_size", "_times", "_maps", "_file", "_owns_file")
     _size: int
-    _maps: tuple[Map, ...]
+    _times: int
+    _maps: tuple[Map, ...] | None
+    """The copies' maps, made when first asked for: a mirror that never hands them
+    out is freed with one call and no bookkeeping per copy."""
     _file: OsFile | None
     _owns_file: bool
 
@@ -41,27 +43,51 @@ class Mirror(Region):
     def times(self) -> int:
         """How many copies."""
         self._check()
-        return len(self._maps)
+        return self._times
 
     @property
     def maps(self) -> tuple[Map, ...]:
         """The map of each copy, in address order."""
         self._check()
-        return self._maps
+        maps = self._maps
+        if maps is None:
+            with lock:  # made once, and never after free() has claimed the mirror
+                self._check()
+                maps = self._maps
+                if maps is None:
+                    size, base, kept = self._size, self._addr, self._file
+                    # The copies share the mirror's file (for flushing); the mirror closes it.
+                    maps = self._maps = tuple(
+                        [
+                            _new(base + i * size, size, "w", None, kept, False, self)
+                            for i in range(self._times)
+                        ]
+                    )
+        return maps
 
     def _check_exports(self) -> None:
-        super()._check_exports()
-        busy = sum(exports(m) for m in self._maps if not m.freed)
-        if busy:
-            raise BufferError(f"cannot free the mirror: {busy} buffer(s) of its copies exist")
+        if self._views:
+            super()._check_exports()
+        if self._maps is not None:
+            busy = sum([exports(m) for m in self._maps if m._addr])
+            if busy:
+                raise BufferError(f"cannot free the mirror: {busy} buffer(s) of its copies exist")
 
     def _release(self, addr: int) -> None:
-        for m in self._maps:
-            m._mirror = None  # the mirror's own exports were checked when it was claimed
-            # A copy whose view another thread took after that check lives on as a
-            # plain map (freed with its last reference); the other copies go now.
-            with contextlib.suppress(BufferError):
-                m.free()
+        with lock:
+            maps = self._maps
+            if maps is not None:
+                for m in maps:
+                    m._mirror = None  # the mirror's own exports were checked when claimed
+                # A copy whose view another thread took after that check lives on as a
+                # plain map (freed with its last reference); the other copies go now.
+                claimed = claim_all(maps)
+        if maps is None or all(claimed):  # every copy at once (one munmap on POSIX)
+            backend.unmap_copies(addr, self._size, self._times)
+        else:
+            for at in claimed:
+                if at:
+                    backend.unmap(at, self._size)
         if self._owns_file and self._file is not None:
             backend.close(self._file)
         self._file = None
@@ -71,7 +97,7 @@ class Mirror(Region):
             return "<mmapspec.reference.Mirror freed>"
         return (
             f"<mmapspec.reference.Mirror addr={self._addr:#x} size={self._size} "
-            f"times={len(self._maps)}>"
+            f"times={self._times}>"
         )
 
 
@@ -79,6 +105,7 @@ class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
     """A mirror that is not freed: exports all its copies as one buffer."""
 
     __slots__ = ()
+    __del__ = finalize
 
 
 Mirror._freed_class = Mirror
@@ -95,7 +122,8 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
       is in use the call fails with ``'out_of_mem'`` and nothing is replaced.
 
     Race-free: the whole ``size * times`` range is reserved first, then each copy
-    is mapped over the reservation at a fixed address; there is no retry loop.
+    is mapped over the reservation at a fixed address; there is no retry loop. (On
+    POSIX the reservation is copy 0 itself: the file mapped over the whole range.)
     """
     if file is None:
         raise ValueError("file: the file to map: required")
@@ -112,7 +140,7 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
         )
     opened = open_file(file, True, "open", "mirror")
     try:
-        base = _mirror_opened(opened.f, opened.label, opened.path, size, times, addr)
+        base = _mirror_opened(opened, size, times, addr)
     except BaseException:
         discard(opened)
         raise
@@ -129,23 +157,26 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     mi._size = size
     mi._file = kept
     mi._owns_file = opened.owned and kept is not None
-    # The copies share the mirror's file (for flushing); the mirror closes it.
-    mi._maps = tuple(_new(base + i * size, size, "w", None, kept, False, mi) for i in range(times))
+    mi._times = times
+    mi._maps = None
     return mi
 
 
-def _mirror_opened(
-    f: OsFile, label: str, path: str | None, size: int, times: int, addr: int | None
-) -> int:
-    try:
-        fsize = backend.file_size(f)
-    except OsCallError as e:
-        raise os_failure(e, "open", f"mirror: cannot get the size of {label}", path) from None
+def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> int:
+    f, path = opened.f, opened.path
+    fsize = opened.size
+    if fsize is None:
+        try:
+            fsize = backend.file_size(f)
+        except OsCallError as e:
+            raise os_failure(
+                e, "open", f"mirror: cannot get the size of {opened.label}", path
+            ) from None
     if fsize < size:
         if size > OFF_MAX:  # as in map: no file can be that large (and off_t would overflow)
             raise failure(
                 "disk_full",
-                f"mirror: {label} cannot be extended to {size} bytes "
+                f"mirror: {opened.label} cannot be extended to {size} bytes "
                 "(larger than the largest file size)",
                 path,
             )
@@ -154,7 +185,7 @@ def _mirror_opened(
         except OsCallError as e:
             _restore(f, fsize)
             raise os_failure(
-                e, "reserve", f"mirror: cannot extend {label} to {size} bytes", path
+                e, "reserve", f"mirror: cannot extend {opened.label} to {size} bytes", path
             ) from None
     try:
         return backend.mirror(f, size, times, addr)
@@ -163,5 +194,8 @@ def _mirror_opened(
             _restore(f, fsize)
         where = "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
         raise os_failure(
-            e, "map", f"mirror: cannot map {label} {times} times ({size} bytes each){where}", path
+            e,
+            "map",
+            f"mirror: cannot map {opened.label} {times} times ({size} bytes each){where}",
+            path,
         ) from None

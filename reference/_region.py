@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 import weakref
+from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
-from ._buffer import being_exported, exports, lock
+from ._buffer import CALLBACK, being_exported, exports, lock
 
 _R = TypeVar("_R", bound="Region")
 
 FREED = "map is freed"
+_refs = sys.getrefcount
+_IDLE = _refs(CALLBACK)
+"""The callback's reference count while no frame runs it (see ``_buffer.CALLBACK``).
+Another reference taken later only makes free() walk the frames needlessly."""
+_lock, _unlock = lock.acquire, lock.release
 
 
 class Region:
@@ -103,7 +110,8 @@ class Region:
         ``numpy.frombuffer(m)``) are alive: release them first. Thread-safe: of
         concurrent calls exactly one unmaps, so an address is never unmapped twice
         (which could destroy another thread's new mapping at the same address)."""
-        with lock:
+        _lock()  # not `with lock`: the same, minus the cost of __enter__/__exit__
+        try:
             addr = self._addr
             if not addr:
                 return
@@ -112,23 +120,18 @@ class Region:
             # Not an exporter any more: a new memoryview(self) now fails in C, with
             # the freed error. One already past that check is inside the callback.
             self.__class__ = self._freed_class
-            if being_exported(self):
+            # Inside the callback, a frame holds a reference to it: no thread is
+            # there while its count is _IDLE (a cheap test; the walk is not).
+            if _refs(CALLBACK) != _IDLE and being_exported(self):
                 self.__class__ = live
                 raise BufferError(
                     "cannot free: another thread is taking a buffer (memoryview, ...) of "
                     "this memory right now; release it first"
                 )
             self._addr = 0  # claimed: from here on every use raises "map is freed"
+        finally:
+            _unlock()
         self._release(addr)
-
-    def __del__(self) -> None:
-        # Garbage is freed, like mmap.mmap: no mapping outlives every reference to it.
-        # (Live buffers hold a reference, so this never runs while one exists.)
-        try:
-            if self._addr:
-                self.free()
-        except Exception:  # noqa: S110 - nothing can be reported from a finalizer
-            pass
 
     def __enter__(self: _R) -> _R:
         self._check()
@@ -136,3 +139,37 @@ class Region:
 
     def __exit__(self, *exc: object) -> None:
         self.free()
+
+
+def finalize(region: Region) -> None:
+    """``__del__`` of the live classes: garbage is freed, like mmap.mmap, so no mapping
+    outlives every reference to it. (Live buffers hold a reference, so this never runs
+    while one exists.) Only live objects have it: a freed one's class has no finalizer,
+    which spares every freed map a Python call when it is collected."""
+    try:
+        if region._addr:
+            region.free()
+    except Exception:  # noqa: S110 - nothing can be reported from a finalizer
+        pass
+
+
+def claim_all(regions: Sequence[Region]) -> list[int]:
+    """Claim each region as :meth:`Region.free` does, without raising: the addresses of
+    those claimed, 0 for the others (freed already, or with live buffers, or being
+    exported by another thread: those live on, freed with their last reference).
+    The caller holds the lock and unmaps what was claimed."""
+    claimed = []
+    for r in regions:
+        addr = r._addr
+        if addr and not r._views:
+            live = r.__class__
+            r.__class__ = r._freed_class
+            if _refs(CALLBACK) != _IDLE and being_exported(r):
+                r.__class__ = live
+                addr = 0
+            else:
+                r._addr = 0
+        else:
+            addr = 0
+        claimed.append(addr)
+    return claimed

@@ -72,6 +72,7 @@ end
 -- JSON out ------------------------------------------------------------------------
 
 local ARRAY = {} -- metatable marking a table to encode as an array
+local B64TEXT = {} -- metatable of {text}: base64, written as it is (nothing to escape)
 local NULL = setmetatable({}, {__tostring = function() return 'null' end})
 
 local function array(t) return setmetatable(t, ARRAY) end
@@ -126,6 +127,7 @@ local function encode_into(v, buf)
 		elseif v % 1 == 0 then buf[#buf+1] = quote(string.format('%.0f', v))
 		else buf[#buf+1] = string.format('%.17g', v) end
 	elseif t == 'string' then buf[#buf+1] = quote(v)
+	elseif t == 'table' and getmetatable(v) == B64TEXT then buf[#buf+1] = '"'..v[1]..'"'
 	elseif t == 'table' and getmetatable(v) == ARRAY then
 		buf[#buf+1] = '['
 		for i = 1, #v do
@@ -174,7 +176,7 @@ for i = 0, 255 do b64dec[i] = -1 end
 for i = 1, 64 do b64enc[i-1] = B64:byte(i); b64dec[B64:byte(i)] = i - 1 end
 local band, bor, shl, shr = bit.band, bit.bor, bit.lshift, bit.rshift
 
-local function base64_encode(src, len) -- src: const uint8_t*
+local function base64_encode(src, len) -- src: const uint8_t*; -> base64 text for encode()
 	local out = ffi.new('uint8_t[?]', math.ceil(len / 3) * 4 + 1)
 	local o, i = 0, 0
 	while i + 2 < len do
@@ -192,7 +194,9 @@ local function base64_encode(src, len) -- src: const uint8_t*
 		out[o+3] = 61 -- '='
 		o = o + 4
 	end
-	return ffi.string(out, o)
+	-- JSON-ready: base64's alphabet needs no escaping, and a 4 KiB read's text is too
+	-- long to scan character by character again for what quote() looks for
+	return setmetatable({ffi.string(out, o)}, B64TEXT)
 end
 
 local function base64_decode(s) -- -> uint8_t[?], length

@@ -96,3 +96,16 @@ long mirror_loop(long n, const char *path, size_t size, int times)
     }
     return 0;
 }
+
+/* n times: dirty one byte at addr+dirty (a write to a mapped file page), then msync
+ * [addr, addr+size) with `flags` (MS_ASYNC: on Linux the call starts no I/O). */
+long msync_loop(long n, void *addr, size_t size, int flags, size_t dirty)
+{
+    volatile unsigned char *p = (unsigned char *)addr + dirty;
+    for (long i = 0; i < n; i++) {
+        *p = (unsigned char)i;
+        if (msync(addr, size, flags) != 0)
+            return -errno;
+    }
+    return 0;
+}

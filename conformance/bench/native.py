@@ -40,6 +40,7 @@ class Libc:
 
     mmap: Fn
     munmap: Fn
+    msync: Fn
 
 
 def libc() -> Libc:
@@ -59,7 +60,10 @@ def libc() -> Libc:
     munmap = lib["munmap"]
     munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
     munmap.restype = ctypes.c_int
-    return Libc(mmap, munmap)
+    msync = lib["msync"]
+    msync.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    msync.restype = ctypes.c_int
+    return Libc(mmap, munmap, msync)
 
 
 @dataclasses.dataclass
@@ -72,6 +76,7 @@ class Helper:
     mirror_create: Fn
     mirror_free: Fn
     mirror_loop: Fn
+    msync_loop: Fn
 
     def check(self, rc: int, what: str) -> None:
         """Raise for a negative errno returned by a helper function."""
@@ -128,12 +133,22 @@ def compile_helper(workdir: Path) -> Helper | str:
     mirror_loop = so.mirror_loop
     mirror_loop.argtypes = (ctypes.c_long, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int)
     mirror_loop.restype = ctypes.c_long
+    msync_loop = so.msync_loop
+    msync_loop.argtypes = (
+        ctypes.c_long,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_size_t,
+    )
+    msync_loop.restype = ctypes.c_long
     return Helper(
         compiler=(version.stdout.splitlines() or [cc])[0],
         anon_loop=anon_loop,
         mirror_create=mirror_create,
         mirror_free=mirror_free,
         mirror_loop=mirror_loop,
+        msync_loop=msync_loop,
     )
 
 

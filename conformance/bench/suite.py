@@ -9,16 +9,20 @@ from __future__ import annotations
 import importlib.util
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from importlib import resources
+from typing import Any
 
 from mmapspec.bench.cases import Context
 from mmapspec.bench.timing import Comparison, Group, Limit, Variant
 
 SUITE_TIMEOUT_S = 900
+IO_SIZE = 4096
+"""Bytes per read and write through the harnesses."""
 
 
 def _spec_tests() -> str | None:
@@ -172,6 +176,32 @@ def pipe(ctx: Context) -> Iterator[Group]:
 
             return run
 
+        lua_missing = missing or _lua_binding(stack, adapters)
+        data = bytes(range(256)) * (IO_SIZE // 256)
+        handles: dict[str, Any] = {}
+
+        def io(where: str, op: str) -> Callable[[int], None]:
+            def run(n: int) -> None:
+                a = adapters[where]
+                if where not in handles:
+                    handles[where] = a.map(None, "w", IO_SIZE).handle
+                h = handles[where]
+                if op == "read":
+                    for _ in range(n):
+                        a.read(h, 0, IO_SIZE)
+                else:
+                    for _ in range(n):
+                        a.write(h, 0, data)
+
+            return run
+
+        def io_check(where: str) -> Callable[[], None]:
+            def check() -> None:
+                if adapters[where].read(handles[where], 0, IO_SIZE) != data:
+                    raise AssertionError(f"{where}: a 4 KiB read does not return what was written")
+
+            return check
+
         variants = []
         for op, make in (("pagesize", pagesize), ("map_free", map_free)):
             for where in ("pipe", "inproc"):
@@ -198,6 +228,23 @@ def pipe(ctx: Context) -> Iterator[Group]:
                             key, label, make(where), role="case" if where == "pipe" else "baseline"
                         )
                     )
+        kib = IO_SIZE // 1024
+        for op in ("read", "write"):
+            for where, who in (("lua", "Lua harness"), ("pipe", "Py harness ")):
+                key = f"pipe.{where}_{op}{kib}k"
+                label = f"{who} adapter.{op}(handle, 0, {kib} KiB)"
+                skip = lua_missing if where == "lua" else missing
+                variants.append(
+                    Variant(key, label, None, role="case", skip=skip)
+                    if skip
+                    else Variant(
+                        key,
+                        label,
+                        io(where, op),
+                        role="case" if where == "lua" else "baseline",
+                        check=io_check(where) if op == "write" else None,
+                    )
+                )
         yield Group(
             "pipe",
             "6b. pipe adapter round trip vs the same adapter call in process",
@@ -205,11 +252,41 @@ def pipe(ctx: Context) -> Iterator[Group]:
             [
                 Comparison("pipe.pipe_pagesize", "pipe.inproc_pagesize"),
                 Comparison("pipe.pipe_map_free", "pipe.inproc_map_free"),
+                Comparison(f"pipe.lua_read{kib}k", f"pipe.pipe_read{kib}k", limit=1.2),
+                Comparison(f"pipe.lua_write{kib}k", f"pipe.pipe_write{kib}k", limit=1.2),
             ],
             [
                 "pipe: the 'pipe' adapter driving `python -m mmapspec.adapters.harness "
                 "--adapter reference` in a child process (one JSON request and response per "
-                "call); in process: the 'reference' adapter itself"
+                "call); in process: the 'reference' adapter itself",
+                "Lua harness: the same pipe adapter driving `luajit adapters/lua/harness.lua` "
+                "serving the demo LuaJIT binding (tests/pipe/lua/mmap.lua); both harnesses "
+                f"read and write {kib} KiB of a pagefile map (base64 in the JSON both ways)"
+                + (f"; Lua rows skipped: {lua_missing}" if lua_missing and not missing else ""),
             ],
             waits=True,
         )
+
+
+def _lua_binding(stack: ExitStack, adapters: dict[str, Any]) -> str | None:
+    """Start the LuaJIT harness around the demo binding into ``adapters['lua']``, or
+    say why not (no LuaJIT, or an installation without the repository's tests)."""
+    from mmapspec.adapters import AdapterSpec, load
+    from mmapspec.adapters.pipe import LUA_HARNESS
+
+    luajit = shutil.which("luajit")
+    if luajit is None:
+        return "no luajit on PATH"
+    demo = LUA_HARNESS.parents[2] / "tests" / "pipe" / "lua"
+    if not (demo / "mmap.lua").is_file():
+        return f"the demo LuaJIT binding is not here ({demo / 'mmap.lua'}): run from a checkout"
+    cmd = (
+        f"env LUA_PATH={shlex.quote(str(demo) + '/?.lua;;')} "
+        f"{shlex.quote(luajit)} {shlex.quote(str(LUA_HARNESS))} mmap"
+    )
+    try:
+        adapters["lua"] = load(AdapterSpec("pipe", (("pipe_cmd", cmd),)))
+    except Exception as exc:  # a harness that cannot start: its rows are skipped
+        return f"cannot start the Lua harness: {type(exc).__name__}: {exc}"
+    stack.callback(adapters["lua"].close)
+    return None

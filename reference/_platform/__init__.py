@@ -9,7 +9,8 @@ through :data:`backend`, an object satisfying :class:`~.base.Backend`:
 ``open_path(path, write, exec)``   open / create a file, never waiting on a FIFO
                                    -> (file, created)
 ``from_fd(fd)`` / ``close(f)``     adopt a C descriptor / close what we opened
-``file_kind(f)``                   regular, block, directory, fifo, socket, char
+``file_kind_size(f)``              regular, block, directory, fifo, socket, char;
+                                   and the size when the same call tells it
 ``file_size(f)``                   current size (a block device's: the device's)
 ``truncate(f, n)``                 exact resize (shrink, restore after failure)
 ``reserve(f, start, end)``         grow to ``end`` reserving blocks (a full disk
@@ -21,10 +22,15 @@ unlink_tag``                       Windows: named sections, ``SHM_FILES=False``)
 ``map(f, size, off, access,        one mapping; ``addr`` exact or fail, never
 addr, tagname)``                   replacing (NOREPLACE, or hint + verify)
 ``unmap(addr, size)``              release one mapping (or one mirror copy)
+``unmap_copies(addr, size, n)``    release all the copies of a mirror
 ``flush(addr, size, async, f)``    msync / FlushViewOfFile (+FlushFileBuffers)
 ``mirror(f, size, times, addr)``   reserve the whole range, then map each copy
                                    over it at a fixed address -> base address
 =================================  ==============================================
+
+Hot paths skip a Python layer where the OS call is one C call (POSIX): ``msync``
+with ``ms_flags``, ``mmap_anon`` with ``anon_prot``/``anon_flags`` and ``munmap``
+are the prototyped C functions themselves, None on Windows.
 
 Failures raise :class:`~.base.OsCallError` with the OS's own error number; the
 backend also exports which numbers mean ``'no_file'`` (``NOT_FOUND``),

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import stat
+from collections.abc import Callable
 from typing import ClassVar
 
 from .base import FileKind, OsCallError, OsFile
@@ -127,6 +128,13 @@ class PosixBackend:
             "cx": (r | w | x, False),
         }
         self._anon_flags = self.MAP_PRIVATE | self.MAP_ANON
+        # The fast paths (see base.Backend): the prototyped C functions themselves.
+        self.mmap_anon: Callable[[None, int, int, int, int, int], int] | None = self._mmap
+        self.anon_prot = {access: prot for access, (prot, _) in self._access.items()}
+        self.anon_flags = self._anon_flags
+        self.munmap: Callable[[int, int], int] | None = self._munmap
+        self.msync: Callable[[int, int, int], int] | None = self._msync
+        self.ms_flags = (self.MS_SYNC, self.MS_ASYNC)  # indexed by async_ (False, True)
 
     # -- files ----------------------------------------------------------------
 
@@ -175,8 +183,14 @@ class PosixBackend:
         except OSError as e:
             raise OsCallError(e.errno or 0, "fstat") from None
 
-    def file_kind(self, f: OsFile) -> FileKind:
-        mode = self._fstat(f).st_mode
+    def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
+        st = self._fstat(f)
+        if stat.S_ISREG(st.st_mode):
+            return "regular", st.st_size
+        return self._kind(st.st_mode), None
+
+    @staticmethod
+    def _kind(mode: int) -> FileKind:
         if stat.S_ISREG(mode):
             return "regular"
         if stat.S_ISBLK(mode):
@@ -323,25 +337,32 @@ class PosixBackend:
             raise OsCallError(ctypes.get_errno(), "munmap")
 
     def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
-        if self._msync(addr, size, self.MS_ASYNC if async_ else self.MS_SYNC) != 0:
+        if self._msync(addr, size, self.ms_flags[async_]) != 0:
             raise OsCallError(ctypes.get_errno(), "msync")
 
     def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:
         total = size * times
-        # Reserve the whole range first (inaccessible, uncommitted), so that no other
-        # thread can take a piece of it; then map every copy over our own reservation.
+        prot = self.PROT_READ | self.PROT_WRITE
+        # One call maps copy 0 and reserves the whole range for the others: the file's
+        # mapping over all of it (past the end of the file, pages nobody touches before
+        # they are replaced), so that no other thread can take a piece of it. Then every
+        # other copy is mapped over our own range. Freed in one munmap, like the copies.
         if addr is None:
-            base = self._mmap(None, total, self.PROT_NONE, self._anon_flags, -1, 0)
+            base = self._mmap(None, total, prot, self.MAP_SHARED, f, 0)
             if base == self.MAP_FAILED:
                 raise OsCallError(ctypes.get_errno(), "mmap")
         else:
-            base = self._map_at(addr, total, self.PROT_NONE, self._anon_flags, -1, 0)
-        prot = self.PROT_READ | self.PROT_WRITE
+            base = self._map_at(addr, total, prot, self.MAP_SHARED, f, 0)
         flags = self.MAP_SHARED | self.MAP_FIXED
-        for i in range(times):
+        for i in range(1, times):
             at = base + i * size
             if self._mmap(at, size, prot, flags, f, 0) != at:
                 err = ctypes.get_errno()
-                self._munmap(base, total)  # frees the reservation and every copy made
+                self._munmap(base, total)  # frees the range and every copy made
                 raise OsCallError(err, "mmap")
         return int(base)
+
+    def unmap_copies(self, addr: int, size: int, times: int) -> None:
+        # The copies are adjacent mappings: one munmap releases them all.
+        if self._munmap(addr, size * times) != 0:
+            raise OsCallError(ctypes.get_errno(), "munmap")

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Callable
 from ctypes import wintypes
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -338,6 +339,15 @@ class WindowsBackend:
     }
     FOREIGN: ClassVar[int] = ERROR_ACCESS_DENIED
     SHM_FILES: ClassVar[bool] = False
+    # A synchronous flush is two calls (FlushViewOfFile, FlushFileBuffers): no fast path.
+    msync: Callable[[int, int, int], int] | None = None
+    ms_flags: tuple[int, int] = (0, 0)
+    # Nor for maps: pagefile memory is a section plus a view, freeing it is per view.
+    mmap_anon: Callable[[None, int, int, int, int, int], int] | None = None
+    anon_prot: dict[str, int] = {}  # noqa: RUF012 - the Backend protocol's attribute
+    anon_flags: int = 0
+    MAP_FAILED: ClassVar[int] = 0
+    munmap: Callable[[int, int], int] | None = None
     KEEPS_FILE: ClassVar[bool] = True
 
     def __init__(self) -> None:
@@ -363,7 +373,7 @@ class WindowsBackend:
 
         Windows has no FIFOs that block an open the way POSIX ones do: a named pipe
         path (``\\\\.\\pipe\\x``) connects to a waiting server instance or fails at
-        once (ERROR_PIPE_BUSY); the handle's kind is then refused (:meth:`file_kind`)."""
+        once (ERROR_PIPE_BUSY); the handle's kind is then refused (:meth:`file_kind_size`)."""
         rights = (
             GENERIC_READ | (GENERIC_WRITE if write else 0) | (GENERIC_EXECUTE if execute else 0)
         )
@@ -390,7 +400,7 @@ class WindowsBackend:
         # can create names.
         raise NotImplementedError("Windows tagnames name sections: see WindowsBackend.map")
 
-    def file_kind(self, f: OsFile) -> FileKind:
+    def _file_kind(self, f: OsFile) -> FileKind:
         kind = _GetFileType(f)
         if kind == FILE_TYPE_DISK:
             return "regular"
@@ -401,6 +411,9 @@ class WindowsBackend:
         if kind == FILE_TYPE_UNKNOWN and ctypes.get_last_error():
             raise _fail("GetFileType")
         return "other"
+
+    def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
+        return self._file_kind(f), None  # GetFileType tells no size
 
     def tag_size(self, tagname: str) -> int:
         """The size of an existing named section, in whole pages (see the module
@@ -453,6 +466,11 @@ class WindowsBackend:
             f, FILE_END_OF_FILE_INFO_CLASS, ctypes.byref(end), ctypes.sizeof(end)
         ):
             raise _fail("SetFileInformationByHandle(FileEndOfFileInfo)")
+
+    def unmap_copies(self, addr: int, size: int, times: int) -> None:
+        # Each copy is a view of its own, released by its own call.
+        for i in range(times):
+            self.unmap(addr + i * size, size)
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
         """Allocate ``end`` bytes of clusters, then move the end of file (the new range

@@ -11,6 +11,7 @@ POSIX, ``GetLastError()`` on Windows). Which of those numbers mean
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Literal, Protocol
 
 OsFile = int
@@ -57,6 +58,25 @@ class Backend(Protocol):
     """True where a live map needs its file open (Windows, for ``FlushFileBuffers``);
     POSIX mappings outlive their descriptor, so the public layer closes it early."""
 
+    msync: Callable[[int, int, int], int] | None
+    """Where a flush is one C call (POSIX ``msync``): that function, taking
+    ``(addr, size, ms_flags[async_])`` and returning 0, or -1 with the error in
+    ``ctypes.get_errno()``. The public layer calls it directly, a flush being a hot
+    path. None where a flush takes more (Windows): then :meth:`flush` does it."""
+    ms_flags: tuple[int, int]
+    """The flags for :attr:`msync`: (synchronous, asynchronous)."""
+    mmap_anon: Callable[[None, int, int, int, int, int], int] | None
+    """Where pagefile memory is one C call (POSIX ``mmap``): that function, called
+    ``(None, size, anon_prot[access], anon_flags, -1, 0)``; it returns the address,
+    or :attr:`MAP_FAILED` with the error in ``ctypes.get_errno()``. Like
+    :attr:`msync`, a fast path for the public layer; None where :meth:`map` does it."""
+    anon_prot: dict[str, int]
+    anon_flags: int
+    MAP_FAILED: ClassVar[int]
+    munmap: Callable[[int, int], int] | None
+    """Where :meth:`unmap` is one C call (POSIX ``munmap``): that function, returning 0,
+    or -1 with the error in ``ctypes.get_errno()``; None where :meth:`unmap` does more."""
+
     def pagesize(self) -> int:
         """The allocation granularity: offsets and addresses must be aligned to it."""
 
@@ -74,8 +94,10 @@ class Backend(Protocol):
         blocking. Created owner-only (0600), or with ``shared`` readable and writable
         by every user (0666, whatever the umask)."""
 
-    def file_kind(self, f: OsFile) -> FileKind:
-        """What ``f`` is: a regular file, a directory, a FIFO, a device, ..."""
+    def file_kind_size(self, f: OsFile) -> tuple[FileKind, int | None]:
+        """What ``f`` is: a regular file, a directory, a FIFO, a device, ...; and its
+        size where the same call tells it (a regular file's on POSIX), else None: one
+        system call where map() would otherwise make two."""
 
     def not_private(self, f: OsFile) -> str | None:
         """None if ``f`` is owned by this process's user and no other user may open it;
@@ -123,10 +145,14 @@ class Backend(Protocol):
     def unmap(self, addr: int, size: int) -> None:
         """Release a mapping made by :meth:`map` (or one copy of a mirror)."""
 
+    def unmap_copies(self, addr: int, size: int, times: int) -> None:
+        """Release all the copies of a mirror made by :meth:`mirror` at ``addr``."""
+
     def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
         """Write dirty pages in ``[addr, addr+size)`` (page-aligned addr) to the file."""
 
     def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:
         """Map ``f``'s first ``size`` bytes (page-aligned) ``times`` times back to back,
-        race-free, read+write and shared; returns the base address. Each copy is later
-        released with :meth:`unmap` ``(base + i*size, size)``."""
+        race-free, read+write and shared; returns the base address. The copies are
+        released together with :meth:`unmap_copies`, or one by one with :meth:`unmap`
+        ``(base + i*size, size)``."""

@@ -87,3 +87,45 @@ def test_huge_pagefile_map_is_out_of_mem() -> None:
     with pytest.raises(mm.MmapError) as ei:
         mm.map(size=2**63, access="w")
     assert ei.value.errcode == "out_of_mem"
+
+
+def _mapped(addr: int) -> bool:
+    """Whether ``addr`` lies in a mapping of this process (per /proc/self/maps)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if lo <= addr < hi:
+                return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_freeing_a_mirror_releases_every_copy_whether_or_not_its_maps_were_taken(
+    tmp_path: Path,
+) -> None:
+    for take_maps in (False, True):
+        mi = mm.mirror(tmp_path / "ring", PS, 3)
+        base = mi.addr
+        if take_maps:
+            assert len(mi.maps) == 3
+        assert all(_mapped(base + k * PS) for k in range(3))
+        mi.free()
+        assert not any(_mapped(base + k * PS) for k in range(3)), f"maps taken: {take_maps}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_freeing_a_mirror_spares_what_was_mapped_where_a_freed_copy_was(tmp_path: Path) -> None:
+    # A copy freed on its own leaves a hole that another map may take; the mirror's
+    # free() then releases only its remaining copies, never the whole span at once.
+    mi = mm.mirror(tmp_path / "ring", PS, 3)
+    base = mi.addr
+    mi.maps[1].free()
+    other = mm.map(size=PS, access="w", addr=base + PS)
+    try:
+        mi.free()
+        assert _mapped(base + PS), "the mirror's free() unmapped a map that is not its own"
+        assert not _mapped(base) and not _mapped(base + 2 * PS)
+        other[0:2] = b"ok"
+        assert other[0:2] == b"ok"
+    finally:
+        other.free()
