@@ -23,6 +23,7 @@ that did not happen (3 internal error, 4 usage error, 5 no tests) are kept.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fnmatch
 import importlib
 import os
@@ -283,6 +284,7 @@ def _environment(config: pytest.Config) -> dict[str, Any]:
     seed = config.getoption("hypothesis_seed", None)
     return {
         "mmapspec": cli.version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "spec": config.getoption("mmap_spec", None) or DEFAULT_SPEC,
         "timeout": config.getoption("mmap_timeout", None),
         "hypothesis": {
