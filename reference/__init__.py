@@ -26,8 +26,10 @@ from __future__ import annotations
 from ._align import aligned_addr, aligned_size, pagesize
 from ._errors import MmapError
 from ._filesize import filesize
-from ._map import ACCESS_MODES, Map, map, unlink
+from ._map import ACCESS_MODES, map
+from ._map_object import Map
 from ._mirror import Mirror, mirror
+from ._unlink import unlink
 
 __all__ = [
     "ACCESS_MODES",

@@ -1,8 +1,9 @@
-"""``pagesize``, ``aligned_size`` and ``aligned_addr``."""
+"""``pagesize``, ``aligned_size`` and ``aligned_addr``, and the check of an address
+that ``map`` or ``mirror`` is asked to map at."""
 
 from __future__ import annotations
 
-from ._args import as_int, check_range
+from ._args import as_int, check_aligned, check_range
 from ._platform import backend
 
 PAGESIZE: int = backend.pagesize()
@@ -34,3 +35,12 @@ def aligned_addr(addr: int, dir: str = "right") -> int:
     """The next (``dir='right'``, default) or previous (``'left'``) page-aligned
     address, as an int; an aligned address is returned unchanged."""
     return _align("addr", addr, dir)
+
+
+def check_addr(addr: object) -> int:
+    """A requested address: an int, nonzero, below 2**64 and page-aligned."""
+    a = as_int("addr", addr)
+    if a == 0:
+        raise ValueError("addr must not be zero")
+    check_range("addr", a, 1, "> 0")
+    return check_aligned("addr", a, PAGESIZE)

@@ -54,7 +54,7 @@ from typing import Protocol
 
 lock = threading.RLock()
 """Serialises the two things that must not interleave between threads: handing
-out a buffer and claiming a region for ``free()``. Reentrant because the
+out a buffer and claiming a map or mirror for ``free()``. Reentrant because the
 garbage collector may run a finalizer (a ``free()``) inside either."""
 
 PyBUF_WRITABLE = 0x0001
@@ -88,7 +88,7 @@ class _Export:
 
 
 class Exported(Protocol):
-    """What the callback reads from an exporting object (slots of the region classes)."""
+    """What the callback reads from an exporting object (slots of ``MappedMemory``)."""
 
     _addr: int
     _span: int

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._align import PAGESIZE
-from ._args import OFF_MAX, U64, as_int, check_range
+from ._align import PAGESIZE, check_addr
+from ._args import U64, as_int, check_range
 from ._buffer import Exporter, exports, lock
 from ._errors import failure, os_failure
 from ._files import Opened, discard, open_file, release
-from ._map import Map, _check_addr, _new, _restore
+from ._grow import grow, restore, size_of
+from ._map_object import Map, new_map
+from ._mapped_memory import MappedMemory, claim_all, finalize
 from ._platform import OsCallError, OsFile, backend
-from ._region import Region, claim_all, finalize
 
 
-class Mirror(Region):
+class Mirror(MappedMemory):
     """A mirrored mapping made by :func:`mirror`: ``times`` copies of the same
     ``size`` bytes of a file, back to back from ``addr``, so that
     ``addr[k*size + i]`` is the same byte for every copy ``k`` (COORD reading 4).
@@ -59,7 +60,7 @@ class Mirror(Region):
                     # The copies share the mirror's file (for flushing); the mirror closes it.
                     maps = self._maps = tuple(
                         [
-                            _new(base + i * size, size, "w", None, kept, False, self)
+                            new_map(base + i * size, size, "w", None, kept, False, self)
                             for i in range(self._times)
                         ]
                     )
@@ -133,7 +134,7 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     size = (size + PAGESIZE - 1) // PAGESIZE * PAGESIZE
     times = 2 if times is None else check_range("times", as_int("times", times), 1, ">= 1")
     if addr is not None:
-        addr = _check_addr(addr)
+        addr = check_addr(addr)
     if size * times >= U64:
         raise failure(
             "out_of_mem", f"mirror: {times} copies of {size} bytes exceed the address space"
@@ -163,39 +164,21 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
 
 
 def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> int:
-    f, path = opened.f, opened.path
-    fsize = opened.size
-    if fsize is None:
-        try:
-            fsize = backend.file_size(f)
-        except OsCallError as e:
-            raise os_failure(
-                e, "open", f"mirror: cannot get the size of {opened.label}", path
-            ) from None
-    if fsize < size:
-        if size > OFF_MAX:  # as in map: no file can be that large (and off_t would overflow)
-            raise failure(
-                "disk_full",
-                f"mirror: {opened.label} cannot be extended to {size} bytes "
-                "(larger than the largest file size)",
-                path,
-            )
-        try:
-            backend.reserve(f, fsize, size)
-        except OsCallError as e:
-            _restore(f, fsize)
-            raise os_failure(
-                e, "reserve", f"mirror: cannot extend {opened.label} to {size} bytes", path
-            ) from None
+    """Grow the file to ``size`` if shorter, then map it ``times`` times; on failure
+    restore its size. Returns the base address."""
+    fsize = size_of(opened, "mirror")
+    grown = fsize < size
+    if grown:
+        grow(opened, fsize, 0, size, "mirror")
     try:
-        return backend.mirror(f, size, times, addr)
+        return backend.mirror(opened.f, size, times, addr)
     except OsCallError as e:
-        if fsize < size:
-            _restore(f, fsize)
+        if grown:
+            restore(opened.f, fsize)
         where = "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
         raise os_failure(
             e,
             "map",
             f"mirror: cannot map {opened.label} {times} times ({size} bytes each){where}",
-            path,
+            opened.path,
         ) from None

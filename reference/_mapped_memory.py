@@ -1,4 +1,5 @@
-"""What maps and mirrors share: liveness, byte access, buffer export bookkeeping."""
+"""``MappedMemory``, the base class of ``Map`` and ``Mirror``: what they share (liveness,
+byte access, buffer export bookkeeping, a thread-safe ``free``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
 from ._buffer import CALLBACK, being_exported, exports, lock
 
-_R = TypeVar("_R", bound="Region")
+_M = TypeVar("_M", bound="MappedMemory")
 
 FREED = "map is freed"
 _refs = sys.getrefcount
@@ -20,16 +21,16 @@ Another reference taken later only makes free() walk the frames needlessly."""
 _lock, _unlock = lock.acquire, lock.release
 
 
-class Region:
-    """Memory at ``addr`` spanning ``len(self)`` bytes, usable until freed.
+class MappedMemory:
+    """Mapped memory at ``addr`` spanning ``len(self)`` bytes, usable until freed.
 
-    A region that becomes garbage without ``free()`` is freed then (like
+    Memory that becomes garbage without ``free()`` is freed then (like
     ``mmap.mmap``): keep a reference for as long as you use its address.
 
     Indexing and slicing read and write the memory like ``bytearray``/``mmap``:
     ``m[i]`` is an int, ``m[a:b]`` is bytes, ``m[a:b] = data`` writes in place
     (same length). ``memoryview(m)`` shares the memory without copying; while
-    such views exist the region cannot be freed (BufferError).
+    such views exist the memory cannot be freed (BufferError).
     """
 
     __slots__ = ("_addr", "_span", "_readonly", "_views", "__weakref__")
@@ -38,7 +39,7 @@ class Region:
     _readonly: bool
     _views: weakref.WeakSet[Any] | None
     """The live buffer exports (see ``_buffer``); None until the first."""
-    _freed_class: ClassVar[type[Region]]
+    _freed_class: ClassVar[type[MappedMemory]]
     """The plain (non-exporting) class a freed object becomes: see ``_buffer``."""
 
     def _check(self) -> None:
@@ -133,7 +134,7 @@ class Region:
             _unlock()
         self._release(addr)
 
-    def __enter__(self: _R) -> _R:
+    def __enter__(self: _M) -> _M:
         self._check()
         return self
 
@@ -141,25 +142,25 @@ class Region:
         self.free()
 
 
-def finalize(region: Region) -> None:
+def finalize(memory: MappedMemory) -> None:
     """``__del__`` of the live classes: garbage is freed, like mmap.mmap, so no mapping
     outlives every reference to it. (Live buffers hold a reference, so this never runs
     while one exists.) Only live objects have it: a freed one's class has no finalizer,
     which spares every freed map a Python call when it is collected."""
     try:
-        if region._addr:
-            region.free()
+        if memory._addr:
+            memory.free()
     except Exception:  # noqa: S110 - nothing can be reported from a finalizer
         pass
 
 
-def claim_all(regions: Sequence[Region]) -> list[int]:
-    """Claim each region as :meth:`Region.free` does, without raising: the addresses of
+def claim_all(maps: Sequence[MappedMemory]) -> list[int]:
+    """Claim each of ``maps`` as :meth:`MappedMemory.free` does, without raising: the addresses of
     those claimed, 0 for the others (freed already, or with live buffers, or being
     exported by another thread: those live on, freed with their last reference).
     The caller holds the lock and unmaps what was claimed."""
     claimed = []
-    for r in regions:
+    for r in maps:
         addr = r._addr
         if addr and not r._views:
             live = r.__class__
