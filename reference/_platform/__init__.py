@@ -1,6 +1,6 @@
 """The platform layer: exactly one backend module is loaded, chosen by OS.
 
-The public modules (``_map``, ``_mirror``, ``_filesize``, ``_files``) validate
+The public modules (``_map``, ``_mirror``, ``_filesize``, ``_files``, ...) validate
 arguments, decide what to do and translate failures; they reach the OS only
 through :data:`backend`, an object satisfying :class:`~.base.Backend`:
 
@@ -38,8 +38,8 @@ backend also exports which numbers mean ``'no_file'`` (``NOT_FOUND``),
 numbers this library reports when it refuses a file by its kind (``UNSIZED``,
 ``UNMAPPABLE``) or a tagname object by its owner (``FOREIGN``), because the
 numbers differ per OS. Constants live in each backend (``_linux.py``,
-``_darwin.py``, ``_windows.py``); the POSIX logic common to Linux and macOS is
-in ``_posix.py``. Only Linux is tested here; the macOS and Windows backends are
+``_darwin.py``; Windows's in ``_win32.py``, beside ``_windows.py``); the POSIX
+logic common to Linux and macOS is in ``_posix.py``. Only Linux is tested here; the macOS and Windows backends are
 written against their documentation and are untested.
 """
 

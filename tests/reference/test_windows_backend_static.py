@@ -1,8 +1,9 @@
 """Static checks of the Windows backend, which cannot run here (Linux).
 
-The module is never imported: it is type-checked with ``mypy --platform win32``
-against the Backend Protocol, and parsed with ``ast`` to compare its constants,
-ctypes prototypes and SYSTEM_INFO layout with the Windows SDK. None of this
+The modules are never imported: the backend (``_windows.py``) is type-checked with
+``mypy --platform win32`` against the Backend Protocol, and both it and the Win32 API
+it calls (``_win32.py``) are parsed with ``ast`` to compare the constants, ctypes
+prototypes, calls and structure layouts with the Windows SDK. None of this
 shows that the backend works on Windows; only a Windows CI runner can.
 """
 
@@ -24,6 +25,7 @@ _PLATFORM = importlib.util.find_spec("mmapspec.reference._platform")
 assert _PLATFORM is not None and _PLATFORM.submodule_search_locations
 PLATFORM_DIR = Path(next(iter(_PLATFORM.submodule_search_locations)))
 WINDOWS = PLATFORM_DIR / "_windows.py"
+WIN32 = PLATFORM_DIR / "_win32.py"
 BASE = PLATFORM_DIR / "base.py"
 
 # Every Win32 constant the backend uses: name -> (value, header that defines it).
@@ -188,6 +190,11 @@ def win() -> ast.Module:
     return _tree(WINDOWS)
 
 
+@pytest.fixture(scope="module")
+def api() -> ast.Module:
+    return _tree(WIN32)
+
+
 def test_every_backend_member_is_defined_with_the_protocols_parameters(win: ast.Module) -> None:
     protocol = _members(_class(_tree(BASE), "Backend"))
     impl = _members(_class(win, "WindowsBackend"))
@@ -202,17 +209,18 @@ def test_every_backend_member_is_defined_with_the_protocols_parameters(win: ast.
             assert [a.arg for a in got.args.args] == want_args, f"{name} parameters differ"
 
 
-def test_constants_match_the_windows_sdk_headers(win: ast.Module) -> None:
-    got = _module_constants(win)
+def test_constants_match_the_windows_sdk_headers(win: ast.Module, api: ast.Module) -> None:
+    got = _module_constants(api)
+    assert not _module_constants(win), "Win32 constants belong in _win32.py"
     unlisted = sorted(set(got) - set(SDK_CONSTANTS))
     assert not unlisted, f"constants without an SDK entry in this test's table: {unlisted}"
     wrong = {n: (got.get(n), v, h) for n, (v, h) in SDK_CONSTANTS.items() if got.get(n) != v}
     assert not wrong, f"(module value, SDK value, header): {wrong}"
 
 
-def test_error_groups_tagname_limit_and_flags(win: ast.Module) -> None:
+def test_error_groups_tagname_limit_and_flags(win: ast.Module, api: ast.Module) -> None:
     names: dict[str, Any] = dict(
-        _module_constants(win),
+        win32=types.SimpleNamespace(**_module_constants(api)),
         frozenset=frozenset,
         len=len,
         _TAG_PREFIX=_eval(_value_of(win, "_TAG_PREFIX"), {}),
@@ -238,19 +246,19 @@ def test_error_groups_tagname_limit_and_flags(win: ast.Module) -> None:
     assert sum(map(len, groups)) == len(set().union(*groups)), "an error is in two groups"
 
 
-def test_access_modes_map_to_matching_protection_and_view_access(win: ast.Module) -> None:
-    consts = _module_constants(win)
-    table = _eval(_value_of(win, "_ACCESS"), dict(consts))
+def test_access_modes_map_to_matching_protection_and_view_access(api: ast.Module) -> None:
+    consts = _module_constants(api)
+    table = _eval(_value_of(api, "ACCESS_FLAGS"), dict(consts))
     assert set(table) == set(EXPECTED_ACCESS)
     for access, (protect, view, opening) in EXPECTED_ACCESS.items():
         want = (consts[protect], sum(consts[f] for f in view), sum(consts[f] for f in opening))
         assert table[access] == want, f"access {access!r}"
 
 
-def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
+def _bindings(api: ast.Module) -> dict[str, tuple[str, str, int]]:
     """Module variable -> (Win32 function, DLL, number of argtypes) from its ``_bind`` call."""
     dll_names = {}  # module variable -> DLL name, from `x = ctypes.WinDLL("name", ...)`
-    for node in ast.walk(win):
+    for node in ast.walk(api):
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Call)
@@ -258,7 +266,7 @@ def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
         ):
             dll_names[ast.unparse(node.targets[0])] = _eval(node.value.args[0], {})
     out = {}
-    for node in ast.walk(win):
+    for node in ast.walk(api):
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
         if isinstance(value, ast.Call) and ast.unparse(value.func) == "_bind":
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
@@ -267,23 +275,33 @@ def _bindings(win: ast.Module) -> dict[str, tuple[str, str, int]]:
     return out
 
 
-def test_prototypes_have_the_documented_parameter_counts(win: ast.Module) -> None:
-    bound = {fn: (dll, n) for fn, dll, n in _bindings(win).values()}
+def test_prototypes_have_the_documented_parameter_counts(api: ast.Module) -> None:
+    bound = {fn: (dll, n) for fn, dll, n in _bindings(api).values()}
     assert bound == SDK_FUNCTIONS
 
 
-def test_every_call_passes_as_many_arguments_as_the_prototype(win: ast.Module) -> None:
+def _called(node: ast.Call) -> str:
+    """The called name, as ``_win32.py`` spells it: the backend calls ``win32.X``."""
+    return ast.unparse(node.func).removeprefix("win32.")
+
+
+def test_every_call_passes_as_many_arguments_as_the_prototype(
+    win: ast.Module, api: ast.Module
+) -> None:
     """ctypes would raise TypeError on Windows for a wrong count; mypy cannot see it
-    (foreign functions are Any). ``*_split(n)`` passes the two DWORDs of a 64-bit value."""
-    bindings = _bindings(win)
+    (foreign functions are Any). ``*split(n)`` passes the two DWORDs of a 64-bit value."""
+    bindings = _bindings(api)
     called = set()
-    for node in ast.walk(win):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) in bindings:
-            fn, _dll, want = bindings[ast.unparse(node.func)]
+    calls = [n for m in (win, api) for n in ast.walk(m) if isinstance(n, ast.Call)]
+    for node in calls:
+        if _called(node) in bindings:
+            fn, _dll, want = bindings[_called(node)]
             got = 0
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
-                    assert ast.unparse(arg.value).startswith("_split("), ast.unparse(node)
+                    assert ast.unparse(arg.value).removeprefix("win32.").startswith("split("), (
+                        ast.unparse(node)
+                    )
                     got += 2
                 else:
                     got += 1
@@ -295,20 +313,20 @@ def test_every_call_passes_as_many_arguments_as_the_prototype(win: ast.Module) -
 
 # Structures the backend reads: class -> (sizeof, {field: offset}) on x64 Windows.
 SDK_LAYOUTS_X64 = {
-    "_SystemInfo": (48, {"dwPageSize": 4, "dwAllocationGranularity": 40}),  # SYSTEM_INFO
-    "_MemoryBasicInformation": (48, {"RegionSize": 24}),  # MEMORY_BASIC_INFORMATION
+    "SYSTEM_INFO": (48, {"dwPageSize": 4, "dwAllocationGranularity": 40}),
+    "MEMORY_BASIC_INFORMATION": (48, {"RegionSize": 24}),
 }
 
 
 @pytest.mark.parametrize("cls", sorted(SDK_LAYOUTS_X64))
-def test_structure_layouts_match_the_x64_sdk(win: ast.Module, cls: str) -> None:
+def test_structure_layouts_match_the_x64_sdk(api: ast.Module, cls: str) -> None:
     # Rebuild the structure with Windows' type sizes (DWORD is 32-bit there; c_ulong
     # on Linux is 64-bit, so ctypes.wintypes cannot be used for this here).
     if ctypes.sizeof(ctypes.c_void_p) != 8:
         pytest.skip("the expected offsets are those of 64-bit Windows")
     fields_node = next(
         n.value
-        for n in _class(win, cls).body
+        for n in _class(api, cls).body
         if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "_fields_"
     )
     wintypes = types.SimpleNamespace(DWORD=ctypes.c_uint32, WORD=ctypes.c_uint16)
@@ -319,9 +337,10 @@ def test_structure_layouts_match_the_x64_sdk(win: ast.Module, cls: str) -> None:
     assert {name: getattr(struct, name).offset for name in offsets} == offsets
 
 
-def test_module_says_it_is_untested_on_windows(win: ast.Module) -> None:
-    doc = ast.get_docstring(win) or ""
-    assert "UNTESTED" in doc and "NOT run on Windows" in doc
+def test_modules_say_they_are_untested_on_windows(win: ast.Module, api: ast.Module) -> None:
+    for module in (win, api):
+        doc = ast.get_docstring(module) or ""
+        assert "UNTESTED" in doc and "NOT run on Windows" in doc
 
 
 def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -367,6 +386,7 @@ def test_mypy_win32_checks_protocol_conformance_and_catches_breaks(tmp_path: Pat
         d.mkdir()
         (d / "__init__.py").write_text("")
         shutil.copy(BASE, d / "base.py")
+        shutil.copy(WIN32, d / "_win32.py")
         (d / "_windows.py").write_text(text, encoding="utf-8")
     proc = _mypy([*planted], tmp_path)
     errors = [ln for ln in proc.stdout.splitlines() if ": error:" in ln]
