@@ -1,9 +1,10 @@
 """The floors: raw ctypes calls into libc, and a C helper compiled at run time.
 
-``libc()`` gives ``mmap``/``munmap``/``msync`` with ``argtypes`` set once, the
-cheapest a ctypes caller can get. ``compile_helper()`` builds ``helper.c`` with
-the system C compiler into a temporary directory; when there is no compiler it
-returns the reason instead, and the C rows are skipped with that message.
+``libc()`` (from ``libc.py``, with the flags) gives ``mmap``/``munmap``/``msync``
+with ``argtypes`` set once, the cheapest a ctypes caller can get.
+``compile_helper()`` builds ``helper.c`` with the system C compiler into a
+temporary directory; when there is no compiler it returns the reason instead, and
+the C rows are skipped with that message.
 """
 
 from __future__ import annotations
@@ -15,55 +16,26 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-MAP_FAILED = ctypes.c_void_p(-1).value
-PROT_READ, PROT_WRITE = 0x1, 0x2
-MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 0x01, 0x02, 0x20
-MS_ASYNC, MS_SYNC = 0x1, 0x4
-
-
-Fn = Callable[..., Any]
-"""A ctypes foreign function with its prototype declared."""
+from .libc import (
+    MAP_ANONYMOUS,
+    MAP_FAILED,
+    MAP_PRIVATE,
+    MAP_SHARED,
+    MS_ASYNC,
+    MS_SYNC,
+    PROT_READ,
+    PROT_WRITE,
+    Fn,
+    Libc,
+    libc,
+)
 
 
 class NativeError(OSError):
     """A floor failed: the benchmark reports it instead of timing a broken baseline."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Libc:
-    """libc's mapping calls, prototypes declared once."""
-
-    mmap: Fn
-    munmap: Fn
-    msync: Fn
-
-
-def libc() -> Libc:
-    lib = ctypes.CDLL(None, use_errno=True)
-    # Fresh function objects, so declaring prototypes here never changes the ones
-    # another module (the reference) obtained from the same CDLL.
-    mmap = lib["mmap"]
-    mmap.argtypes = (
-        ctypes.c_void_p,
-        ctypes.c_size_t,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_long,
-    )
-    mmap.restype = ctypes.c_void_p
-    munmap = lib["munmap"]
-    munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
-    munmap.restype = ctypes.c_int
-    msync = lib["msync"]
-    msync.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    msync.restype = ctypes.c_int
-    return Libc(mmap, munmap, msync)
 
 
 @dataclasses.dataclass
@@ -156,3 +128,22 @@ def raise_errno(what: str) -> None:
     """Raise the errno of the last ctypes call."""
     e = ctypes.get_errno() or errno.EIO
     raise NativeError(e, f"{what}: {os.strerror(e)}")
+
+
+__all__ = [
+    "MAP_ANONYMOUS",
+    "MAP_FAILED",
+    "MAP_PRIVATE",
+    "MAP_SHARED",
+    "MS_ASYNC",
+    "MS_SYNC",
+    "PROT_READ",
+    "PROT_WRITE",
+    "Helper",
+    "Libc",
+    "NativeError",
+    "compile_helper",
+    "find_compiler",
+    "libc",
+    "raise_errno",
+]
