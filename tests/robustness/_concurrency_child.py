@@ -67,6 +67,113 @@ def check_mirror(entry: tuple[Any, int, bytes], owner: tuple[int, int], reg: Reg
             reg.problems.append(f"{owner}: the previous round's mirror copy {o} was clobbered")
 
 
+class ThreadRounds:
+    """One thread's rounds: each maps anonymous memory, a file, a tagname's shared
+    memory and a mirror, writes its pattern into all of them, probes another
+    thread's mirror with a hinted map, checks every byte, and frees."""
+
+    def __init__(
+        self, tid: int, base: str, tag_prefix: str, reg: Registry, stats: dict[str, int]
+    ) -> None:
+        self.tid, self.reg, self.stats = tid, reg, stats
+        self.rng = random.Random(tid)
+        self.file_path = os.path.join(base, f"t{tid}-file")
+        self.mirror_path = os.path.join(base, f"t{tid}-mirror")
+        self.tag = f"{tag_prefix}{tid}"
+        self.prev: tuple[Any, int, bytes] | None = None
+        """The last round's mirror, its times and its pattern: kept over the next round."""
+
+    def run(self, rounds: int) -> None:
+        for rnd in range(rounds):
+            self.round((self.tid, rnd))
+            self.stats["rounds"] += 1
+        with self.reg.lock:
+            del self.reg.mirrors[self.tid]
+        self.drop_prev((self.tid, rounds))
+        mm.unlink(self.tag)
+
+    def round(self, owner: tuple[int, int]) -> None:
+        rng, reg, rnd = self.rng, self.reg, owner[1]
+        sizes = [rng.randint(1, 4 * PAGE) for _ in range(3)]
+        pat = [pattern(self.tid, rnd, n) for n in sizes]
+        anon = mm.map(None, "w", sizes[0])
+        reg.add(anon.addr, anon.size, owner)
+        ctypes.memmove(anon.addr, pat[0], sizes[0])
+        fmap = mm.map(self.file_path, "w", sizes[1])
+        reg.add(fmap.addr, fmap.size, owner)
+        ctypes.memmove(fmap.addr, pat[1], sizes[1])
+        fmap.flush()
+        shared = mm.map(None, "w", PAGE, 0, None, self.tag)
+        reg.add(shared.addr, shared.size, owner)
+        ctypes.memmove(shared.addr, pat[2][:PAGE], min(PAGE, sizes[2]))
+        times = rng.randint(2, 3)
+        # Two files in turn: the previous round's mirror is still live on the other.
+        mir = mm.mirror(f"{self.mirror_path}{rnd % 2}", sizes[2], times)
+        reg.add(mir.addr, mir.size * times, owner)
+        ctypes.memmove(mir.addr, pat[2], sizes[2])
+        with reg.lock:
+            reg.mirrors[self.tid] = (mir.addr, mir.size * times)
+        self.probe_another_mirror(owner)
+        # Everything we wrote is still ours, in every copy of the mirror.
+        checks = [
+            (anon.addr, pat[0]),
+            (fmap.addr, pat[1]),
+            (shared.addr, pat[2][:PAGE][: sizes[2]]),
+        ]
+        checks += [(mir.addr + o * mir.size, pat[2]) for o in range(times)]
+        self.check_bytes(owner, checks)
+        self.drop_prev(owner)
+        self.prev = (mir, times, pat[2])
+        for obj in (anon, fmap, shared):
+            reg.remove(obj.addr, obj.size)
+            obj.free()
+        with open(self.file_path, "rb") as f:
+            if f.read(sizes[1]) != pat[1]:
+                reg.problems.append(f"{owner}: the flushed file does not hold the pattern")
+
+    def probe_another_mirror(self, owner: tuple[int, int]) -> None:
+        """Aim a hinted map into another thread's live mirror: it must be refused.
+        (Each thread keeps its mirror until its next one exists, so after the first
+        round some other mirror is nearly always live.) The registry lock is held
+        through the probe: owners leave the registry under the lock before they
+        free, so the target cannot be freed meanwhile."""
+        reg, rng = self.reg, self.rng
+        with reg.lock:
+            targets = [span for t, span in reg.mirrors.items() if t != self.tid]
+            if not targets:
+                return
+            start, span = rng.choice(targets)
+            hint = start + rng.randrange(span // PAGE) * PAGE
+            try:
+                stray = mm.map(None, "w", PAGE, 0, hint)
+            except mm.MmapError as e:
+                if e.errcode != "out_of_mem":
+                    reg.problems.append(f"hint into a live mirror: errcode {e.errcode!r}")
+                self.stats["hints_refused"] += 1
+            else:
+                reg.problems.append(f"{owner}: a hinted map took {hint:#x} in a live mirror")
+                stray.free()
+
+    def check_bytes(self, owner: tuple[int, int], checks: list[tuple[int, bytes]]) -> None:
+        for addr, want in checks:
+            got = ctypes.string_at(addr, len(want))
+            if got != want:
+                bad = next(i for i in range(len(want)) if got[i] != want[i])
+                self.reg.problems.append(
+                    f"{owner}: byte {bad} at {addr:#x} is {got[bad]:#x}, want {want[bad]:#x}"
+                )
+
+    def drop_prev(self, owner: tuple[int, int]) -> None:
+        """Check and free the previous round's mirror, if any."""
+        if self.prev is None:
+            return
+        check_mirror(self.prev, owner, self.reg)
+        mir, times, _ = self.prev
+        self.reg.remove(mir.addr, mir.size * times)
+        mir.free()
+        self.prev = None
+
+
 def run_thread(
     tid: int,
     rounds: int,
@@ -77,88 +184,10 @@ def run_thread(
     go: threading.Barrier,
     stats: dict[str, int],
 ) -> None:
-    rng = random.Random(tid)
-    file_path = os.path.join(base, f"t{tid}-file")
-    mirror_path = os.path.join(base, f"t{tid}-mirror")
-    tag = f"{tag_prefix}{tid}"
+    rounds_of = ThreadRounds(tid, base, tag_prefix, reg, stats)
     ready.wait()
     go.wait()
-    prev: tuple[Any, int, bytes] | None = None  # last round's mirror, its times and pattern
-    for rnd in range(rounds):
-        owner = (tid, rnd)
-        sizes = [rng.randint(1, 4 * PAGE) for _ in range(3)]
-        pat = [pattern(tid, rnd, n) for n in sizes]
-        anon = mm.map(None, "w", sizes[0])
-        reg.add(anon.addr, anon.size, owner)
-        ctypes.memmove(anon.addr, pat[0], sizes[0])
-        fmap = mm.map(file_path, "w", sizes[1])
-        reg.add(fmap.addr, fmap.size, owner)
-        ctypes.memmove(fmap.addr, pat[1], sizes[1])
-        fmap.flush()
-        shared = mm.map(None, "w", PAGE, 0, None, tag)
-        reg.add(shared.addr, shared.size, owner)
-        ctypes.memmove(shared.addr, pat[2][:PAGE], min(PAGE, sizes[2]))
-        times = rng.randint(2, 3)
-        # Two files in turn: the previous round's mirror is still live on the other.
-        mir = mm.mirror(f"{mirror_path}{rnd % 2}", sizes[2], times)
-        reg.add(mir.addr, mir.size * times, owner)
-        ctypes.memmove(mir.addr, pat[2], sizes[2])
-        with reg.lock:
-            reg.mirrors[tid] = (mir.addr, mir.size * times)
-
-        # Aim a hinted map into another thread's live mirror: it must be refused.
-        # (Each thread keeps its mirror until its next one exists, so after the
-        # first round some other mirror is nearly always live.)
-        # The registry lock is held through the probe: owners leave the registry
-        # under the lock before they free, so the target cannot be freed meanwhile.
-        with reg.lock:
-            targets = [span for t, span in reg.mirrors.items() if t != tid]
-            if targets:
-                start, span = rng.choice(targets)
-                hint = start + rng.randrange(span // PAGE) * PAGE
-                try:
-                    stray = mm.map(None, "w", PAGE, 0, hint)
-                except mm.MmapError as e:
-                    if e.errcode != "out_of_mem":
-                        reg.problems.append(f"hint into a live mirror: errcode {e.errcode!r}")
-                    stats["hints_refused"] += 1
-                else:
-                    reg.problems.append(f"{owner}: a hinted map took {hint:#x} in a live mirror")
-                    stray.free()
-
-        # Everything we wrote is still ours, in every copy of the mirror.
-        checks = [
-            (anon.addr, pat[0]),
-            (fmap.addr, pat[1]),
-            (shared.addr, pat[2][:PAGE][: sizes[2]]),
-        ]
-        checks += [(mir.addr + o * mir.size, pat[2]) for o in range(times)]
-        for addr, want in checks:
-            got = ctypes.string_at(addr, len(want))
-            if got != want:
-                bad = next(i for i in range(len(want)) if got[i] != want[i])
-                reg.problems.append(
-                    f"{owner}: byte {bad} at {addr:#x} is {got[bad]:#x}, want {want[bad]:#x}"
-                )
-        if prev is not None:
-            check_mirror(prev, owner, reg)
-            reg.remove(prev[0].addr, prev[0].size * prev[1])
-            prev[0].free()
-        prev = (mir, times, pat[2])
-        for obj in (anon, fmap, shared):
-            reg.remove(obj.addr, obj.size)
-            obj.free()
-        with open(file_path, "rb") as f:
-            if f.read(sizes[1]) != pat[1]:
-                reg.problems.append(f"{owner}: the flushed file does not hold the pattern")
-        stats["rounds"] += 1
-    with reg.lock:
-        del reg.mirrors[tid]
-    if prev is not None:
-        check_mirror(prev, (tid, rounds), reg)
-        reg.remove(prev[0].addr, prev[0].size * prev[1])
-        prev[0].free()
-    mm.unlink(tag)
+    rounds_of.run(rounds)
 
 
 def main() -> None:
