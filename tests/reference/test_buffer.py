@@ -124,6 +124,62 @@ RACE_ROUNDS = 300
 RACE_VIEWS = 200
 
 
+# The child of the race test below: RACE_ROUNDS rounds, each with one thread taking
+# views and one freeing; it prints what each side saw, counted.
+RACE_CHILD = f"""
+import collections, json, sys, threading
+from mmapspec import reference as mm
+sys.setswitchinterval(1e-6)
+seen = collections.Counter()
+for _ in range({RACE_ROUNDS}):
+    m = mm.map(size=mm.pagesize(), access="w")
+    barrier = threading.Barrier(2)
+    started = threading.Event()
+    def take_views():
+        barrier.wait()
+        for _ in range({RACE_VIEWS}):
+            try:
+                with memoryview(m) as v:
+                    v[0] = 1
+            except TypeError:
+                seen["view refused: freed"] += 1
+                break
+            except BaseException as e:
+                seen[f"view: {{type(e).__name__}}: {{e}}"] += 1
+                break
+            finally:
+                started.set()
+            try:
+                m[1] = 1
+            except ValueError as e:
+                seen[f"item refused: {{e}}"] += 1
+                break
+            except BaseException as e:
+                seen[f"item: {{type(e).__name__}}: {{e}}"] += 1
+                break
+    def free():
+        barrier.wait()
+        started.wait()
+        while True:
+            try:
+                m.free()
+                return
+            except BufferError as e:
+                why = "taking" if "taking a buffer" in str(e) else "exported"
+                seen[f"free refused: {{why}}"] += 1
+            except BaseException as e:
+                seen[f"free: {{type(e).__name__}}: {{e}}"] += 1
+                return
+    threads = [threading.Thread(target=take_views), threading.Thread(target=free)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen["freed"] += m.freed
+print(json.dumps(seen))
+"""
+
+
 def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_child: Any) -> None:
     # Two real threads per round, released together by a barrier: one takes views of
     # the map in a loop (writing through each, and through m[i], which takes a view
@@ -133,61 +189,7 @@ def test_a_view_racing_free_gets_the_documented_error_never_system_error(run_chi
     # see _buffer; ValueError from m[i]): never SystemError, and never a view of
     # unmapped memory (that would crash the child). The child switches threads as
     # often as CPython allows, so views are paused inside the buffer callback often.
-    r = run_child(
-        f"""
-        import collections, json, sys, threading
-        from mmapspec import reference as mm
-        sys.setswitchinterval(1e-6)
-        seen = collections.Counter()
-        for _ in range({RACE_ROUNDS}):
-            m = mm.map(size=mm.pagesize(), access="w")
-            barrier = threading.Barrier(2)
-            started = threading.Event()
-            def take_views():
-                barrier.wait()
-                for _ in range({RACE_VIEWS}):
-                    try:
-                        with memoryview(m) as v:
-                            v[0] = 1
-                    except TypeError:
-                        seen["view refused: freed"] += 1
-                        break
-                    except BaseException as e:
-                        seen[f"view: {{type(e).__name__}}: {{e}}"] += 1
-                        break
-                    finally:
-                        started.set()
-                    try:
-                        m[1] = 1
-                    except ValueError as e:
-                        seen[f"item refused: {{e}}"] += 1
-                        break
-                    except BaseException as e:
-                        seen[f"item: {{type(e).__name__}}: {{e}}"] += 1
-                        break
-            def free():
-                barrier.wait()
-                started.wait()
-                while True:
-                    try:
-                        m.free()
-                        return
-                    except BufferError as e:
-                        why = "taking" if "taking a buffer" in str(e) else "exported"
-                        seen[f"free refused: {{why}}"] += 1
-                    except BaseException as e:
-                        seen[f"free: {{type(e).__name__}}: {{e}}"] += 1
-                        return
-            threads = [threading.Thread(target=take_views), threading.Thread(target=free)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            seen["freed"] += m.freed
-        print(json.dumps(seen))
-        """,
-        timeout=300,
-    )
+    r = run_child(RACE_CHILD, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     seen = json.loads(r.stdout.strip().splitlines()[-1])
     refusals = {"view refused: freed", "item refused: map is freed"}
