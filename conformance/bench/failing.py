@@ -39,41 +39,49 @@ def run_command(adapter: str, quick: bool) -> list[str]:
     return cmd + (["--", "--collect-only"] if quick else [])
 
 
-@contextmanager
-def failing(ctx: Context) -> Iterator[Group]:
-    missing = _spec_tests()
+Outcomes = dict[str, tuple[int, str]]
+"""Per adapter key: the exit status of its last run and the last line it printed."""
+
+
+def _running(
+    key: str, cmd: list[str], ctx: Context, env: dict[str, str], outcomes: Outcomes
+) -> Callable[[int], None]:
+    """The timed operation: ``n`` whole runs of ``cmd``, each outcome recorded."""
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            proc = subprocess.run(
+                cmd,
+                cwd=ctx.workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=SUITE_TIMEOUT_S,
+            )
+            if proc.returncode not in (0, 1):
+                last = proc.stderr.strip()[-300:] or proc.stdout.strip()[-300:]
+                raise RuntimeError(f"exit code {proc.returncode}: {last}")
+            lines = proc.stdout.strip().splitlines()
+            outcomes[key] = (proc.returncode, lines[-1] if lines else "")
+
+    return run
+
+
+def _exits_with(key: str, status: int, ctx: Context, outcomes: Outcomes) -> Callable[[], None]:
+    """The check after timing: the run ended as intended (passing, or failing)."""
+
+    def check() -> None:
+        got = outcomes.get(key, (None, ""))[0]
+        if not ctx.quick and got != status:
+            raise RuntimeError(
+                f"{ADAPTERS[key][1]} exited {got}, not {status}: it did not run as intended"
+            )
+
+    return check
+
+
+def _variants(ctx: Context, missing: str | None, outcomes: Outcomes) -> list[Variant]:
     env = {**os.environ, "CI": "1"}
-    outcomes: dict[str, tuple[int, str]] = {}
-
-    def running(key: str, cmd: list[str]) -> Callable[[int], None]:
-        def run(n: int) -> None:
-            for _ in range(n):
-                proc = subprocess.run(
-                    cmd,
-                    cwd=ctx.workdir,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=SUITE_TIMEOUT_S,
-                )
-                if proc.returncode not in (0, 1):
-                    last = proc.stderr.strip()[-300:] or proc.stdout.strip()[-300:]
-                    raise RuntimeError(f"exit code {proc.returncode}: {last}")
-                lines = proc.stdout.strip().splitlines()
-                outcomes[key] = (proc.returncode, lines[-1] if lines else "")
-
-        return run
-
-    def exits_with(key: str, status: int) -> Callable[[], None]:
-        def check() -> None:
-            got = outcomes.get(key, (None, ""))[0]
-            if not ctx.quick and got != status:
-                raise RuntimeError(
-                    f"{ADAPTERS[key][1]} exited {got}, not {status}: it did not run as intended"
-                )
-
-        return check
-
     variants = []
     for key, (adapter, label, status) in ADAPTERS.items():
         text = label + ("  (collect only)" if ctx.quick else "")
@@ -85,13 +93,20 @@ def failing(ctx: Context) -> Iterator[Group]:
             Variant(
                 f"failing.{key}",
                 text,
-                running(key, run_command(adapter, ctx.quick)),
+                _running(key, run_command(adapter, ctx.quick), ctx, env, outcomes),
                 role=role,
                 fixed_n=1,
                 warmup=False,
-                check=exits_with(key, status),
+                check=_exits_with(key, status, ctx, outcomes),
             )
         )
+    return variants
+
+
+@contextmanager
+def failing(ctx: Context) -> Iterator[Group]:
+    outcomes: Outcomes = {}
+    variants = _variants(ctx, _spec_tests(), outcomes)
     notes = [
         f"wall time of one whole run each (no warm-up), 2 workers, Hypothesis profile 'ci'; "
         f"the defect ({DEVIANT}): filesize(file, size) never truncates, which the stateful "

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mmapspec.bench.timing import ComparisonResult, GroupResult, VariantResult
+from mmapspec.bench.timing import ComparisonResult, GroupResult, LimitResult, VariantResult
 
 FORMAT = "mmapspec-bench/1"
 
@@ -114,41 +114,50 @@ def target_lines(groups: list[GroupResult]) -> list[str]:
     return lines
 
 
+def _variant_json(v: VariantResult) -> dict[str, Any]:
+    st = v.stats
+    return {
+        "key": v.key,
+        "label": v.label,
+        "role": v.role,
+        "skip": v.skip,
+        "error": v.error,
+        "ops_per_batch": v.n,
+        "rounds": len(v.per_op),
+        "bytes_per_op": v.bytes_per_op,
+        "median_s": st.median if st else None,
+        "q1_s": st.q1 if st else None,
+        "q3_s": st.q3 if st else None,
+        "iqr_s": st.iqr if st else None,
+        "bytes_per_s": v.bytes_per_op / st.median if st and v.bytes_per_op and st.median else None,
+        "per_op_s": v.per_op,
+    }
+
+
+def _comparison_json(c: ComparisonResult) -> dict[str, Any]:
+    return {
+        "case": c.comparison.case,
+        "baseline": c.comparison.baseline,
+        "kind": c.comparison.kind,
+        "ratio": c.ratio,
+        "ratio_of_medians": c.of_medians,
+        "round_q1": c.paired.q1 if c.paired else None,
+        "round_q3": c.paired.q3 if c.paired else None,
+        "limit": c.comparison.limit,
+        "met": c.met,
+    }
+
+
+def _limit_json(lim: LimitResult) -> dict[str, Any]:
+    return {
+        "key": lim.limit.key,
+        "max_seconds": lim.limit.max_seconds,
+        "median_s": lim.median,
+        "met": lim.met,
+    }
+
+
 def to_json(groups: list[GroupResult], meta: dict[str, Any]) -> dict[str, Any]:
-    def variant(v: VariantResult) -> dict[str, Any]:
-        st = v.stats
-        return {
-            "key": v.key,
-            "label": v.label,
-            "role": v.role,
-            "skip": v.skip,
-            "error": v.error,
-            "ops_per_batch": v.n,
-            "rounds": len(v.per_op),
-            "bytes_per_op": v.bytes_per_op,
-            "median_s": st.median if st else None,
-            "q1_s": st.q1 if st else None,
-            "q3_s": st.q3 if st else None,
-            "iqr_s": st.iqr if st else None,
-            "bytes_per_s": v.bytes_per_op / st.median
-            if st and v.bytes_per_op and st.median
-            else None,
-            "per_op_s": v.per_op,
-        }
-
-    def comparison(c: ComparisonResult) -> dict[str, Any]:
-        return {
-            "case": c.comparison.case,
-            "baseline": c.comparison.baseline,
-            "kind": c.comparison.kind,
-            "ratio": c.ratio,
-            "ratio_of_medians": c.of_medians,
-            "round_q1": c.paired.q1 if c.paired else None,
-            "round_q3": c.paired.q3 if c.paired else None,
-            "limit": c.comparison.limit,
-            "met": c.met,
-        }
-
     return {
         "format": FORMAT,
         **meta,
@@ -159,17 +168,9 @@ def to_json(groups: list[GroupResult], meta: dict[str, Any]) -> dict[str, Any]:
                 "title": g.title,
                 "notes": g.notes,
                 "error": g.error,
-                "variants": [variant(v) for v in g.variants],
-                "comparisons": [comparison(c) for c in g.comparisons],
-                "limits": [
-                    {
-                        "key": lim.limit.key,
-                        "max_seconds": lim.limit.max_seconds,
-                        "median_s": lim.median,
-                        "met": lim.met,
-                    }
-                    for lim in g.limits
-                ],
+                "variants": [_variant_json(v) for v in g.variants],
+                "comparisons": [_comparison_json(c) for c in g.comparisons],
+                "limits": [_limit_json(lim) for lim in g.limits],
             }
             for g in groups
         ],

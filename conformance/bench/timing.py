@@ -236,8 +236,37 @@ def measure(
         v.key: VariantResult(v.key, v.label, v.role, skip=v.skip, bytes_per_op=v.bytes_per_op)
         for v in group.variants
     }
+    live = _calibrated(group.variants, results, settings, clock, log)
+    rounds = group.samples if group.samples is not None else settings.samples
+    per_round, failed = _timed_rounds(live, results, rounds, clock)
+    for v in live:
+        if v.check is not None and v.key not in failed:
+            try:
+                v.check()
+            except Exception as exc:
+                results[v.key].error = f"check failed: {type(exc).__name__}: {exc}"
+                results[v.key].per_op.clear()
+    comparisons = [_compare(c, results, per_round) for c in group.comparisons]
+    limits = []
+    for lim in group.limits:
+        st = results[lim.key].stats
+        limits.append(LimitResult(lim, st.median if st else None))
+    return GroupResult(
+        group.id, group.title, list(group.notes), list(results.values()), comparisons, limits, clock
+    )
+
+
+def _calibrated(
+    variants: list[Variant],
+    results: dict[str, VariantResult],
+    settings: Settings,
+    clock: Clock,
+    log: Callable[[str], None],
+) -> list[Variant]:
+    """The variants that can run, each with its batch size found (and warmed up);
+    a skipped or failing one is recorded in ``results`` and left out."""
     live: list[Variant] = []
-    for v in group.variants:
+    for v in variants:
         if v.skip is not None or v.run is None:
             results[v.key].skip = v.skip or "not available"
             continue
@@ -251,7 +280,14 @@ def measure(
         results[v.key].n = n
         live.append(v)
         log(f"  calibrated {v.label}: {n} op(s) per batch")
-    rounds = group.samples if group.samples is not None else settings.samples
+    return live
+
+
+def _timed_rounds(
+    live: list[Variant], results: dict[str, VariantResult], rounds: int, clock: Clock
+) -> tuple[list[dict[str, float]], set[str]]:
+    """Time one batch of each variant per round, in an order rotated each round.
+    Returns each round's per-op times and the keys of the variants that failed."""
     per_round: list[dict[str, float]] = []
     failed: set[str] = set()
     for r in range(rounds):
@@ -273,21 +309,7 @@ def measure(
             times[v.key] = t / res.n
             res.per_op.append(t / res.n)
         per_round.append(times)
-    for v in live:
-        if v.check is not None and v.key not in failed:
-            try:
-                v.check()
-            except Exception as exc:
-                results[v.key].error = f"check failed: {type(exc).__name__}: {exc}"
-                results[v.key].per_op.clear()
-    comparisons = [_compare(c, results, per_round) for c in group.comparisons]
-    limits = []
-    for lim in group.limits:
-        st = results[lim.key].stats
-        limits.append(LimitResult(lim, st.median if st else None))
-    return GroupResult(
-        group.id, group.title, list(group.notes), list(results.values()), comparisons, limits, clock
-    )
+    return per_round, failed
 
 
 def _compare(
