@@ -68,3 +68,8 @@ def os_failure(e: OsCallError, step: Step, what: str, filename: str | None = Non
 def failure(errcode: str, message: str, filename: str | None = None) -> MmapError:
     """An :class:`MmapError` for a condition detected here rather than by the OS."""
     return MmapError(errcode, f"{message} ({errcode})", None, filename)
+
+
+def at_address(addr: int | None) -> str:
+    """The requested address for error messages ("in use" is the usual cause)."""
+    return "" if addr is None else f" at address {addr:#x} (the whole range must be free)"

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._align import PAGESIZE, check_addr
 from ._args import U64, as_int, check_aligned, check_range, check_tagname
-from ._errors import failure, os_failure
+from ._errors import at_address, failure, os_failure
 from ._files import Opened, discard, open_file, open_tag, release
 from ._grow import grow, restore, size_of
 from ._map_object import READONLY_MODES, LiveMap, Map, new_map
@@ -137,7 +137,9 @@ def _map_pagefile(access: str, size: int, addr: int | None) -> Map:
             return new_map(backend.map(None, size, 0, access, addr, None), size, access, None, None)
         except OsCallError as err:
             e = err
-    raise os_failure(e, "map", f"map: cannot map {size} bytes of the pagefile{_at(addr)}") from None
+    raise os_failure(
+        e, "map", f"map: cannot map {size} bytes of the pagefile{at_address(addr)}"
+    ) from None
 
 
 def _map_tagname(
@@ -178,11 +180,6 @@ def _map_and_keep(
     return new_map(at, size, access, opened.tag, None)
 
 
-def _at(addr: int | None) -> str:
-    """The requested address for error messages ("in use" is the usual cause)."""
-    return "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
-
-
 def _map_opened(
     opened: Opened, write: bool, access: str, size: int | None, offset: int, addr: int | None
 ) -> tuple[int, int]:
@@ -212,7 +209,7 @@ def _map_opened(
         raise os_failure(
             e,
             "map",
-            f"map: cannot map {size} bytes of {opened.label} at offset {offset}{_at(addr)}",
+            f"map: cannot map {size} bytes of {opened.label} at offset {offset}" + at_address(addr),
             opened.path,
         ) from None
 

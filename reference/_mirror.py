@@ -7,7 +7,7 @@ from typing import Any
 from ._align import PAGESIZE, check_addr
 from ._args import U64, as_int, check_range
 from ._buffer import Exporter, exports, lock
-from ._errors import failure, os_failure
+from ._errors import at_address, failure, os_failure
 from ._files import Opened, discard, open_file, release
 from ._grow import grow, restore, size_of
 from ._map_object import Map, new_map
@@ -175,10 +175,10 @@ def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> i
     except OsCallError as e:
         if grown:
             restore(opened.f, fsize)
-        where = "" if addr is None else f" at address {addr:#x} (the whole range must be free)"
         raise os_failure(
             e,
             "map",
-            f"mirror: cannot map {opened.label} {times} times ({size} bytes each){where}",
+            f"mirror: cannot map {opened.label} {times} times ({size} bytes each)"
+            + at_address(addr),
             opened.path,
         ) from None
