@@ -67,8 +67,8 @@ def map(
     access, size, addr = _checked(file, access, size, addr, tagname, shared_with_others)
     if tagname is not None:
         return _map_tagname(tagname, access, size, offset, addr, shared_with_others)
-    if file is None:
-        return _map_pagefile(access, size, addr)  # type: ignore[arg-type]  # checked: an int
+    if file is None:  # _checked refused the pagefile without a size: size is an int
+        return _map_pagefile(access, size, addr)  # type: ignore[arg-type]
     return _map_file(file, access, size, offset, addr)
 
 
