@@ -16,10 +16,10 @@ from mmapspec.spec.support import (
     Maps,
     assert_fails,
     assert_value,
-    call,
     new_file,
     new_path,
     os_page,
+    outcome_of,
     pattern,
     ref,
     same,
@@ -33,14 +33,18 @@ PAGE = os_page()
 @given(length=st.integers(0, 3 * PAGE + 1))
 def test_filesize_get(adapter: Adapter, tmp_path: Path, length: int) -> None:
     path = new_file(tmp_path, pattern(length, seed=length))
-    got = assert_value(call(adapter.filesize, ref(path)), f"filesize(a file of {length} bytes)")
+    got = assert_value(
+        outcome_of(adapter.filesize, ref(path)), f"filesize(a file of {length} bytes)"
+    )
     assert got == length, f"filesize(a file of {length} bytes): expected {length}, got {got!r}"
 
 
 @pytest.mark.clause("filesize.get.not-found")
 def test_filesize_missing(adapter: Adapter, tmp_path: Path) -> None:
     path = new_path(tmp_path)
-    assert_fails(call(adapter.filesize, ref(path)), "not_found", why="filesize(a missing file)")
+    assert_fails(
+        outcome_of(adapter.filesize, ref(path)), "not_found", why="filesize(a missing file)"
+    )
     assert not path.exists(), "filesize(a missing file) created it"
 
 
@@ -48,14 +52,16 @@ def test_filesize_missing(adapter: Adapter, tmp_path: Path) -> None:
 def test_filesize_os_error(adapter: Adapter, tmp_path: Path) -> None:
     loop = tmp_path / "loop"
     os.symlink(loop.name, loop)  # a symlink to itself: ELOOP, not "not found"
-    assert_fails(call(adapter.filesize, ref(loop)), "os_error", why="filesize(a symlink loop)")
+    assert_fails(
+        outcome_of(adapter.filesize, ref(loop)), "os_error", why="filesize(a symlink loop)"
+    )
 
 
 def _resized(adapter: Adapter, tmp_path: Path, old: int, new: int) -> tuple[Path, bytes]:
     content = pattern(old, seed=old)
     path = new_file(tmp_path, content)
     what = f"filesize(a file of {old} bytes, {new})"
-    got = assert_value(call(adapter.filesize, ref(path), new), what)
+    got = assert_value(outcome_of(adapter.filesize, ref(path), new), what)
     assert got == new, f"{what}: expected {new} returned, got {got!r}"
     on_disk = path.stat().st_size
     assert on_disk == new, f"{what}: expected the file {new} bytes long, it is {on_disk}"
@@ -93,7 +99,7 @@ def test_truncating_preserves_the_data(
 def test_filesize_set_creates(adapter: Adapter, tmp_path: Path, size: int) -> None:
     path = new_path(tmp_path)
     what = f"filesize(a missing file, {size})"
-    got = assert_value(call(adapter.filesize, ref(path), size), what)
+    got = assert_value(outcome_of(adapter.filesize, ref(path), size), what)
     assert got == size, f"{what}: expected {size} returned, got {got!r}"
     assert path.is_file(), f"{what}: expected the file created, there is none"
     on_disk = path.stat().st_size
@@ -105,7 +111,9 @@ def test_filesize_set_os_error(adapter: Adapter, tmp_path: Path) -> None:
     directory = tmp_path / "a-directory"
     directory.mkdir()
     assert_fails(
-        call(adapter.filesize, ref(directory), 10), "os_error", why="filesize(a directory, 10)"
+        outcome_of(adapter.filesize, ref(directory), 10),
+        "os_error",
+        why="filesize(a directory, 10)",
     )
 
 
@@ -121,7 +129,7 @@ def test_filesize_set_on_a_full_disk(
         record_property("disk_full_method", "tmpfs size=1m")
         path = new_file(mounted, b"kept")
         what = "filesize(a file on a 1 MiB filesystem, 8 MiB)"
-        outcome = call(adapter.filesize, ref(path), 8 << 20)
+        outcome = outcome_of(adapter.filesize, ref(path), 8 << 20)
         if outcome.kind == "value":
             on_disk = path.stat().st_size
             assert outcome.value == 8 << 20 and on_disk == 8 << 20, (
@@ -142,7 +150,7 @@ def test_unmap_resize_remap(adapter: Adapter, maps: Maps, tmp_path: Path) -> Non
         adapter.write(m.handle, 0, b"survives")
         maps.free(m)
     what = f"filesize({path.name!r}, {3 * PAGE})"
-    got = assert_value(call(adapter.filesize, ref(path), 3 * PAGE), what)
+    got = assert_value(outcome_of(adapter.filesize, ref(path), 3 * PAGE), what)
     assert got == 3 * PAGE, f"{what}: expected {3 * PAGE}, got {got!r}"
     same(path.read_bytes()[:8], b"survives", f"the file after {what}")
     with prerequisite("map.access.w", f"map({path.name!r}, 'w', {3 * PAGE}) after {what}"):

@@ -20,10 +20,10 @@ from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
     assert_value,
-    call,
     dirty_pages,
     new_paged_file,
     os_page,
+    outcome_of,
     pattern,
     pread,
     ref,
@@ -71,7 +71,7 @@ def _flush(
     if at is not None:
         assert m.addr is not None, "map.addr is not reported"
         addr = m.addr + at
-    result = assert_value(call(adapter.flush, m.handle, async_, addr, size), what)
+    result = assert_value(outcome_of(adapter.flush, m.handle, async_, addr, size), what)
     if judging_the_return:
         assert result is True, f"{what}: expected true, got {result!r}"
     else:

@@ -17,8 +17,8 @@ from mmapspec.spec.support import (
     os_page,
     pattern,
     pread,
+    proc_maps,
     ref,
-    regions,
     require,
     require_proc,
     same,
@@ -56,7 +56,7 @@ def test_free_closes_the_file_it_opened(
     maps.free(m)
     fds = fds_to(adapter.pid, path)
     assert fds == [], f"free() of a map of {path.name}: expected no descriptor, got fds {fds}"
-    mapped = [r for r in regions(adapter.pid) if r.path == str(path.resolve())]
+    mapped = [r for r in proc_maps(adapter.pid) if r.path == str(path.resolve())]
     assert mapped == [], f"free() of a map of {path.name}: still mapped at {mapped}"
 
 

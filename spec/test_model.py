@@ -54,12 +54,10 @@ from mmapspec.spec.support import (
     Outcome,
     errcode_matches,
     new_file,
+    outcome_of,
     page,
     pattern,
     ref,
-)
-from mmapspec.spec.support import (
-    call as outcome_of,
 )
 
 SHARED = ("", "x", "w")
@@ -94,7 +92,7 @@ class Live:
         return self.info.handle
 
 
-def _call(file: FileRef, access: str, size: int, offset: int) -> str:
+def _described_map(file: FileRef, access: str, size: int, offset: int) -> str:
     how = Path(file.path).name if file.kind == "name" else f"<{file.kind} ({file.mode})>"
     return f"map({how!r}, {access!r}, {size}, {offset})"
 
@@ -196,7 +194,7 @@ class FileAndMaps(RuleBasedStateMachine):
         # Write access needs a file opened for writing; the others get either mode.
         mode = "r+" if access in WRITERS else data.draw(st.sampled_from(["r", "r+"]), label="mode")
         file = ref(self.path, kind, mode)
-        call = _call(file, access, size, offset)
+        call = _described_map(file, access, size, offset)
         short = offset + size > len(self.file)
         if short and access not in WRITERS:
             # Whether 'c' counts as write access, and what 'required size' means with

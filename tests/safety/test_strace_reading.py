@@ -4,7 +4,7 @@ which MAP_FIXED calls land in a hole the process made."""
 
 from __future__ import annotations
 
-from mmapspec.spec.test_safety import fixed_into_holes, parse_strace
+from mmapspec.spec.support.strace import fixed_into_holes, parse_strace
 
 PAGE = 4096
 

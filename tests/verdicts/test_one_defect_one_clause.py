@@ -1,6 +1,6 @@
 """One planted defect, one failing clause: the whole spec against each deviant binding.
 
-Each binding of ``deviants.py`` is the reference with exactly one defect. It is run
+Each binding of ``deviants/`` is the reference with exactly one defect. It is run
 the way a binding author runs the spec (``mmapspec run --adapter MODULE:CLASS --json
 ... -n 2`` with ``CI=1``, the derandomized ``ci`` Hypothesis profile) in a
 subprocess, and its JSON report is read:

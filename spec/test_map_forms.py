@@ -1,0 +1,97 @@
+"""``mmap.map``: its two call forms, ``map{...}`` (a table) and positional arguments.
+
+Each test gives a status to one clause. What a test needs from other clauses to set
+up or to observe is either done through the OS (files written and read with plain
+file I/O, /proc/PID/maps, /dev/shm) or wrapped in ``prerequisite``, so that a fault
+elsewhere blocks the test instead of failing its clause.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from mmapspec.adapters.interface import Adapter
+from mmapspec.spec.attribution import prerequisite
+from mmapspec.spec.support import (
+    Maps,
+    new_file,
+    os_page,
+    pattern,
+    proc_maps_entry_at,
+    ref,
+    require,
+    same,
+)
+from mmapspec.spec.support.map_calls import described, mapped
+
+
+@pytest.mark.clause("map.form.table")
+@pytest.mark.parametrize("access", ["", "w", "c"])
+def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path, access: str) -> None:
+    """``map{file=..., access=..., size=...}`` returns a map of the file's bytes."""
+    if access:
+        require(adapter, f"access:{access}")
+    p = os_page()
+    content = pattern(2 * p, seed=1)
+    path = new_file(tmp_path, content)
+    m = mapped(maps, ref(path), access, p + 5, form="table")
+    same(adapter.read(m.handle, 0, p + 5), content[: p + 5], f"map{{{path.name!r}, {access!r}}}")
+
+
+@pytest.mark.clause("map.form.positional")
+@pytest.mark.parametrize("access", ["", "w", "c"])
+def test_positional_form_is_the_table_form(
+    adapter: Adapter, maps: Maps, tmp_path: Path, access: str
+) -> None:
+    """The same arguments given positionally and as a table give the same map: size,
+    bytes and (where the OS shows them) permissions. Compared with the table form, not
+    with the file, so that a fault of offsets or sizes is not blamed on the form."""
+    if access:
+        require(adapter, f"access:{access}")
+    p = os_page()
+    content = pattern(3 * p, seed=1)
+    path = new_file(tmp_path, content)
+    args = (ref(path), access, p + 7, p)
+    with prerequisite("map.form.table", described("map", *args, form="table")):
+        by_table = mapped(maps, *args, form="table")
+    call = described("map", *args, form="positional")
+    by_position = mapped(maps, *args, form="positional")
+    assert by_position.size == by_table.size, (
+        f"{call}: size {by_position.size}, the table form's is {by_table.size}"
+    )
+    same(
+        adapter.read(by_position.handle, 0, p + 7),
+        adapter.read(by_table.handle, 0, p + 7),
+        f"{call}: bytes, compared with the table form's",
+    )
+    if by_table.addr and by_position.addr and Path(f"/proc/{adapter.pid}/maps").exists():
+        table_region = proc_maps_entry_at(adapter.pid, by_table.addr)
+        position_region = proc_maps_entry_at(adapter.pid, by_position.addr)
+        assert table_region and position_region, f"{call}: a map missing from /proc/PID/maps"
+        assert position_region.perms == table_region.perms, (
+            f"{call}: permissions {position_region.perms!r}, the table form's are "
+            f"{table_region.perms!r}"
+        )
+
+
+@pytest.mark.clause("map.form.positional")
+@pytest.mark.needs("tagname")
+def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> None:
+    """Positionally, the sixth argument is the tagname: the shared memory it names
+    exists afterwards (/dev/shm on Linux) with the map's bytes."""
+    p = os_page()
+    tag = maps.tagname()
+    call = described("map", None, "w", p, None, None, tag, form="positional")
+    first = mapped(maps, None, "w", p, None, None, tag, form="positional")
+    adapter.write(first.handle, 0, b"positional")
+    shm = Path("/dev/shm")
+    if sys.platform.startswith("linux") and shm.is_dir():
+        # The OS shows the named memory: its absence is this form's failure alone.
+        assert (shm / tag).exists(), f"{call}: no shared memory /dev/shm/{tag} was made"
+        same((shm / tag).read_bytes()[:10], b"positional", f"{call}: /dev/shm/{tag}")
+        return
+    with prerequisite("map.tagname.same-process", f"map{{tagname={tag!r}, size={p}}}"):
+        second = mapped(maps, None, "", p, None, None, tag)
+    same(adapter.read(second.handle, 0, 10), b"positional", f"{call}: the tagname's memory")

@@ -1,0 +1,52 @@
+"""``mmap.map``: shared memory named by a tagname, within one process. Between processes
+it is in ``test_processes``; a tagname's failures in ``test_map_raises`` and
+``test_map_errcodes``.
+
+Each test gives a status to one clause. What a test needs from other clauses to set
+up or to observe is either done through the OS (files written and read with plain
+file I/O, /proc/PID/maps, /dev/shm) or wrapped in ``prerequisite``, so that a fault
+elsewhere blocks the test instead of failing its clause.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from mmapspec.adapters.interface import Adapter
+from mmapspec.spec import strategies as sst
+from mmapspec.spec.attribution import prerequisite
+from mmapspec.spec.support import Maps, os_page, same
+from mmapspec.spec.support.map_calls import described, mapped
+
+
+@pytest.mark.clause("map.tagname.same-process")
+@given(data=st.data())
+def test_tagname_shares_memory_in_one_process(adapter: Adapter, data: st.DataObject) -> None:
+    p = os_page()
+    size = data.draw(st.integers(1, 4).map(lambda k: k * p), label="size")
+    with Maps(adapter) as maps:
+        tag = maps.tagname()
+        call = described("map", None, "w", size, None, None, tag)
+        first = mapped(maps, None, "w", size, None, None, tag)
+        second = mapped(maps, None, "w", size, None, None, tag)
+        at, chunk = data.draw(sst.writes(size), label="write")
+        adapter.write(first.handle, at, chunk)
+        same(adapter.read(second.handle, at, len(chunk)), chunk, f"{call} twice: first to second")
+        adapter.write(second.handle, 0, b"back")
+        same(adapter.read(first.handle, 0, 4), b"back", f"{call} twice: second to first")
+
+
+@pytest.mark.clause("map.tagname.default-size")
+def test_tagname_default_size_is_the_existing_size(adapter: Adapter, maps: Maps) -> None:
+    p = os_page()
+    tag = maps.tagname()
+    with prerequisite("map.tagname.same-process", described("map", None, "w", 3 * p, tag=tag)):
+        first = mapped(maps, None, "w", 3 * p, None, None, tag)
+        adapter.write(first.handle, 3 * p - 3, b"end")
+    call = described("map", None, "", None, None, None, tag)
+    second = mapped(maps, None, "", None, None, None, tag)
+    assert second.size == 3 * p, (
+        f"{call} of shared memory of {3 * p} bytes: expected map.size {3 * p}, got {second.size}"
+    )
+    same(adapter.read(second.handle, 3 * p - 3, 3), b"end", call)

@@ -1,0 +1,148 @@
+"""Safety of tagnames: the shared memory a binding makes is its owner's alone, and what
+another user planted under a tagname (a world-writable object, a FIFO: /dev/shm is
+writable by every user) is neither adopted nor waited on. Seen through the
+shared-memory object's owner and mode.
+
+These clauses (``basis="safety"``) are in no sentence of the document, yet every user
+of a memory-mapping library counts on them. They are judged like any other, from what
+the OS says about the implementation's process; where the OS or the machine cannot
+say, a test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mmapspec.adapters.interface import Adapter, AdapterError, HarnessFailure
+from mmapspec.spec.support import (
+    Maps,
+    isolated,
+    os_page,
+    pattern,
+    ref,
+    require,
+    same,
+    shm_mode,
+    shm_path,
+)
+
+# ----------------------------------------------------------------------------- made by the binding
+
+
+@pytest.mark.clause("safety.tagname.owner-only")
+def test_tagname_object_is_owner_only(adapter: Adapter, maps: Maps) -> None:
+    name = maps.tagname()
+    maps.map(None, "w", os_page(), tagname=name)
+    mode = shm_mode(name)
+    assert mode & 0o077 == 0, (
+        f"the shared memory of tagname {name!r} was created with mode {mode:04o}: "
+        f"{'readable' if mode & 0o044 else 'usable'} by other users (owner-only is 0600)"
+    )
+
+
+# ----------------------------------------------------------------------------- planted by others
+
+
+NOBODY = 65534
+"""The other user who plants objects: nobody, on Debian and most Linux systems."""
+
+
+def _require_shm(as_another_user: bool = False) -> None:
+    if not sys.platform.startswith("linux") or not Path("/dev/shm").is_dir():
+        pytest.skip("planting objects under a tagname needs Linux's /dev/shm")
+    if as_another_user and os.geteuid() != 0:
+        pytest.skip("planting an object as another user needs root (CI runs as root)")
+
+
+@pytest.mark.clause("safety.fifo.no-hang")
+def test_a_fifo_is_refused_at_once(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    """A FIFO under a tagname, or as a file name, is refused without waiting for a
+    writer. The calls run in an isolated implementation process with a short deadline,
+    so a binding that blocks fails this clause instead of hanging the run."""
+    _require_shm()
+    tag = maps.tagname()
+    planted = Path(shm_path(tag))
+    os.mkfifo(planted, 0o666)
+    named = tmp_path / "fifo"
+    os.mkfifo(named, 0o666)
+    p = os_page()
+    caps = adapter.capabilities.names()
+    cases: list[tuple[str, Callable[[Adapter], Any]]] = [
+        (f"map(nil, '', {p}, nil, nil, {tag!r})", lambda a: a.map(None, "", p, tagname=tag))
+    ]
+    if "access:c" in caps:
+        cases.append(
+            (f"map(nil, 'c', {p}, nil, nil, {tag!r})", lambda a: a.map(None, "c", p, tagname=tag))
+        )
+    if "file:name" in caps:
+        cases.append((f"map({named.name!r}, '')", lambda a: a.map(ref(named), "")))
+    with isolated(adapter, timeout=15) as other:
+        for what, attempt in cases:
+            started = time.monotonic()
+            try:
+                got = attempt(other)
+            except HarnessFailure as exc:
+                raise AssertionError(f"{what}: no answer, it waits on the FIFO ({exc})") from exc
+            except AdapterError:
+                pass  # refused: what is asked
+            else:
+                with contextlib.suppress(AdapterError):
+                    other.free(got.handle)
+                raise AssertionError(f"{what}: mapped a FIFO ({got})")
+            assert time.monotonic() - started < 15, (
+                f"{what}: took {time.monotonic() - started:.0f} s"
+            )
+    assert stat.S_ISFIFO(os.stat(planted).st_mode), f"{planted} is no longer a FIFO"
+
+
+def _plant_as_nobody(path: str, content: bytes) -> None:
+    """``path`` created by another user, mode 0666 (exactly: fchmod beats the umask).
+    A forked child drops to that user (no exec: the interpreter may live where that
+    user cannot read)."""
+    pid = os.fork()
+    if pid == 0:  # the child: nothing but system calls, then _exit
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+            os.fchmod(fd, 0o666)
+            os.write(fd, content)
+            os.close(fd)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        pytest.skip(f"cannot create {path} as uid {NOBODY} here")
+
+
+@pytest.mark.clause("safety.tagname.foreign-refused")
+@pytest.mark.parametrize("access", ["", "w"])
+def test_another_users_object_is_not_adopted(adapter: Adapter, maps: Maps, access: str) -> None:
+    """Another user's world-writable object under the tagname: mapping it would let
+    that user read and change what the binding's user keeps there."""
+    _require_shm(as_another_user=True)
+    if access:
+        require(adapter, f"access:{access}")
+    p = os_page()
+    tag = maps.tagname()
+    marker = pattern(p, seed=930)
+    _plant_as_nobody(shm_path(tag), marker)
+    what = f"map(nil, {access!r}, {p}, nil, nil, {tag!r}) of uid {NOBODY}'s 0666 object"
+    outcome = maps.try_map(None, access, p, tagname=tag)
+    assert outcome.kind != "value", f"{what}: adopted it ({outcome})"
+    st = os.stat(shm_path(tag))
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (NOBODY, 0o666), (
+        f"{what}: owner or mode changed"
+    )
+    same(Path(shm_path(tag)).read_bytes(), marker, f"{what}: its bytes")

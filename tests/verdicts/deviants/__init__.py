@@ -1,0 +1,98 @@
+"""Deviant bindings: the reference adapter with exactly one planted defect each.
+
+The instrument for "a failure names the promise that is broken, and only that one":
+``test_one_defect_one_clause.py`` runs the whole spec against each class, as a
+binding author would (``mmapspec run --adapter tests.verdicts.deviants:NAME``), and
+checks that the clause in its ``INTENDED`` fails and no other clause does. They live
+by what they break: ``mapping`` (``mmap.map``, ``mmap.mirror``), ``lifecycle``
+(``map:free``, ``map:flush``, ``mmap.unlink``) and ``sizes`` (the alignment helpers,
+``pagesize``, ``filesize``), over the shared ``base``.
+
+Each defect is one a binding author could plausibly make, small, and on real OS
+calls: the rest of each class is the reference implementation. ``INTENDED`` names the
+catalogue clause whose promise the defect breaks (a tuple for the binding with two
+defects). Each docstring's first line names the defect. The one the stateful model
+runs into under the CI profile lives with the benchmark, which times a failing run
+against it (``mmapspec.bench.deviant``).
+"""
+
+from __future__ import annotations
+
+from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.bench.deviant import FilesizeNeverShrinks  # stateful: the bench times it too
+
+from .lifecycle import (
+    FlushReturnsFalse,
+    FreeLeaksDescriptor,
+    UnalignedFlushEinval,
+    UnlinkDoesNothing,
+)
+from .mapping import (
+    AccessCaseFolded,
+    AddrInUseEexist,
+    AddrZeroMeansAnywhere,
+    CowWritesBackOnFree,
+    EmptyFileEinval,
+    ExecDropped,
+    FileobjBufferNotFlushed,
+    MirrorTimesDefaultsToOne,
+    NumericFdRefused,
+    OffsetIgnored,
+    PositionalDropsTagname,
+    TagnameWithFileIgnored,
+    ZeroSizeMeansDefault,
+)
+from .sizes import (
+    AlignedAddrLowWordCarry,
+    AlignedAddrOffByOnePage,
+    AlignedSizeIgnoresLeft,
+    AlignedSizeInt32,
+    FilesizeGetCreates,
+    FilesizeSetNoCreate,
+    PagesizeAllocationGranularity,
+)
+
+# ------------------------------------------------------------------ two defects
+
+
+class FlushFalseAndFdRefused(FlushReturnsFalse, NumericFdRefused):
+    """Two defects: ``flush`` returns false, and file descriptors are refused with EBADF."""
+
+    INTENDED = ("flush.forms", "map.file.fd")  # type: ignore[assignment]  # one per parent
+
+
+DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
+    PositionalDropsTagname,
+    NumericFdRefused,
+    FileobjBufferNotFlushed,
+    ExecDropped,
+    AccessCaseFolded,
+    ZeroSizeMeansDefault,
+    EmptyFileEinval,
+    OffsetIgnored,
+    AddrZeroMeansAnywhere,
+    TagnameWithFileIgnored,
+    AddrInUseEexist,
+    CowWritesBackOnFree,
+    FreeLeaksDescriptor,
+    FlushReturnsFalse,
+    UnalignedFlushEinval,
+    UnlinkDoesNothing,
+    MirrorTimesDefaultsToOne,
+    AlignedSizeIgnoresLeft,
+    AlignedSizeInt32,
+    AlignedAddrLowWordCarry,
+    AlignedAddrOffByOnePage,
+    PagesizeAllocationGranularity,
+    FilesizeGetCreates,
+    FilesizeSetNoCreate,
+    FilesizeNeverShrinks,
+    FlushFalseAndFdRefused,
+)
+"""Every deviant binding, in the document's order of what it breaks."""
+
+
+def intended(cls: type[ReferenceAdapter]) -> tuple[str, ...]:
+    """The clause IDs a deviant's defects break."""
+    value: str | tuple[str, ...] = getattr(cls, "INTENDED", ())
+    return (value,) if isinstance(value, str) else tuple(value)
