@@ -23,8 +23,9 @@ class Outcome:
     value: Any = None
     errcode: str | int | None = None
     message: str = ""
-    call: str = ""
-    """The call as written, e.g. ``map(FileRef('.../f.bin', kind='fd'), 'w', 4096)``."""
+    call: str = dataclasses.field(default="", compare=False)
+    """The call as written, e.g. ``map(FileRef('.../f.bin', kind='fd'), 'w', 4096)``.
+    Not part of how the call ended, so it takes no part in comparing two outcomes."""
 
     def __str__(self) -> str:
         if self.kind == "value":
