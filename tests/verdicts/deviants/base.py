@@ -4,28 +4,15 @@ defect makes directly (Linux's libc)."""
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import os
 from typing import Any
 
 from mmapspec.adapters.interface import CallForm, DocumentedFailure, FileRef, MapInfo
 from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.bench.libc import libc as native_libc
 
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [
-    ctypes.c_void_p,
-    ctypes.c_size_t,
-    ctypes.c_int,
-    ctypes.c_int,
-    ctypes.c_int,
-    ctypes.c_long,
-]
-libc.msync.restype = ctypes.c_int
-libc.msync.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-PROT_READ, MAP_SHARED, MS_ASYNC, MS_SYNC = 0x1, 0x01, 1, 4
-"""Linux's values; the verdict tests run on Linux (they read /dev/shm too)."""
+libc = native_libc()
 
 
 def os_failure(err: int, call: str) -> DocumentedFailure:

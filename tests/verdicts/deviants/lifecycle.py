@@ -6,8 +6,9 @@ import ctypes
 import os
 
 from mmapspec.adapters.interface import Handle, MapInfo
+from mmapspec.bench.libc import MS_ASYNC, MS_SYNC
 
-from .base import MS_ASYNC, MS_SYNC, Deviant, MapCall, libc, os_failure
+from .base import Deviant, MapCall, libc, os_failure
 
 # ------------------------------------------------------------------ map:free
 

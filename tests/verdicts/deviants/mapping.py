@@ -19,10 +19,11 @@ from mmapspec.adapters.interface import (
     MapInfo,
     MirrorInfo,
 )
+from mmapspec.bench.libc import MAP_SHARED, PROT_READ
 from mmapspec.reference import _map as reference_map
 from mmapspec.reference._platform import backend as real_backend
 
-from .base import MAP_SHARED, PROT_READ, Deviant, MapCall, libc, os_failure
+from .base import Deviant, MapCall, libc, os_failure
 
 # ------------------------------------------------------------------ mmap.map: call forms
 
