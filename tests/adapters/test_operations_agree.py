@@ -19,7 +19,7 @@ from mmapspec.adapters import harness
 from mmapspec.adapters.interface import Adapter, Capabilities, FileRef, Unsupported
 from mmapspec.adapters.operations import OPERATIONS, PROTOCOL_OPS, Operation
 from mmapspec.adapters.pipe import LUA_HARNESS, PipeAdapter
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.adapters.stdlib import StdlibAdapter
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ from mmapspec.adapters.interface import (
     MapInfo,
     MirrorInfo,
 )
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.bench.deviant import FilesizeNeverShrinks  # stateful: the bench times it too
 from mmapspec.reference import _map as reference_map
 from mmapspec.reference._platform import backend as real_backend
