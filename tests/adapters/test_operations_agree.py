@@ -143,3 +143,36 @@ def test_an_operation_whose_capability_is_not_claimed_is_unsupported(
 def test_every_capability_the_table_names_is_one_an_adapter_can_claim() -> None:
     named = {op.capability for op in OPERATIONS if op.capability}
     assert named <= Capabilities().names()
+
+
+# What the interface's annotations say for each wire encoding and result.
+_WIRE_TYPES = {
+    "int": {"int"},
+    "handle": {"Handle"},
+    "file": {"FileRef"},
+    "bytes": {"bytes"},
+    "str": {"str", "Direction"},
+    "bool": {"bool"},
+    "form": {"CallForm"},
+}
+_RESULT_TYPES = {
+    "int": "int",
+    "null": "None",
+    "mapinfo": "MapInfo",
+    "mirrorinfo": "MirrorInfo",
+    "base64": "bytes",
+    "success": "bool",
+}
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
+def test_the_interface_s_types_are_the_table_s(op: Operation) -> None:
+    signature = inspect.signature(getattr(Adapter, op.name))
+    assert signature.return_annotation == _RESULT_TYPES[op.result]
+    for arg in op.args:
+        annotation = str(signature.parameters[arg.name].annotation)
+        base, _, none = annotation.partition(" | ")
+        assert base in _WIRE_TYPES[arg.wire], f"{arg.name}: {annotation}"
+        assert (none == "None") == arg.optional, (
+            f"{arg.name}: {annotation}, optional={arg.optional}"
+        )
