@@ -10,7 +10,7 @@ from mmapspec.adapters.interface import Adapter, AdapterSpec
 ENTRY_POINT_GROUP = "mmapspec.adapters"
 
 BUILTIN: dict[str, str] = {
-    "reference": "mmapspec.adapters.reference:ReferenceAdapter",
+    "reference": "mmapspec.adapters.reference_adapter:ReferenceAdapter",
     "stdlib": "mmapspec.adapters.stdlib:StdlibAdapter",
     "pipe": "mmapspec.adapters.pipe:PipeAdapter",
 }

@@ -20,7 +20,8 @@ normalising its implementation's behaviour into them:
 Two more exceptions are for the runner rather than the spec:
 :class:`Unsupported` (the implementation cannot do this at all; the clause is
 reported as unsupported) and :class:`ImplementationCrashed` (the process holding
-the implementation died; see :meth:`Adapter.isolated`).
+the implementation died: the spec runs what may crash in a second instance of the
+implementation, in a process of its own).
 
 Memory is not ours to touch
 ---------------------------
@@ -39,8 +40,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Literal
 
 Handle = int
@@ -217,9 +216,10 @@ class Adapter(abc.ABC):
     """One implementation of the documented API, seen through plain calls.
 
     Subclasses set :attr:`name`, :attr:`version` and :attr:`capabilities`, and
-    implement every abstract method. ``spec`` is the adapter specification string
-    it was loaded from (``reference``, ``pkg.mod:Attr``, ``pipe --pipe-cmd ...``);
-    :meth:`isolated` uses it to start the same implementation in a fresh process.
+    implement every abstract method (``operations.py`` lists the operations, and a
+    test checks each adapter against it). ``spec`` is the adapter specification it
+    was loaded from (``reference``, ``pkg.mod:Attr``, ``pipe --pipe-cmd ...``), from
+    which the spec starts the same implementation in a fresh process.
     """
 
     name: str = "unnamed"
@@ -314,29 +314,8 @@ class Adapter(abc.ABC):
         """The process whose address space holds the maps (for ``/proc/PID/maps``)."""
 
     spec: AdapterSpec | None = None
-    """What this instance was loaded from (set by ``mmapspec.adapters.load``);
-    :meth:`isolated` starts the same implementation elsewhere from it."""
-
-    @contextmanager
-    def isolated(self, timeout: float | None = None) -> Iterator[Adapter]:
-        """A second instance of the same implementation in a fresh process; ``timeout``
-        bounds each of its calls (seconds; default the pipe's own), for checks that a
-        call returns at all.
-
-        Used for clauses about several processes (tagname sharing) and for the
-        documented crashes: an operation that kills that process raises
-        :class:`ImplementationCrashed` in the test and never takes the runner
-        down. The process is stopped when the context exits.
-
-        The default serves an in-process adapter through the Python harness of
-        the pipe protocol; the pipe adapter overrides it to start its command.
-        """
-        from mmapspec.adapters.pipe import serve_isolated
-
-        if self.spec is None:
-            raise Unsupported("isolated: adapter was not created by mmapspec.adapters.load")
-        with serve_isolated(self.spec, timeout) as other:
-            yield other
+    """What this instance was loaded from (set by ``mmapspec.adapters.load``), so that
+    the same implementation can be started in another process."""
 
     def close(self) -> None:  # noqa: B027 - optional: an adapter holding nothing needs no close
         """Free everything still mapped and release the implementation."""

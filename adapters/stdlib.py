@@ -41,6 +41,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
+from mmapspec.adapters.handles import Handles
 from mmapspec.adapters.interface import (
     ACCESS_MODES,
     Adapter,
@@ -147,8 +148,7 @@ class StdlibAdapter(Adapter):
             pagesize=True,  # ALLOCATIONGRANULARITY
             alignment=False,  # no aligned_size or aligned_addr
         )
-        self._live: dict[Handle, _Live] = {}
-        self._next = 1
+        self._handles: Handles[_Live] = Handles()
 
     # -- helpers ------------------------------------------------------------
 
@@ -217,17 +217,8 @@ class StdlibAdapter(Adapter):
         except Exception as exc:
             close_all(opened)
             _raise_normalised(exc)
-        handle = self._next
-        self._next += 1
         live = _Live(mm, opened, buffer_address(mm))
-        self._live[handle] = live
-        return MapInfo(handle=handle, addr=live.addr, size=len(mm))
-
-    def _get(self, handle: Handle) -> _Live:
-        try:
-            return self._live[handle]
-        except KeyError:
-            raise ArgumentError(f"handle: {handle} is not a live map") from None
+        return MapInfo(handle=self._handles.issue(live), addr=live.addr, size=len(mm))
 
     def flush(
         self,
@@ -238,7 +229,7 @@ class StdlibAdapter(Adapter):
     ) -> bool:
         if async_:
             raise Unsupported("async_flush")
-        live = self._get(handle)
+        live = self._handles.get(handle)
         try:
             if addr is None and size is None:
                 live.mm.flush()
@@ -254,9 +245,8 @@ class StdlibAdapter(Adapter):
         return True
 
     def free(self, handle: Handle) -> None:
-        live = self._live.pop(handle, None)
-        if live is None:
-            raise ArgumentError(f"handle: {handle} is not a live map")
+        live = self._handles.get(handle)
+        self._handles.forget(handle)
         live.mm.close()
         close_all(live.opened)
 
@@ -283,7 +273,7 @@ class StdlibAdapter(Adapter):
     # -- bytes ----------------------------------------------------------------
 
     def read(self, handle: Handle, offset: int, length: int) -> bytes:
-        mm = self._get(handle).mm
+        mm = self._handles.get(handle).mm
         if offset < 0 or offset + length > len(mm):
             raise ArgumentError(
                 f"offset/length: {offset}+{length} outside the map's {len(mm)} bytes"
@@ -291,7 +281,7 @@ class StdlibAdapter(Adapter):
         return bytes(mm[offset : offset + length])
 
     def write(self, handle: Handle, offset: int, data: bytes) -> None:
-        mm = self._get(handle).mm
+        mm = self._handles.get(handle).mm
         if offset < 0 or offset + len(data) > len(mm):
             raise ArgumentError(
                 f"offset/data: {offset}+{len(data)} outside the map's {len(mm)} bytes"
@@ -308,7 +298,7 @@ class StdlibAdapter(Adapter):
         return os.getpid()
 
     def close(self) -> None:
-        for handle in list(self._live):
+        for handle, _ in self._handles.newest_first():
             self.free(handle)
 
 

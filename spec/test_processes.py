@@ -1,6 +1,7 @@
 """Several processes, and the documented crashes: everything here runs a second instance
-of the implementation in a fresh process (``Adapter.isolated``), so a crash kills that
-process and is reported as :class:`ImplementationCrashed`, never the runner."""
+of the implementation in a fresh process (``isolated()`` in ``support/processes.py``),
+so a crash kills that process and is reported as :class:`ImplementationCrashed`, never
+the runner."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from mmapspec.adapters.interface import FileRef
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 
 
 class FilesizeNeverShrinks(ReferenceAdapter):

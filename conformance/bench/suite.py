@@ -127,7 +127,7 @@ def suite(ctx: Context) -> Iterator[Group]:
 
 def _adapters() -> str | None:
     for module in (
-        "mmapspec.adapters.reference",
+        "mmapspec.adapters.reference_adapter",
         "mmapspec.adapters.pipe",
         "mmapspec.adapters.harness",
     ):

@@ -29,6 +29,7 @@ from mmapspec.adapters.pipe import (
     ProtocolError,
     serve_isolated,
 )
+from mmapspec.spec.support import isolated
 from tiny_adapter import TinyAdapter
 
 BAD = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'bad_harness.py'))}"
@@ -254,7 +255,7 @@ def test_isolated_is_another_child_of_the_same_command(pipe: PipeAdapter) -> Non
 def test_in_process_adapter_is_isolated_through_the_python_harness(tmpfile: Path) -> None:
     local = load(AdapterSpec(TINY))
     tmpfile.write_bytes(b"y" * 4096)
-    with local.isolated() as other:
+    with isolated(local) as other:
         assert isinstance(other, PipeAdapter) and other.pid != os.getpid()
         assert other.capabilities == local.capabilities
         ro = other.map(FileRef(str(tmpfile)), "")

@@ -88,7 +88,9 @@ def test_lua_harness_holds_the_protocol_over_the_whole_spec(
 
 @pytest.fixture
 def reference() -> None:
-    pytest.importorskip("mmapspec.adapters.reference", reason="the reference adapter is not there")
+    pytest.importorskip(
+        "mmapspec.adapters.reference_adapter", reason="the reference adapter is not there"
+    )
 
 
 def test_a_crashing_binding_is_reported_per_clause_and_the_run_goes_on(tmp_path: Path) -> None:

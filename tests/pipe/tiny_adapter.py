@@ -16,6 +16,7 @@ import errno
 import mmap as _consts
 import os
 
+from mmapspec.adapters.handles import Handles
 from mmapspec.adapters.interface import (
     Adapter,
     ArgumentError,
@@ -58,8 +59,8 @@ class TinyAdapter(Adapter):
     )
 
     def __init__(self) -> None:
-        self._maps: dict[int, tuple[int, int]] = {}
-        self._next = 1
+        self._maps: Handles[tuple[int, int]] = Handles()
+        """Each live map's address and length."""
 
     def pagesize(self) -> int:
         return _consts.PAGESIZE
@@ -117,18 +118,10 @@ class TinyAdapter(Adapter):
         if ptr in (None, MAP_FAILED):
             err = ctypes.get_errno()
             raise DocumentedFailure("out_of_mem" if err == errno.ENOMEM else err, os.strerror(err))
-        handle, self._next = self._next, self._next + 1
-        self._maps[handle] = (ptr, size)
-        return MapInfo(handle, ptr, size)
-
-    def _get(self, handle: int) -> tuple[int, int]:
-        try:
-            return self._maps[handle]
-        except KeyError:
-            raise ArgumentError(f"handle {handle!r}: not a live map") from None
+        return MapInfo(self._maps.issue((ptr, size)), ptr, size)
 
     def flush(self, handle, async_=None, addr=None, size=None):  # type: ignore[no-untyped-def]
-        ptr, length = self._get(handle)
+        ptr, length = self._maps.get(handle)
         if addr is not None or size is not None:
             raise Unsupported("range_flush")
         if _libc.msync(ptr, length, MS_ASYNC if async_ else MS_SYNC) != 0:
@@ -137,9 +130,9 @@ class TinyAdapter(Adapter):
         return True
 
     def free(self, handle: int) -> None:
-        ptr, length = self._maps.pop(handle, (None, 0))
-        if ptr is not None:
-            _libc.munmap(ptr, length)
+        held = self._maps.forget(handle)
+        if held is not None:
+            _libc.munmap(*held)
 
     def unlink_map(self, handle: int) -> None:
         raise Unsupported("unlink")
@@ -164,7 +157,7 @@ class TinyAdapter(Adapter):
         return size
 
     def _span(self, handle: int, offset: int, length: int) -> int:
-        ptr, size = self._get(handle)
+        ptr, size = self._maps.get(handle)
         if offset < 0 or length < 0 or offset + length > size:
             raise ArgumentError(f"range {offset}+{length} is outside the map's {size} bytes")
         return ptr + offset
@@ -181,5 +174,5 @@ class TinyAdapter(Adapter):
         return os.getpid()
 
     def close(self) -> None:
-        for handle in list(self._maps):
+        for handle, _ in self._maps.newest_first():
             self.free(handle)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mmapspec.adapters.interface import CallForm, FileRef, MapInfo, MirrorInfo
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.reference import _map
 from mmapspec.reference._files import Opened, discard, release
 from mmapspec.reference._platform import OsCallError, backend

@@ -18,7 +18,7 @@ against it (``mmapspec.bench.deviant``).
 
 from __future__ import annotations
 
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.bench.deviant import FilesizeNeverShrinks  # stateful: the bench times it too
 
 from .lifecycle import (

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from mmapspec.adapters.interface import CallForm, DocumentedFailure, FileRef, MapInfo
-from mmapspec.adapters.reference import ReferenceAdapter
+from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.bench.libc import libc as native_libc
 
 libc = native_libc()

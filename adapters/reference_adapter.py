@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import itertools
+import dataclasses
 import os
 from typing import Any
 
 from mmapspec import reference as mm
 from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
+from mmapspec.adapters.handles import Handles
 from mmapspec.adapters.interface import (
     Adapter,
     ArgumentError,
@@ -27,14 +28,26 @@ from mmapspec.adapters.interface import (
 )
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run an API call, normalising its failures into the adapter outcomes."""
+def _normalise_errors(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``, raising its failures as the adapter outcomes: a documented
+    failure for ``MmapError``, an argument error for ``ValueError``/``TypeError``."""
     try:
         return fn(*args, **kwargs)
     except mm.MmapError as e:
         raise DocumentedFailure(e.errcode, str(e)) from e
     except (ValueError, TypeError) as e:
         raise ArgumentError(f"{type(e).__name__}: {e}") from e
+
+
+@dataclasses.dataclass(frozen=True)
+class _Held:
+    """A live map or mirror of the reference, and what the adapter opened for it."""
+
+    obj: Any
+    opened: list[Opened]
+    """Descriptors and file objects opened for its file, closed once it is freed."""
+    copies: tuple[Handle, ...] = ()
+    """A mirror's maps' handles, forgotten with it."""
 
 
 class ReferenceAdapter(Adapter):
@@ -45,12 +58,7 @@ class ReferenceAdapter(Adapter):
     )
 
     def __init__(self) -> None:
-        self._objects: dict[Handle, Any] = {}
-        self._opened: dict[Handle, list[Opened]] = {}
-        """What the adapter opened for a handle's file (fds, file objects), closed after free."""
-        self._ids = itertools.count(1)
-        self._copies: dict[Handle, list[Handle]] = {}
-        """A mirror's handle -> the handles of its copies' maps (freed with it)."""
+        self._handles: Handles[_Held] = Handles()
 
     # -- files ---------------------------------------------------------------
 
@@ -63,30 +71,22 @@ class ReferenceAdapter(Adapter):
         f = open_handed_over(ref)
         return f, [f]
 
-    def _register(self, obj: Any, opened: list[Opened]) -> Handle:
-        h = next(self._ids)
-        self._objects[h] = obj
-        self._opened[h] = opened
-        return h
-
     def _get(self, handle: Handle) -> Any:
-        try:
-            return self._objects[handle]
-        except KeyError:
-            raise ArgumentError(f"no live map or mirror with handle {handle}") from None
+        """The live map or mirror of ``handle``."""
+        return self._handles.get(handle).obj
 
     # -- the documented API ----------------------------------------------------
 
     def pagesize(self) -> int:
-        return int(_call(mm.pagesize))
+        return int(_normalise_errors(mm.pagesize))
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
         args = (size,) if dir is None else (size, dir)
-        return int(_call(mm.aligned_size, *args))
+        return int(_normalise_errors(mm.aligned_size, *args))
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
         args = (addr,) if dir is None else (addr, dir)
-        return int(_call(mm.aligned_addr, *args))
+        return int(_normalise_errors(mm.aligned_addr, *args))
 
     def map(
         self,
@@ -102,7 +102,7 @@ class ReferenceAdapter(Adapter):
         f, opened = self._open(file)
         try:
             if form == "positional":
-                m = _call(mm.map, f, access, size, offset, addr, tagname)
+                m = _normalise_errors(mm.map, f, access, size, offset, addr, tagname)
             else:
                 given = {
                     "file": f,
@@ -112,11 +112,11 @@ class ReferenceAdapter(Adapter):
                     "addr": addr,
                     "tagname": tagname,
                 }
-                m = _call(mm.map, **{k: v for k, v in given.items() if v is not None})
+                m = _normalise_errors(mm.map, **{k: v for k, v in given.items() if v is not None})
         except BaseException:
             close_all(opened)
             raise
-        return MapInfo(self._register(m, opened), m.addr, m.size)
+        return MapInfo(self._handles.issue(_Held(m, opened)), m.addr, m.size)
 
     def flush(
         self,
@@ -128,27 +128,26 @@ class ReferenceAdapter(Adapter):
         m = self._get(handle)
         if addr is None and size is None:
             args: tuple[Any, ...] = () if async_ is None else (async_,)
-            return bool(_call(m.flush, *args))
+            return bool(_normalise_errors(m.flush, *args))
         if async_ is None and addr is not None and size is not None:
-            return bool(_call(m.flush, addr, size))
+            return bool(_normalise_errors(m.flush, addr, size))
         if addr is not None and size is not None:
-            return bool(_call(m.flush, async_, addr, size))
-        return bool(_call(m.flush, async_=async_, addr=addr, size=size))
+            return bool(_normalise_errors(m.flush, async_, addr, size))
+        return bool(_normalise_errors(m.flush, async_=async_, addr=addr, size=size))
 
     def free(self, handle: Handle) -> None:
-        obj = self._get(handle)
-        _call(obj.free)
-        del self._objects[handle]
-        close_all(self._opened.pop(handle))
-        for copy in self._copies.pop(handle, ()):
-            self._objects.pop(copy, None)
-            self._opened.pop(copy, None)
+        held = self._handles.get(handle)
+        _normalise_errors(held.obj.free)
+        self._handles.forget(handle)
+        close_all(held.opened)
+        for copy in held.copies:
+            self._handles.forget(copy)
 
     def unlink_map(self, handle: Handle) -> None:
-        _call(self._get(handle).unlink)
+        _normalise_errors(self._get(handle).unlink)
 
     def unlink(self, tagname: str) -> None:
-        _call(mm.unlink, tagname)
+        _normalise_errors(mm.unlink, tagname)
 
     def mirror(
         self,
@@ -165,23 +164,24 @@ class ReferenceAdapter(Adapter):
                 args = [f, size, times, addr]
                 while len(args) > 2 and args[-1] is None:  # mirror(file, size[, times[, addr]])
                     args.pop()
-                mi = _call(mm.mirror, *args)
+                mi = _normalise_errors(mm.mirror, *args)
             else:
                 given = {"file": f, "size": size, "times": times, "addr": addr}
-                mi = _call(mm.mirror, **{k: v for k, v in given.items() if v is not None})
+                mi = _normalise_errors(
+                    mm.mirror, **{k: v for k, v in given.items() if v is not None}
+                )
         except BaseException:
             close_all(opened)
             raise
-        maps = tuple(MapInfo(self._register(m, []), m.addr, m.size) for m in mi.maps)
-        handle = self._register(mi, opened)
-        self._copies[handle] = [m.handle for m in maps]
+        maps = tuple(MapInfo(self._handles.issue(_Held(m, [])), m.addr, m.size) for m in mi.maps)
+        handle = self._handles.issue(_Held(mi, opened, tuple(m.handle for m in maps)))
         return MirrorInfo(handle, mi.addr, mi.size, maps)
 
     def filesize(self, file: FileRef, size: int | None = None) -> int:
         f, opened = self._open(file)
         try:
             args = (f,) if size is None else (f, size)
-            return int(_call(mm.filesize, *args))
+            return int(_normalise_errors(mm.filesize, *args))
         finally:
             close_all(opened)
 
@@ -210,9 +210,9 @@ class ReferenceAdapter(Adapter):
         return os.getpid()
 
     def close(self) -> None:
-        for handle in sorted(self._objects, reverse=True):  # a mirror before its copies
-            obj = self._objects.pop(handle)
+        for handle, held in self._handles.newest_first():  # a mirror before its copies
+            self._handles.forget(handle)
             # BufferError: a test still holds a view; the process ends soon anyway.
             with contextlib.suppress(BufferError):
-                obj.free()
-            close_all(self._opened.pop(handle, []))
+                held.obj.free()
+            close_all(held.opened)
