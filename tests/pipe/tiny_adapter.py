@@ -11,7 +11,6 @@ the doc promises, which is what the crash-isolation tests rely on.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import mmap as _consts
 import os
@@ -27,21 +26,9 @@ from mmapspec.adapters.interface import (
     MirrorInfo,
     Unsupported,
 )
+from mmapspec.bench.libc import MAP_FAILED, MS_ASYNC, MS_SYNC, libc
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-_libc.mmap.restype = ctypes.c_void_p
-_libc.mmap.argtypes = [
-    ctypes.c_void_p,
-    ctypes.c_size_t,
-    ctypes.c_int,
-    ctypes.c_int,
-    ctypes.c_int,
-    ctypes.c_long,
-]
-_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-_libc.msync.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-MAP_FAILED = ctypes.c_void_p(-1).value
-MS_ASYNC, MS_SYNC = 1, 4
+_libc = libc()
 
 
 class TinyAdapter(Adapter):
