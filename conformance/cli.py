@@ -194,7 +194,7 @@ def _missing_suite() -> str | None:
 
 def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
-    from mmapspec import reports
+    from mmapspec import report_formats
 
     if ns.timeout is not None and not ns.timeout > 0:
         return f"--timeout must be a number of seconds > 0, got {ns.timeout:g}"
@@ -215,7 +215,7 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
         )
     for flag in ("json", "junit", "markdown"):
         path = getattr(ns, flag)
-        problem = path and reports.check_writable(path)
+        problem = path and report_formats.check_writable(path)
         if problem:
             return f"--{flag}: {problem}"
     return None

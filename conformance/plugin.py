@@ -13,7 +13,7 @@ example and whether the implementation crashed or its harness failed (plain
 attributes on the report, which xdist serialises); ``record_property`` notes
 travel as ``user_properties``.
 The controller (or the single process without xdist) aggregates them into a
-:class:`~mmapspec.results.Report`, marks expected failures as xfailed so that
+:class:`~mmapspec.report.Report`, marks expected failures as xfailed so that
 pytest's own summary agrees, writes the reports and sets the exit status:
 0 conformant or as expected, 1 deviations, 2 incomplete (:class:`RunGuard`: the
 run stopped before its end, and the reports say so). pytest's own codes for a run
@@ -40,7 +40,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 import pytest
-from mmapspec import cli, reports
+from mmapspec import cli, report_formats
 from mmapspec import expectations as expectations_mod
 from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
 from mmapspec.adapters.interface import (
@@ -49,17 +49,10 @@ from mmapspec.adapters.interface import (
     ImplementationCrashed,
     Unsupported,
 )
-from mmapspec.results import (
-    CRASH,
-    FAIL,
-    PASS,
-    SKIPPED,
-    UNSUPPORTED,
-    Status,
-    TestResult,
-    build_report,
-)
+from mmapspec.clause_results import build_report
+from mmapspec.report import TestOutcome
 from mmapspec.spec.attribution import PrerequisiteFailed, Violation
+from mmapspec.status import CRASH, FAIL, PASS, SKIPPED, UNSUPPORTED, Status
 
 UNSUPPORTED_PREFIX = "unsupported: "
 NOT_APPLICABLE_PREFIX = "not applicable here: "
@@ -242,7 +235,7 @@ def _check_report_paths(config: pytest.Config) -> None:
     """A report that cannot be written is refused before the run, not after it."""
     for flag in ("mmap_json", "mmap_junit", "mmap_markdown"):
         path = config.getoption(flag)
-        problem = path and reports.check_writable(path)
+        problem = path and report_formats.check_writable(path)
         if problem:
             raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
 
@@ -709,7 +702,7 @@ class Collector:
         self.verdict = verdict
         self.expectations = exp
         self.adapter = adapter
-        self.tests: dict[str, TestResult] = {}
+        self.tests: dict[str, TestOutcome] = {}
         self.other_failures = 0
         self.started = time.monotonic()
         self.report: Any = None
@@ -746,7 +739,7 @@ class Collector:
                 return
         result = known or self.tests.setdefault(
             report.nodeid,
-            TestResult(
+            TestOutcome(
                 report.nodeid,
                 tuple(clauses or ()),
                 prerequisites=tuple(getattr(report, "mmapspec_prerequisites", ())),
@@ -811,12 +804,12 @@ class Collector:
         report.environment = _environment(self.config)
         opt = self.config.option
         for path, render in (
-            (opt.mmap_json, reports.to_json),
-            (opt.mmap_junit, reports.to_junit),
-            (opt.mmap_markdown, reports.to_markdown),
+            (opt.mmap_json, report_formats.to_json),
+            (opt.mmap_junit, report_formats.to_junit),
+            (opt.mmap_markdown, report_formats.to_markdown),
         ):
             if path:
-                reports.write(path, render(report))
+                report_formats.write(path, render(report))
         if self.verdict and incomplete:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         elif self.verdict and session.exitstatus in (
@@ -836,7 +829,7 @@ class Collector:
             + ", ".join(f"{s} {n}" for s, n in sizes.items())
         )
         verbose = self.config.option.verbose > 0
-        for line, markup in reports.terminal_rows(self.report, verbose=verbose):
+        for line, markup in report_formats.terminal_rows(self.report, verbose=verbose):
             terminalreporter.write_line(line, **markup)
         if not self.verdict:
             terminalreporter.write_line(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from mmapspec import reports
+from mmapspec import report_formats
 
 HERE = Path(__file__).resolve().parent
 DEVIANT = "deviant:DeviantAdapter"
@@ -81,7 +81,7 @@ def mini(
     proc = run("run", *MINI, "--json", str(out), *args, *MINI_PYTEST, env=env, cwd=tmp_path)
     assert out.exists(), proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, reports.schema())
+    jsonschema.validate(doc, report_formats.schema())
     return proc, doc
 
 
@@ -442,7 +442,7 @@ def test_reports_record_what_ran(tmp_path: Path) -> None:
     proc = run("run", *MINI, *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, reports.schema())
+    jsonschema.validate(doc, report_formats.schema())
     run_info = doc["run"]
     assert run_info["mmapspec"] == version("mmapspec")
     assert run_info["spec"] == "minispec"

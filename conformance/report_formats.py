@@ -1,4 +1,4 @@
-"""Rendering a :class:`~mmapspec.results.Report`: terminal, JSON, JUnit XML, Markdown.
+"""Rendering a :class:`~mmapspec.report.Report`: terminal, JSON, JUnit XML, Markdown.
 
 JSON follows ``report.schema.json`` (shipped next to this module). JUnit has one
 ``testcase`` per clause so that CI dashboards count clauses, not test functions.
@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mmapspec.results import (
+from mmapspec.report import ClauseResult, Report
+from mmapspec.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -27,8 +28,6 @@ from mmapspec.results import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
-    ClauseResult,
-    Report,
 )
 
 # Column order and short headings shared by the terminal and Markdown tables.
