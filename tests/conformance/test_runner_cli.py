@@ -269,7 +269,8 @@ def test_plain_pytest_with_the_plugin_options(tmp_path: Path) -> None:
 
 
 def test_pipe_cmd_is_sugar_for_the_pipe_adapter() -> None:
-    from mmapspec.cli import parser, pytest_args
+    from mmapspec.cli import parser
+    from mmapspec.run_command import pytest_args
 
     args = pytest_args(parser().parse_args(["run", "--pipe-cmd", "luajit harness.lua"]))
     assert args[args.index("--mmap-adapter") + 1] == "pipe"
