@@ -45,7 +45,7 @@ class PytestCode(enum.IntEnum):
     NO_TESTS_COLLECTED = 5
 
 
-_WHY_PYTEST_STOPPED = {
+_WHY_PYTEST_STOPPED: dict[int, str] = {
     PytestCode.INTERRUPTED: "interrupted (collection error or Ctrl-C)",
     PytestCode.INTERNAL_ERROR: "internal error",
     PytestCode.USAGE_ERROR: "usage error",
