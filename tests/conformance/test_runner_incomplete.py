@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 from mmapspec import report_formats
 
-from .test_runner_cli import HERE, MINI, MINI_PYTEST, one_error_line, run
+from .minirun import HERE, MINI, MINI_PYTEST, one_error_line, run
 
 REPORTS = ("r.json", "r.xml", "r.md")
 
