@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mmapspec.expectations import NO_EXPECTATIONS, Expectation, Expectations
-from mmapspec.report import ClauseResult, Report, TestOutcome
+from mmapspec.report import AdapterInfo, ClauseResult, Report, TestOutcome
 from mmapspec.status import (
     BLOCKED,
     CRASH,
@@ -131,7 +131,7 @@ def build_report(
     catalogue: Sequence[Any],
     tests: Iterable[TestOutcome],
     expectations: Expectations = NO_EXPECTATIONS,
-    adapter: Mapping[str, Any] | None = None,
+    adapter: AdapterInfo | None = None,
     selected: Iterable[str] | None = None,
     duration: float = 0.0,
     section_sizes: Mapping[str, int] | None = None,
@@ -165,7 +165,7 @@ def build_report(
     if section_sizes is None:
         section_sizes = dict(Counter(c.section for c in catalogue))
     return Report(
-        adapter=adapter or {},
+        adapter=adapter or AdapterInfo(spec=""),
         clauses=results,
         section_sizes=section_sizes,
         stale=expectations.stale(basis),

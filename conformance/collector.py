@@ -19,7 +19,7 @@ from mmapspec.exit_status import suite_exit_status, verdict_exit_status
 from mmapspec.expectations import Expectations
 from mmapspec.failures import MESSAGE_LIMIT
 from mmapspec.plugin_options import REPORT_OPTIONS, spec_catalogue
-from mmapspec.report import Report, TestOutcome
+from mmapspec.report import AdapterInfo, Report, TestOutcome
 from mmapspec.run_guard import RunGuard
 from mmapspec.run_info import run_environment
 from mmapspec.spec_items import UNSUPPORTED_PREFIX
@@ -71,7 +71,7 @@ class Collector:
         self,
         config: pytest.Config,
         expectations: Expectations,
-        adapter: dict[str, Any],
+        adapter: AdapterInfo,
         verdict: bool,
     ) -> None:
         self.config = config

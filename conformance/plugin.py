@@ -24,7 +24,6 @@ import fnmatch
 import os
 import uuid
 from collections.abc import Generator, Iterator
-from typing import Any
 
 import pytest
 from mmapspec import expectations
@@ -42,6 +41,7 @@ from mmapspec.plugin_options import (
     spec_catalogue,
     spec_in_args,
 )
+from mmapspec.report import AdapterInfo
 from mmapspec.run_guard import RunGuard
 from mmapspec.run_info import probe_adapter
 from mmapspec.spec_items import (
@@ -90,19 +90,18 @@ def _declare_markers(config: pytest.Config) -> None:
     )
 
 
-def _adapter_info(config: pytest.Config) -> dict[str, Any]:
+def _adapter_info(config: pytest.Config) -> AdapterInfo:
     """The adapter for the report: how it was named, and where it could be loaded,
     its name, version and capabilities."""
-    info: dict[str, Any] = {"spec": str(adapter_spec(config))}
     if adapter_requested(config):
-        info.update(probe_adapter(config))
-    elif spec_in_args(config):
+        return probe_adapter(config)
+    if spec_in_args(config):
         # The project's own suite runs the spec against the default adapter: its
         # name and version are welcome in the report, but a problem loading it is
         # left to the tests to report.
         with contextlib.suppress(pytest.UsageError):
-            info.update(probe_adapter(config))
-    return info
+            return probe_adapter(config)
+    return AdapterInfo(str(adapter_spec(config)))
 
 
 def _hypothesis_profiles(config: pytest.Config) -> None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import platform
 import sys
 from collections import Counter
@@ -15,7 +16,82 @@ from collections.abc import Mapping
 from typing import Any
 
 from mmapspec.expectations import Expectation
-from mmapspec.status import BLOCKED, CRASH, DIFFERS, FAIL, RANK, SKIPPED, STATUSES, Status
+from mmapspec.status import (
+    BLOCKED,
+    CRASH,
+    DIFFERS,
+    EXPECTED_FAIL,
+    FAIL,
+    RANK,
+    SKIPPED,
+    STATUSES,
+    Status,
+)
+
+
+class Verdict(str, enum.Enum):
+    """One word for the run (:attr:`Report.verdict`)."""
+
+    CONFORMANT = "conformant"
+    AS_EXPECTED = "as expected"
+    """Every deviation is listed in the expectations file."""
+    DEVIATIONS = "deviations"
+    INCOMPLETE = "incomplete"
+    """The run stopped before its end, whatever its clauses say."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+@dataclasses.dataclass(frozen=True)
+class AdapterInfo:
+    """The implementation judged. Only ``spec`` is certain: the rest is known when the
+    adapter was loaded on the controller (always so with ``mmapspec run``)."""
+
+    spec: str
+    """How it was selected: a built-in name, module:attribute or entry point, with
+    its ``--adapter-option`` settings."""
+    name: str | None = None
+    version: str | None = None
+    capabilities: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"spec": self.spec}
+        if self.name is not None:
+            doc.update(name=self.name, version=self.version, capabilities=list(self.capabilities))
+        return doc
+
+
+@dataclasses.dataclass(frozen=True)
+class HypothesisSettings:
+    """The Hypothesis the tests ran under."""
+
+    version: str
+    profile: str
+    seed: str | None
+    """``--hypothesis-seed``, or None when Hypothesis chose."""
+    derandomize: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RunEnvironment:
+    """What ran besides the adapter."""
+
+    mmapspec: str
+    """The version of mmapspec (the runner and the spec)."""
+    date: str
+    """When the run ended, ISO 8601 in UTC."""
+    spec: str
+    """The spec package run."""
+    timeout: float | None
+    """The bound on the whole run in seconds (``--timeout``), or None."""
+    hypothesis: HypothesisSettings
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass
@@ -111,7 +187,7 @@ class ClauseResult:
 
 @dataclasses.dataclass
 class Report:
-    adapter: Mapping[str, Any]
+    adapter: AdapterInfo
     clauses: list[ClauseResult]
     section_sizes: Mapping[str, int]
     """The catalogue's clause count per documentation section."""
@@ -126,8 +202,9 @@ class Report:
     incomplete: str | None = None
     """Why the run stopped before its end (interrupted, timed out, a harness that
     kept failing), or None when it ran to the end. Never conformant when set."""
-    environment: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    """What ran besides the adapter: mmapspec's version, the Hypothesis profile and seed."""
+    environment: RunEnvironment | None = None
+    """What ran besides the adapter; None when the report is built by other means
+    than a run (its JSON then has an empty ``run``)."""
 
     @property
     def counts(self) -> Counter[Status]:
@@ -172,6 +249,18 @@ class Report:
         """What the exit status says: conformant and safe."""
         return self.conformant and self.safe
 
+    @property
+    def verdict(self) -> Verdict:
+        """Incomplete (whatever its clauses say), deviations (of the document's clauses
+        or the safety clauses), as expected (every deviation listed), or conformant."""
+        if self.incomplete is not None:
+            return Verdict.INCOMPLETE
+        if not self.ok:
+            return Verdict.DEVIATIONS
+        if self.expectations_file and self.counts.get(EXPECTED_FAIL):
+            return Verdict.AS_EXPECTED
+        return Verdict.CONFORMANT
+
     def by_section(self) -> dict[str, list[ClauseResult]]:
         """Clauses grouped per section, sections in catalogue order."""
         groups: dict[str, list[ClauseResult]] = {s: [] for s in self.section_sizes}
@@ -184,7 +273,7 @@ class Report:
         return {
             "format": "mmapspec-report",
             "version": 1,
-            "adapter": dict(self.adapter),
+            "adapter": self.adapter.to_json(),
             "platform": {
                 "system": sys.platform,
                 "machine": platform.machine(),

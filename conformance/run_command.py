@@ -217,7 +217,9 @@ class _Outcome:
         self.incomplete: str | None = None
 
     def pytest_unconfigure(self, config: Any) -> None:
-        collector = config.pluginmanager.get_plugin("mmapspec-collector")
+        from mmapspec.collector import Collector
+
+        collector = config.pluginmanager.get_plugin(Collector.NAME)
         report = getattr(collector, "report", None)
         self.incomplete = getattr(report, "incomplete", None)
 

@@ -9,16 +9,16 @@ import contextlib
 import datetime
 import sys
 from importlib import metadata
-from typing import Any
 
 import pytest
 from mmapspec import cli
 from mmapspec.adapters import AdapterLoadError, load
 from mmapspec.adapters.interface import Adapter
 from mmapspec.plugin_options import DEFAULT_SPEC, adapter_spec
+from mmapspec.report import AdapterInfo, HypothesisSettings, RunEnvironment
 
 
-def probe_adapter(config: pytest.Config) -> dict[str, Any]:
+def probe_adapter(config: pytest.Config) -> AdapterInfo:
     """Load the adapter once on the controller: a bad name, an import error or a
     harness that will not start is one clear line here instead of an error per test."""
     try:
@@ -30,11 +30,12 @@ def probe_adapter(config: pytest.Config) -> dict[str, Any]:
             f"adapter {adapter_spec(config)}: {type(exc).__name__}: {exc}"
         ) from None
     try:
-        return {
-            "name": impl.name,
-            "version": adapter_version(impl),
-            "capabilities": sorted(impl.capabilities.names()),
-        }
+        return AdapterInfo(
+            spec=str(adapter_spec(config)),
+            name=impl.name,
+            version=adapter_version(impl),
+            capabilities=tuple(sorted(impl.capabilities.names())),
+        )
     finally:
         impl.close()
 
@@ -55,21 +56,21 @@ def adapter_version(impl: Adapter) -> str:
     return str(impl.version)
 
 
-def run_environment(config: pytest.Config) -> dict[str, Any]:
+def run_environment(config: pytest.Config) -> RunEnvironment:
     """What ran besides the adapter, for the report."""
     import hypothesis
     from hypothesis import settings
 
     seed = config.getoption("hypothesis_seed", None)
-    return {
-        "mmapspec": cli.version(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "spec": config.getoption("mmap_spec", None) or DEFAULT_SPEC,
-        "timeout": config.getoption("mmap_timeout", None),
-        "hypothesis": {
-            "version": hypothesis.__version__,
-            "profile": settings.get_current_profile_name(),
-            "seed": None if seed is None else str(seed),
-            "derandomize": bool(settings().derandomize),
-        },
-    }
+    return RunEnvironment(
+        mmapspec=cli.version(),
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        spec=config.getoption("mmap_spec", None) or DEFAULT_SPEC,
+        timeout=config.getoption("mmap_timeout", None),
+        hypothesis=HypothesisSettings(
+            version=hypothesis.__version__,
+            profile=settings.get_current_profile_name(),
+            seed=None if seed is None else str(seed),
+            derandomize=bool(settings().derandomize),
+        ),
+    )

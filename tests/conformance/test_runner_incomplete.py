@@ -164,13 +164,13 @@ def test_a_harness_that_stops_answering_ends_the_run(tmp_path: Path) -> None:
 def test_reports_of_an_incomplete_run_render_it() -> None:
     """The report objects themselves: incomplete overrides any other verdict."""
     from mmapspec.clause_results import build_report
-    from mmapspec.report import TestOutcome
+    from mmapspec.report import AdapterInfo, TestOutcome
     from mmapspec.status import PASS
 
     from .test_runner_units import CATALOGUE
 
     rep = build_report(
-        CATALOGUE, [TestOutcome("t", ("c.a",), PASS)], adapter={"spec": "fake"}, selected=["c.a"]
+        CATALOGUE, [TestOutcome("t", ("c.a",), PASS)], adapter=AdapterInfo("fake"), selected=["c.a"]
     )
     assert rep.conformant
     rep.incomplete = "interrupted (SIGINT)"

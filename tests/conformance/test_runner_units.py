@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from mmapspec import expectations, report_formats
 from mmapspec.clause_results import build_report
-from mmapspec.report import Report, TestOutcome
+from mmapspec.report import AdapterInfo, Report, TestOutcome
 from mmapspec.status import (
     BLOCKED,
     CRASH,
@@ -101,7 +101,7 @@ def sample_report(exp: expectations.Expectations = expectations.NO_EXPECTATIONS)
     ]
     tests[2].example = "@example(size=4097)"
     tests[0].notes = [("disk_full_method", "tmpfs")]
-    return build_report(CATALOGUE, tests, exp, adapter={"spec": "fake"})
+    return build_report(CATALOGUE, tests, exp, adapter=AdapterInfo("fake"))
 
 
 def test_build_report_aggregates_per_clause() -> None:
