@@ -83,6 +83,7 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 def adapter_spec(config: pytest.Config) -> AdapterSpec:
+    """The adapter the command line names (``--mmap-adapter``, ``--adapter-option``)."""
     options = []
     for item in config.getoption("adapter_option"):
         key, sep, value = item.partition("=")
@@ -119,6 +120,7 @@ def spec_in_args(config: pytest.Config) -> bool:
 
 
 def is_worker(config: pytest.Config) -> bool:
+    """Is this process a pytest-xdist worker (rather than the controller)?"""
     return hasattr(config, "workerinput")
 
 
