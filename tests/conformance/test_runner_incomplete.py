@@ -20,9 +20,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import reports
+from mmapspec import report_formats
 
-from .test_runner_cli import HERE, MINI, MINI_PYTEST, one_error_line, run
+from .minirun import HERE, MINI, MINI_PYTEST, one_error_line, run
 
 REPORTS = ("r.json", "r.xml", "r.md")
 
@@ -41,7 +41,7 @@ def check_incomplete(
     line = one_error_line(proc)
     assert "incomplete" in line and reason in line, line
     doc = json.loads((tmp_path / "r.json").read_text())
-    jsonschema.validate(doc, reports.schema())
+    jsonschema.validate(doc, report_formats.schema())
     assert doc["verdict"] == "incomplete" and doc["conformant"] is False
     assert reason in doc["incomplete"]
     md = (tmp_path / "r.md").read_text()
@@ -163,22 +163,24 @@ def test_a_harness_that_stops_answering_ends_the_run(tmp_path: Path) -> None:
 
 def test_reports_of_an_incomplete_run_render_it() -> None:
     """The report objects themselves: incomplete overrides any other verdict."""
-    from mmapspec.results import PASS, TestResult, build_report
+    from mmapspec.clause_results import build_report
+    from mmapspec.report import AdapterInfo, TestOutcome
+    from mmapspec.status import PASS
 
     from .test_runner_units import CATALOGUE
 
     rep = build_report(
-        CATALOGUE, [TestResult("t", ("c.a",), PASS)], adapter={"spec": "fake"}, selected=["c.a"]
+        CATALOGUE, [TestOutcome("t", ("c.a",), PASS)], adapter=AdapterInfo("fake"), selected=["c.a"]
     )
     assert rep.conformant
     rep.incomplete = "interrupted (SIGINT)"
     assert not rep.conformant
-    doc = json.loads(reports.to_json(rep))
-    jsonschema.validate(doc, reports.schema())
+    doc = json.loads(report_formats.to_json(rep))
+    jsonschema.validate(doc, report_formats.schema())
     assert (doc["verdict"], doc["conformant"]) == ("incomplete", False)
-    assert reports.summary_line(rep).endswith("-> incomplete: interrupted (SIGINT)")
+    assert report_formats.summary_line(rep).endswith("-> incomplete: interrupted (SIGINT)")
     rep.incomplete = None
-    assert json.loads(reports.to_json(rep))["verdict"] == "conformant"
+    assert json.loads(report_formats.to_json(rep))["verdict"] == "conformant"
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])

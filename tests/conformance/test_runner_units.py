@@ -10,8 +10,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import expectations, reports
-from mmapspec.results import (
+from mmapspec import expectations, report_formats
+from mmapspec.clause_results import build_report
+from mmapspec.report import AdapterInfo, Report, TestOutcome
+from mmapspec.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -21,8 +23,6 @@ from mmapspec.results import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
-    TestResult,
-    build_report,
     judge,
     worst,
 )
@@ -46,8 +46,8 @@ CATALOGUE = [FakeClause(f"c.{n}") for n in ("a", "b", "c", "d", "e")] + [
 ]
 
 
-def result(nodeid: str, clause: str, status: str, message: str | None = None) -> TestResult:
-    return TestResult(nodeid, (clause,), status, message)
+def result(nodeid: str, clause: str, status: str, message: str | None = None) -> TestOutcome:
+    return TestOutcome(nodeid, (clause,), status, message)
 
 
 def test_worst_orders_crash_fail_unsupported_pass_skipped() -> None:
@@ -59,7 +59,7 @@ def test_worst_orders_crash_fail_unsupported_pass_skipped() -> None:
 
 
 def test_phases_merge_to_the_worst() -> None:
-    t = TestResult("t", ("c.a",))
+    t = TestOutcome("t", ("c.a",))
     t.merge(PASS, None, None)
     t.merge(FAIL, "error in teardown: leaked fd", None)
     t.merge(PASS, None, None)
@@ -89,7 +89,7 @@ def test_judge(actual: str, expected: str | None, status: str, deviation: bool) 
     assert (got_status, got_deviation) == (status, deviation)
 
 
-def sample_report(exp: expectations.Expectations = expectations.NO_EXPECTATIONS) -> reports.Report:
+def sample_report(exp: expectations.Expectations = expectations.NO_EXPECTATIONS) -> Report:
     tests = [
         result("t1", "c.a", PASS),
         result("t2", "c.b", PASS),
@@ -97,11 +97,11 @@ def sample_report(exp: expectations.Expectations = expectations.NO_EXPECTATIONS)
         result("t4", "c.c", UNSUPPORTED, "unsupported: tagname"),
         result("t5", "c.d", CRASH, "worker 'gw0' crashed"),
         result("t6", "c.e", SKIPPED, "no tmpfs"),
-        TestResult("t7", (), FAIL, "untagged failure"),
+        TestOutcome("t7", (), FAIL, "untagged failure"),
     ]
     tests[2].example = "@example(size=4097)"
     tests[0].notes = [("disk_full_method", "tmpfs")]
-    return build_report(CATALOGUE, tests, exp, adapter={"spec": "fake"})
+    return build_report(CATALOGUE, tests, exp, adapter=AdapterInfo("fake"))
 
 
 def test_build_report_aggregates_per_clause() -> None:
@@ -206,22 +206,22 @@ def test_json_report_matches_its_schema() -> None:
         sample_report(),
         sample_report(expectations.parse('[clause."zz"]\nstatus="fail"\nreason="r"')),
     ):
-        doc = json.loads(reports.to_json(rep))
-        jsonschema.validate(doc, reports.schema())
+        doc = json.loads(report_formats.to_json(rep))
+        jsonschema.validate(doc, report_formats.schema())
         assert doc["summary"]["clauses"] == len(CATALOGUE)
-    jsonschema.Draft202012Validator.check_schema(reports.schema())
+    jsonschema.Draft202012Validator.check_schema(report_formats.schema())
 
 
 def test_schema_rejects_a_wrong_status() -> None:
-    doc = json.loads(reports.to_json(sample_report()))
+    doc = json.loads(report_formats.to_json(sample_report()))
     doc["clauses"][0]["status"] = "passed"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(doc, reports.schema())
+        jsonschema.validate(doc, report_formats.schema())
 
 
 def test_junit_has_one_testcase_per_clause() -> None:
     rep = sample_report(expectations.parse('[clause."c.b"]\nstatus="fail"\nreason="off by one"'))
-    root = ET.fromstring(reports.to_junit(rep))
+    root = ET.fromstring(report_formats.to_junit(rep))
     suite = root.find("testsuite")
     assert suite is not None
     cases = {c.get("name"): c for c in suite.iter("testcase")}
@@ -236,7 +236,7 @@ def test_junit_has_one_testcase_per_clause() -> None:
 
 
 def test_markdown_summary_lists_deviations() -> None:
-    md = reports.to_markdown(sample_report())
+    md = report_formats.to_markdown(sample_report())
     lines = md.splitlines()
     assert lines[0].startswith("## ❌ mmapspec conformance: fake")
     header = next(i for i, line in enumerate(lines) if line.startswith("| section |"))
@@ -256,7 +256,7 @@ def by_id(report: Any) -> dict[str, Any]:
 
 
 def test_a_broken_setup_call_blocks_the_test_and_counts_against_its_clause() -> None:
-    t = TestResult("t_b", ("c.b",), FAIL, "map(fd) refused", broken_prerequisite="c.a")
+    t = TestOutcome("t_b", ("c.b",), FAIL, "map(fd) refused", broken_prerequisite="c.a")
     got = by_id(build_report(CATALOGUE, [result("t_a", "c.a", PASS), t]))
     assert (got["c.b"].status, got["c.b"].blocked_by) == (BLOCKED, "c.a")
     assert not got["c.b"].deviation
@@ -266,9 +266,9 @@ def test_a_broken_setup_call_blocks_the_test_and_counts_against_its_clause() -> 
 def test_a_declared_prerequisite_blocks_failures_down_the_chain() -> None:
     tests = [
         result("t_a", "c.a", FAIL, "offset ignored"),
-        TestResult("t_b", ("c.b",), FAIL, "wrong bytes", prerequisites=("c.a",)),
-        TestResult("t_c", ("c.c",), FAIL, "wrong bytes too", prerequisites=("c.b",)),
-        TestResult("t_d", ("c.d",), PASS, prerequisites=("c.a",)),
+        TestOutcome("t_b", ("c.b",), FAIL, "wrong bytes", prerequisites=("c.a",)),
+        TestOutcome("t_c", ("c.c",), FAIL, "wrong bytes too", prerequisites=("c.b",)),
+        TestOutcome("t_d", ("c.d",), PASS, prerequisites=("c.a",)),
     ]
     got = by_id(build_report(CATALOGUE, tests))
     assert [got[c].status for c in ("c.a", "c.b", "c.c", "c.d")] == [FAIL, BLOCKED, BLOCKED, PASS]
@@ -284,7 +284,7 @@ def test_a_test_relying_on_a_broken_declared_prerequisite_is_no_witness() -> Non
     tests = [
         result("t_a", "c.a", FAIL, "offset ignored"),
         result("t_x", "c.e", PASS),
-        TestResult(
+        TestOutcome(
             "t_m", ("c.b",), FAIL, "bytes differ", prerequisites=("c.a",), broken_prerequisite="c.e"
         ),
     ]
@@ -294,10 +294,10 @@ def test_a_test_relying_on_a_broken_declared_prerequisite_is_no_witness() -> Non
 
 
 def test_the_model_speaks_only_for_the_clause_whose_rule_broke() -> None:
-    model = TestResult("model", ("c.a", "c.b", "c.c"), FAIL, "a lost write", attributed="c.b")
+    model = TestOutcome("model", ("c.a", "c.b", "c.c"), FAIL, "a lost write", attributed="c.b")
     got = by_id(build_report(CATALOGUE, [model]))
     assert [got[c].status for c in ("c.a", "c.b", "c.c")] == [SKIPPED, FAIL, SKIPPED]
-    passing = TestResult("model", ("c.a", "c.b"), PASS)
+    passing = TestOutcome("model", ("c.a", "c.b"), PASS)
     assert by_id(build_report(CATALOGUE, [passing]))["c.b"].status == PASS
 
 
@@ -316,7 +316,7 @@ def test_safety_has_a_verdict_of_its_own() -> None:
         catalogue, [result("t_s", "safety.x", FAIL, "0644"), result("t", "c.a", PASS)]
     )
     assert (report.conformant, report.safe, report.ok) == (True, False, False)
-    lines = reports.terminal_lines(report)
+    lines = report_formats.terminal_lines(report)
     assert any(line.startswith("safety: 1 clauses: 1 fail -> 1 deviation(s)") for line in lines)
 
 

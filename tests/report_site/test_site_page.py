@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmapspec import html
+from mmapspec import html, site_model
 from mmapspec.spec import catalogue
 
 from .conftest import mmapspec
@@ -145,7 +145,7 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
     ],
 )
 def test_rerun_command(spec: str, command: str) -> None:
-    assert html.rerun_command(spec, "map.size.given") == command
+    assert site_model.rerun_command(spec, "map.size.given") == command
 
 
 def test_html_command_writes_the_page(report_paths: list[Path], tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_each_quote_is_marked_in_its_own_section(reports: list[dict[str, Any]]) 
     full["sections"] = [{"section": s} for s in catalogue.SECTIONS]
     text = html.Page([full], catalogue.document()).render()
     document = text[text.index('<section id="document">') :]
-    section_of = {html.anchor("doc", s): s for s in catalogue.SECTIONS}
+    section_of = {site_model.anchor("doc", s): s for s in catalogue.SECTIONS}
     starts = {
         section_of[m.group(1)]: m.start() for m in re.finditer(r'<h\d id="([^"]+)"', document)
     }

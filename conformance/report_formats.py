@@ -1,4 +1,4 @@
-"""Rendering a :class:`~mmapspec.results.Report`: terminal, JSON, JUnit XML, Markdown.
+"""Rendering a :class:`~mmapspec.report.Report`: terminal, JSON, JUnit XML, Markdown.
 
 JSON follows ``report.schema.json`` (shipped next to this module). JUnit has one
 ``testcase`` per clause so that CI dashboards count clauses, not test functions.
@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mmapspec.results import (
+from mmapspec.report import ClauseResult, Report, Verdict
+from mmapspec.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -27,8 +28,6 @@ from mmapspec.results import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
-    ClauseResult,
-    Report,
 )
 
 # Column order and short headings shared by the terminal and Markdown tables.
@@ -65,9 +64,9 @@ def schema() -> dict[str, Any]:
 
 def adapter_title(report: Report) -> str:
     a = report.adapter
-    name = a.get("name") or a.get("spec") or "?"
-    version = a.get("version")
-    spec = a.get("spec")
+    name = a.name or a.spec or "?"
+    version = a.version
+    spec = a.spec
     title = f"{name} {version}" if version else str(name)
     return f"{title} (--adapter {spec})" if spec and spec != name else title
 
@@ -85,24 +84,8 @@ def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     return rows
 
 
-INCOMPLETE = "incomplete"
-VERDICTS = ("conformant", "as expected", "deviations", INCOMPLETE)
-
-
-def verdict(report: Report) -> str:
-    """One word for the run: incomplete (it stopped before its end, whatever its
-    clauses say), conformant, as expected (every deviation listed), or deviations
-    (of the document's clauses or the safety clauses)."""
-    if report.incomplete is not None:
-        return INCOMPLETE
-    if not report.ok:
-        return "deviations"
-    if report.expectations_file and report.counts.get(EXPECTED_FAIL):
-        return "as expected"
-    return "conformant"
-
-
-def _verdict(report: Report, safety: bool) -> str:
+def _verdict_of_part(report: Report, safety: bool) -> str:
+    """The verdict on the document's clauses, or on the safety clauses."""
     clauses = [c for c in report.clauses if (c.basis == "safety") == safety]
     if report.incomplete is not None:
         return f"incomplete: {report.incomplete}"
@@ -121,7 +104,8 @@ def summary_line(report: Report) -> str:
     clauses = [c for c in report.clauses if c.basis != "safety"]
     counts = Counter(c.status for c in clauses)
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    return f"{len(clauses)} clauses: {', '.join(parts) or 'none ran'} -> {_verdict(report, False)}"
+    verdict = _verdict_of_part(report, safety=False)
+    return f"{len(clauses)} clauses: {', '.join(parts) or 'none ran'} -> {verdict}"
 
 
 def safety_line(report: Report) -> str | None:
@@ -131,7 +115,8 @@ def safety_line(report: Report) -> str | None:
         return None
     counts = Counter(c.status for c in clauses)
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    return f"safety: {len(clauses)} clauses: {', '.join(parts)} -> {_verdict(report, True)}"
+    verdict = _verdict_of_part(report, safety=True)
+    return f"safety: {len(clauses)} clauses: {', '.join(parts)} -> {verdict}"
 
 
 def readings_line(report: Report) -> str | None:
@@ -171,11 +156,11 @@ _MARKUP: dict[str, Markup] = {
     EXPECTED_FAIL: {"yellow": True},
     SKIPPED: {},
 }
-_VERDICT_MARKUP: dict[str, Markup] = {
-    "conformant": {"green": True, "bold": True},
-    "as expected": {"green": True, "bold": True},
-    "deviations": {"red": True, "bold": True},
-    INCOMPLETE: {"yellow": True, "bold": True},
+_VERDICT_MARKUP: dict[Verdict, Markup] = {
+    Verdict.CONFORMANT: {"green": True, "bold": True},
+    Verdict.AS_EXPECTED: {"green": True, "bold": True},
+    Verdict.DEVIATIONS: {"red": True, "bold": True},
+    Verdict.INCOMPLETE: {"yellow": True, "bold": True},
 }
 
 
@@ -186,7 +171,9 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
     head = f"{'section':<27}{'catalogue':>10}" + "".join(f"{h:>7}" for _, h in COLUMNS)
     rows: list[tuple[str, Markup]] = [(f"adapter: {adapter_title(report)}", {}), (head, {})]
     if report.incomplete is not None:
-        rows.insert(0, (f"INCOMPLETE RUN: {report.incomplete}", _VERDICT_MARKUP[INCOMPLETE]))
+        rows.insert(
+            0, (f"INCOMPLETE RUN: {report.incomplete}", _VERDICT_MARKUP[Verdict.INCOMPLETE])
+        )
     total: Counter[str] = Counter()
     for section, size, counts in _table_rows(report):
         total += counts
@@ -213,7 +200,7 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
         rows.append((line, {"red": True}))
     for t in report.failed_untagged:
         rows += [(line, {"red": True}) for line in _wrapped("UNTAGGED", t.nodeid, t.message)]
-    rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[verdict(report)])]
+    rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[report.verdict])]
     rows += [(line, {}) for line in (readings_line(report), safety_line(report)) if line]
     return rows
 
@@ -225,14 +212,14 @@ def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
 
 def to_json(report: Report) -> str:
     doc = report.to_json()
-    doc["verdict"] = verdict(report)
+    doc["verdict"] = report.verdict.value
     doc["incomplete"] = report.incomplete
     doc["platform"].update(
         python_implementation=platform.python_implementation(),
         release=platform.release(),
         description=platform.platform(),
     )
-    doc["run"] = dict(report.environment)
+    doc["run"] = report.environment.to_json() if report.environment else {}
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -259,7 +246,7 @@ def to_junit(report: Report) -> str:
         suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
         case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
         ET.SubElement(
-            case, "error", message=f"incomplete: {report.incomplete}", type=INCOMPLETE
+            case, "error", message=f"incomplete: {report.incomplete}", type=Verdict.INCOMPLETE.value
         ).text = "The run stopped before its end; the clauses below are what it saw until then."
     for c in report.clauses:
         case = ET.SubElement(
@@ -310,7 +297,7 @@ def _md_cell(text: str | None) -> str:
 
 def to_markdown(report: Report) -> str:
     """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = {INCOMPLETE: "⚠️", "deviations": "❌"}.get(verdict(report), "✅")
+    icon = {Verdict.INCOMPLETE: "⚠️", Verdict.DEVIATIONS: "❌"}.get(report.verdict, "✅")
     out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
     if report.incomplete is not None:
         out += [

@@ -1,0 +1,157 @@
+"""The plugin's command-line options (``--mmap-*``, ``--adapter-option``) and what
+they say about the run: the adapter, the spec package and its catalogue, the
+report paths, and whether the run is judged by the verdict
+(:mod:`mmapspec.exit_status` has the rule of each run mode).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from mmapspec import report_formats
+from mmapspec.adapters import AdapterSpec
+
+DEFAULT_ADAPTER = "reference"
+DEFAULT_SPEC = "mmapspec.spec"
+_SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+REPORT_OPTIONS = ("mmap_json", "mmap_junit", "mmap_markdown")
+"""The options naming a report file, in the order the reports are written."""
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mmapspec", "mmap conformance")
+    group.addoption(
+        "--mmap-adapter",
+        default=None,
+        help="adapter under test: a built-in name, module:attribute, or an entry point name "
+        f"(default: {DEFAULT_ADAPTER})",
+    )
+    group.addoption(
+        "--adapter-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option for the adapter (repeatable), e.g. pipe_cmd='luajit harness.lua'",
+    )
+    group.addoption(
+        "--mmap-expectations",
+        default=None,
+        metavar="FILE",
+        help="TOML file of known deviations (clause ID, expected status, reason)",
+    )
+    group.addoption("--mmap-json", default=None, metavar="FILE", help="write the JSON report")
+    group.addoption(
+        "--mmap-junit",
+        default=None,
+        metavar="FILE",
+        help="write JUnit XML, one testcase per clause",
+    )
+    group.addoption(
+        "--mmap-markdown", default=None, metavar="FILE", help="write a Markdown summary"
+    )
+    group.addoption(
+        "--mmap-strict",
+        action="store_true",
+        default=False,
+        help="count clauses that differ from the suite's readings of the document's silent "
+        "spots as deviations (by default they are listed apart)",
+    )
+    group.addoption(
+        "--mmap-spec",
+        default=DEFAULT_SPEC,
+        metavar="PACKAGE",
+        help="the spec package whose catalogue the tests' clauses are in "
+        f"(its module PACKAGE.catalogue; default: {DEFAULT_SPEC})",
+    )
+    group.addoption(
+        "--mmap-timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="stop the whole run after this long and report it incomplete",
+    )
+    group.addoption(
+        "--mmap-clause",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only tests of clauses matching this ID or glob (repeatable)",
+    )
+
+
+def adapter_spec(config: pytest.Config) -> AdapterSpec:
+    """The adapter the command line names (``--mmap-adapter``, ``--adapter-option``)."""
+    options = []
+    for item in config.getoption("adapter_option"):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise pytest.UsageError(f"--adapter-option takes KEY=VALUE, got {item!r}")
+        options.append((key, value))
+    return AdapterSpec(config.getoption("mmap_adapter") or DEFAULT_ADAPTER, tuple(options))
+
+
+def adapter_requested(config: pytest.Config) -> bool:
+    """Did the command line name the adapter or ask for reports? Then a bad adapter
+    is a usage error, reported up front in one line."""
+    opt = config.option
+    return bool(
+        opt.mmap_adapter
+        or opt.adapter_option
+        or opt.mmap_expectations
+        or opt.mmap_clause
+        or opt.mmap_json
+        or opt.mmap_junit
+        or opt.mmap_markdown
+    )
+
+
+def spec_in_args(config: pytest.Config) -> bool:
+    """Will spec tests run (``--pyargs mmapspec.spec``, a path into spec/, testpaths)?"""
+    for arg in config.args:
+        if arg.split("::")[0].startswith("mmapspec.spec"):
+            return True
+        path = Path(arg.split("::")[0]).resolve()
+        if path == _SPEC_DIR or _SPEC_DIR in path.parents:
+            return True
+    return False
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """Is this process a pytest-xdist worker (rather than the controller)?"""
+    return hasattr(config, "workerinput")
+
+
+def judged_by_verdict(config: pytest.Config) -> bool:
+    """Does the verdict decide the exit status (:func:`~mmapspec.exit_status.verdict_exit_status`)?
+    Yes when the command line named the adapter or asked for reports, or named the
+    spec itself (``pytest --pyargs mmapspec.spec``). The project's own suite, which
+    reaches spec/ through testpaths, keeps pytest's rules: there a clause that is
+    unsupported is a skipped test."""
+    return adapter_requested(config) or (
+        config.args_source == pytest.Config.ArgsSource.ARGS and spec_in_args(config)
+    )
+
+
+def check_report_paths(config: pytest.Config) -> None:
+    """A report that cannot be written is refused before the run, not after it."""
+    for flag in REPORT_OPTIONS:
+        path = config.getoption(flag)
+        problem = path and report_formats.check_writable(path)
+        if problem:
+            raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
+
+
+def spec_catalogue(config: pytest.Config) -> ModuleType:
+    """The catalogue of the spec package run (``--mmap-spec``): its ``CLAUSES``,
+    and ``BY_ID`` and ``counts_by_section()`` where it has them."""
+    name = f"{config.getoption('mmap_spec', None) or DEFAULT_SPEC}.catalogue"
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise pytest.UsageError(
+            f"--mmap-spec: cannot import {name!r} ({exc}): a spec package has a catalogue "
+            "module listing its clauses"
+        ) from None

@@ -1,0 +1,265 @@
+"""``mmapspec run``: the specification (``pytest --pyargs mmapspec.spec``) against one
+adapter, in parallel with pytest-xdist, with the per-clause report.
+
+Its options, the pytest command line they stand for, the checks of that command line
+before anything runs, and the run itself. Its exit status is decided in
+:mod:`mmapspec.exit_status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from typing import Any
+
+from mmapspec.exit_status import command_exit_status, run_failed
+
+SUITE_MODULES = ("pytest", "hypothesis", "xdist")
+"""What ``mmapspec run`` imports; ``pip install 'mmapspec[suite]'`` brings them."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run the specification against an adapter",
+        description="Run the mmap specification against one implementation and report per clause.",
+    )
+    _add_adapter_options(run)
+    _add_report_options(run)
+    _add_run_options(run)
+    add_spec_option(run)
+    run.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST_ARGS",
+        help="anything after -- goes to pytest unchanged",
+    )
+    run.set_defaults(func=run_spec)
+
+
+def _add_adapter_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--adapter",
+        default=None,
+        metavar="NAME",
+        help="reference, stdlib, pipe, module:attribute, or an installed entry point "
+        "(default: reference)",
+    )
+    run.add_argument(
+        "--adapter-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option for the adapter, repeatable (stdlib: module=NAME; pipe: pipe_cmd=CMD)",
+    )
+    run.add_argument(
+        "--pipe-cmd",
+        metavar="CMD",
+        help="shorthand for --adapter pipe --adapter-option pipe_cmd=CMD",
+    )
+
+
+def _add_report_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--expectations", metavar="FILE", help="TOML file of known deviations")
+    run.add_argument(
+        "--json", metavar="FILE", help="write the JSON report (see report.schema.json)"
+    )
+    run.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per clause")
+    run.add_argument(
+        "--markdown", metavar="FILE", help="write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)"
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="count clauses that differ from the suite's readings of spots the document "
+        "leaves ambiguous or silent as deviations (by default they are listed apart)",
+    )
+    run.add_argument(
+        "--clause",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only clauses whose ID matches (glob, repeatable), e.g. 'map.size.*'",
+    )
+
+
+def _add_run_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "-n",
+        dest="numprocesses",
+        default="2",
+        metavar="N",
+        help="parallel worker processes (pytest-xdist; 0 runs in this process; default 2)",
+    )
+    run.add_argument(
+        "--hypothesis-profile",
+        metavar="P",
+        help="ci (derandomized; the default when CI is set), dev (the default otherwise) "
+        "or thorough",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="bound the whole run: when it runs out, the run stops and is reported incomplete",
+    )
+    run.add_argument(
+        "--color",
+        choices=("yes", "no", "auto"),
+        help="colour the terminal report (default auto: on a terminal, unless NO_COLOR is set)",
+    )
+    run.add_argument(
+        "-v", "--verbose", action="store_true", help="list every clause, not only deviations"
+    )
+
+
+def add_spec_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--spec",
+        default="mmapspec.spec",
+        metavar="PACKAGE",
+        help="the spec package, with its catalogue module PACKAGE.catalogue "
+        "(default: mmapspec.spec; a fork or an extension of it)",
+    )
+
+
+def pytest_args(ns: argparse.Namespace) -> list[str]:
+    """The pytest command line that ``mmapspec run`` stands for."""
+    adapter, options = ns.adapter, list(ns.adapter_option)
+    if ns.pipe_cmd is not None:
+        if adapter not in (None, "pipe"):
+            raise SystemExit(run_failed(f"--pipe-cmd selects the pipe adapter, not {adapter!r}"))
+        adapter = "pipe"
+        options.append(f"pipe_cmd={ns.pipe_cmd}")
+    # No -q: with it, pytest-xdist says "bringing up nodes..." twice instead of
+    # how many workers run how many tests. --no-header keeps pytest's banner short.
+    args = ["--pyargs", ns.spec, "--mmap-spec", ns.spec, "-p", "no:cacheprovider"]
+    args += ["--no-header", "-rN"]
+    # This process imported mmapspec before pytest could mark the plugin's package
+    # for assertion rewriting; the plugin has no asserts to rewrite.
+    args += ["-W", "ignore:Module already imported so cannot be rewritten; mmapspec"]
+    args += ["--mmap-adapter", adapter or "reference"]
+    for opt in options:
+        if "=" not in opt:
+            raise SystemExit(run_failed(f"--adapter-option takes KEY=VALUE, got {opt!r}"))
+        args += ["--adapter-option", opt]
+    for flag, value in (
+        ("--mmap-expectations", ns.expectations),
+        ("--mmap-json", ns.json),
+        ("--mmap-junit", ns.junit),
+        ("--mmap-markdown", ns.markdown),
+        ("--hypothesis-profile", ns.hypothesis_profile),
+        ("--color", ns.color),
+    ):
+        if value:
+            args += [flag, value]
+    if ns.timeout is not None:
+        args += ["--mmap-timeout", str(ns.timeout)]
+    for pattern in ns.clause:
+        args += ["--mmap-clause", pattern]
+    if ns.strict:
+        args.append("--mmap-strict")
+    if str(ns.numprocesses) not in ("0", ""):
+        args += ["-n", str(ns.numprocesses)]
+    else:
+        args += ["-p", "no:xdist"]
+    # The report lists every deviation with its message; tracebacks on request.
+    args += ["-v", "--tb=short"] if ns.verbose else ["--tb=no"]
+    return args + list(ns.pytest_args)
+
+
+def _adapter_options(args: list[str]) -> tuple[tuple[str, str], ...]:
+    values = [args[i + 1] for i, a in enumerate(args) if a == "--adapter-option"]
+    return tuple((k, v) for k, _, v in (o.partition("=") for o in values))
+
+
+def _missing_suite() -> str | None:
+    """The first of the suite's tools that is not installed, or None."""
+    for name in SUITE_MODULES:
+        if importlib.util.find_spec(name) is None:
+            return name
+    return None
+
+
+def _check_inputs(ns: argparse.Namespace) -> str | None:
+    """What is wrong with the command line, found before anything runs, or None."""
+    from mmapspec import report_formats
+
+    if ns.timeout is not None and not ns.timeout > 0:
+        return f"--timeout must be a number of seconds > 0, got {ns.timeout:g}"
+    try:
+        found = importlib.util.find_spec(ns.spec)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return f"--spec: no package {ns.spec!r} can be imported"
+    from mmapspec.spec._profiles import PROFILES
+
+    # Only the spec's profiles can be named: the plugin registers them before
+    # Hypothesis reads the option; a spec's conftest would come too late.
+    if ns.hypothesis_profile and ns.hypothesis_profile not in PROFILES:
+        return (
+            f"--hypothesis-profile: no profile {ns.hypothesis_profile!r}; "
+            f"the spec's are {', '.join(PROFILES)}"
+        )
+    for flag in ("json", "junit", "markdown"):
+        path = getattr(ns, flag)
+        problem = path and report_formats.check_writable(path)
+        if problem:
+            return f"--{flag}: {problem}"
+    return None
+
+
+class _Outcome:
+    """Sees the report the plugin built, so that an incomplete run is one line here."""
+
+    def __init__(self) -> None:
+        self.incomplete: str | None = None
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        from mmapspec.collector import Collector
+
+        collector = config.pluginmanager.get_plugin(Collector.NAME)
+        report = getattr(collector, "report", None)
+        self.incomplete = getattr(report, "incomplete", None)
+
+
+def run_spec(ns: argparse.Namespace) -> int:
+    if ns.pytest_args:
+        return run_failed(
+            f"unexpected argument {ns.pytest_args[0]!r}: the adapter is chosen with "
+            f"--adapter NAME, and pytest's own arguments go after --"
+        )
+    ns.pytest_args = getattr(ns, "after_dashes", [])
+    missing = _missing_suite()
+    if missing:
+        return run_failed(
+            f"the suite's tools are not installed (no module named {missing!r}): "
+            "pip install 'mmapspec[suite]'"
+        )
+    import pytest
+    from mmapspec import expectations
+    from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+
+    args = pytest_args(ns)
+    problem = _check_inputs(ns)
+    if problem:
+        return run_failed(problem)
+    # The plugin checks these again; checking here first keeps the message to one
+    # line of ours instead of pytest's usage-error banner.
+    if ns.expectations:
+        try:
+            expectations.load(ns.expectations)
+        except expectations.ExpectationsError as exc:
+            return run_failed(str(exc))
+    spec = AdapterSpec(args[args.index("--mmap-adapter") + 1], _adapter_options(args))
+    try:
+        load(spec).close()
+    except AdapterLoadError as exc:
+        return run_failed(f"adapter: {exc}")
+    except Exception as exc:  # a harness that would not start, whatever its reason
+        return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
+    outcome = _Outcome()
+    code = int(pytest.main(args, plugins=[outcome]))
+    code, why = command_exit_status(code, outcome.incomplete)
+    return run_failed(why) if why else code

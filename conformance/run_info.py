@@ -1,0 +1,76 @@
+"""What a report records about the run besides its tests: the adapter's name, version
+and capabilities (read from the adapter, loaded once on the controller), and
+mmapspec's version, the date, the spec package and the Hypothesis profile and seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import sys
+from importlib import metadata
+
+import pytest
+from mmapspec import cli
+from mmapspec.adapters import AdapterLoadError, load
+from mmapspec.adapters.interface import Adapter
+from mmapspec.plugin_options import DEFAULT_SPEC, adapter_spec
+from mmapspec.report import AdapterInfo, HypothesisSettings, RunEnvironment
+
+
+def probe_adapter(config: pytest.Config) -> AdapterInfo:
+    """Load the adapter once on the controller: a bad name, an import error or a
+    harness that will not start is one clear line here instead of an error per test."""
+    try:
+        impl = load(adapter_spec(config))
+    except AdapterLoadError as exc:
+        raise pytest.UsageError(f"adapter: {exc}") from None
+    except Exception as exc:  # a harness that would not start, whatever its reason
+        raise pytest.UsageError(
+            f"adapter {adapter_spec(config)}: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        return AdapterInfo(
+            spec=str(adapter_spec(config)),
+            name=impl.name,
+            version=adapter_version(impl),
+            capabilities=tuple(sorted(impl.capabilities.names())),
+        )
+    finally:
+        impl.close()
+
+
+def adapter_version(impl: Adapter) -> str:
+    """The adapter's own version; where it names none, its package's ``__version__``
+    or else the version of the distribution that installed that package."""
+    if impl.version and impl.version != Adapter.version:
+        return str(impl.version)
+    top = type(impl).__module__.partition(".")[0]
+    module = sys.modules.get(top)
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str) and version:
+        return version
+    for dist in metadata.packages_distributions().get(top, []):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(dist)
+    return str(impl.version)
+
+
+def run_environment(config: pytest.Config) -> RunEnvironment:
+    """What ran besides the adapter, for the report."""
+    import hypothesis
+    from hypothesis import settings
+
+    seed = config.getoption("hypothesis_seed", None)
+    return RunEnvironment(
+        mmapspec=cli.version(),
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        spec=config.getoption("mmap_spec", None) or DEFAULT_SPEC,
+        timeout=config.getoption("mmap_timeout", None),
+        hypothesis=HypothesisSettings(
+            version=hypothesis.__version__,
+            profile=settings.get_current_profile_name(),
+            seed=None if seed is None else str(seed),
+            derandomize=bool(settings().derandomize),
+        ),
+    )

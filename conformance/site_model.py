@@ -1,0 +1,161 @@
+"""The report site's data: each JSON report as one implementation (a column of the
+page), each clause as the reports record it, the statuses in display order with
+their glyphs and meanings, and the command that reruns one clause.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import shlex
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Display order, best first, and what each status is shown as.
+STATUSES: tuple[str, ...] = (
+    "pass",
+    "expected-fail",
+    "unexpected-pass",
+    "differs-from-reading",
+    "blocked",
+    "unsupported",
+    "skipped",
+    "fail",
+    "crash",
+)
+ABSENT = "absent"
+"""Not a status: the clause is not in that implementation's report."""
+
+GLYPHS: Mapping[str, str] = {
+    "pass": "✓",
+    "fail": "✗",
+    "crash": "⚠",
+    "differs-from-reading": "≠",
+    "blocked": "⊘",
+    "unsupported": "∅",
+    "skipped": "–",
+    "expected-fail": "(✗)",
+    "unexpected-pass": "!✓",
+    ABSENT: "·",
+}
+
+MEANINGS: Mapping[str, str] = {
+    "pass": "the implementation does what the clause says",
+    "fail": "it does not: a deviation from the document (or from a safety expectation)",
+    "crash": "the implementation's process died",
+    "differs-from-reading": "the document is ambiguous or silent here and the implementation "
+    "reads it differently from the suite (a deviation only under --strict)",
+    "blocked": "not judged: a clause its test relies on did not pass",
+    "unsupported": "the adapter does not declare a capability the clause needs",
+    "skipped": "not checked on this machine",
+    "expected-fail": "deviates as the implementation's expectations file says, for the "
+    "reason it gives",
+    "unexpected-pass": "listed as an expected deviation, but passed: the entry is stale",
+    ABSENT: "the clause is not in this implementation's report",
+}
+
+SECTION_INTRO = "mmap"
+"""The catalogue's section of the document's opening part (before the first function)."""
+BASIS_SAFETY = "safety"
+
+
+@dataclasses.dataclass
+class Implementation:
+    """One report, as one column of the page."""
+
+    label: str
+    report: Mapping[str, Any]
+    clauses: dict[str, Mapping[str, Any]]
+
+    @property
+    def adapter(self) -> Mapping[str, Any]:
+        adapter: Mapping[str, Any] = self.report.get("adapter") or {}
+        return adapter
+
+    def status(self, clause: str) -> str:
+        rec = self.clauses.get(clause)
+        return str(rec["status"]) if rec else ABSENT
+
+
+def labels(reports: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One distinct column label per report: the adapter's name, numbered if repeated."""
+    names = [
+        str((r.get("adapter") or {}).get("name") or (r.get("adapter") or {}).get("spec") or "?")
+        for r in reports
+    ]
+    seen: Counter[str] = Counter()
+    labels = []
+    for name in names:
+        seen[name] += 1
+        labels.append(name if names.count(name) == 1 else f"{name} #{seen[name]}")
+    return labels
+
+
+def get(doc: Mapping[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(doc, Mapping) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def first(doc: Mapping[str, Any], *paths: tuple[str, ...]) -> str:
+    for path in paths:
+        value = get(doc, *path)
+        if value not in (None, ""):
+            return str(value)
+    return "unknown"
+
+
+_OPTION = re.compile(r"""--adapter-option (\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*""")
+
+
+def rerun_command(spec: str, clause: str) -> str:
+    """The command that runs one clause against the adapter a report names.
+
+    ``spec`` is how the report names the adapter: its name, then each option as
+    ``--adapter-option KEY='VALUE'`` with VALUE as Python writes a string."""
+    name, _, rest = spec.strip().partition(" ")
+    options: list[tuple[str, str]] = []
+    pos = 0
+    rest = rest.strip()
+    while pos < len(rest):
+        m = _OPTION.match(rest, pos)
+        if not m:
+            return f"mmapspec run --adapter {spec} --clause {shlex.quote(clause)}"
+        options.append((m.group(1), str(ast.literal_eval(m.group(2)))))
+        pos = m.end()
+    argv = ["mmapspec", "run"]
+    if name == "pipe" and [k for k, _ in options] == ["pipe_cmd"]:
+        argv += ["--pipe-cmd", options[0][1]]
+    else:
+        argv += ["--adapter", name]
+        for key, value in options:
+            argv += ["--adapter-option", f"{key}={value}"]
+    return shlex.join([*argv, "--clause", clause])
+
+
+@dataclasses.dataclass
+class SiteClause:
+    id: str
+    index: int
+    record: Mapping[str, Any]
+    """The first report's record of the clause: what the catalogue says of it."""
+
+    @property
+    def section(self) -> str:
+        return str(self.record.get("section") or "?")
+
+    @property
+    def basis(self) -> str:
+        return str(self.record.get("basis") or "document")
+
+    @property
+    def quote(self) -> str:
+        return str(self.record.get("quote") or "")
+
+
+def anchor(prefix: str, name: str) -> str:
+    return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_.:-]+", "-", name).strip("-")
