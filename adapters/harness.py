@@ -33,7 +33,7 @@ from mmapspec.adapters.interface import (
     MapInfo,
     Unsupported,
 )
-from mmapspec.adapters.pipe import (
+from mmapspec.adapters.pipe.codec import (
     PROTOCOL_VERSION,
     decode_file,
     decode_int,
