@@ -57,6 +57,14 @@ class Channel(abc.ABC):
 
     def receive_line(self, deadline: float, longest: int) -> bytes:
         """The next line, without its newline, if it comes by ``deadline``."""
+        if not self.buffer:
+            # The usual case: nothing left over, and one read brings the whole line.
+            self._fill(deadline)
+            end = self.buffer.find(b"\n")
+            if end == len(self.buffer) - 1 and end <= longest:
+                line = bytes(self.buffer[:end])
+                self.buffer.clear()
+                return line
         scanned = 0  # the buffer before this holds no newline: never scan it twice
         while True:
             end = self.buffer.find(b"\n", scanned)

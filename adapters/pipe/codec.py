@@ -11,6 +11,7 @@ import base64
 import json
 from functools import cache, lru_cache
 from importlib import resources
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from mmapspec.adapters.interface import (
@@ -21,6 +22,7 @@ from mmapspec.adapters.interface import (
     Unsupported,
 )
 from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
+from mmapspec.adapters.pipe.jsonline import dumps_line, loads_line
 
 PROTOCOL_VERSION = 1
 SAFE_INT = 2**53 - 1
@@ -126,8 +128,11 @@ def request_args(**kwargs: Any) -> dict[str, Any]:
 
 
 def request_line(rid: int, op: str, args: dict[str, Any]) -> bytes:
-    """One request, compact, as the bytes of one line."""
-    return json.dumps({"id": rid, "op": op, "args": args}, separators=(",", ":")).encode() + b"\n"
+    """One request, compact, as the bytes of one line: those of
+    ``dumps_line({"id": rid, "op": op, "args": args})``, without building the dict
+    or encoding an empty ``args``."""
+    encoded = dumps_line(args)[:-1] if args else b"{}"
+    return b'{"id":%d,"op":%s,"args":%s}\n' % (rid, encode_basestring_ascii(op).encode(), encoded)
 
 
 def line_limit(op: str, args: dict[str, Any]) -> int:
@@ -166,7 +171,7 @@ def response_value(op: str, rid: int, raw: bytes, validate: bool) -> Any:
     :class:`Unsupported` or :class:`HarnessError`. The schema is consulted only in
     validating mode: the checks here are what the runner relies on."""
     try:
-        msg = json.loads(raw)
+        msg = loads_line(raw)
     except ValueError as exc:
         raise malformed(op, f"not JSON ({exc})", raw) from None
     if validate:

@@ -23,7 +23,7 @@ def _wait(poller: select.poll, deadline: float) -> None:
 
 
 class PollChannel(Channel):
-    """Non-blocking descriptors and ``poll`` (POSIX only)."""
+    """``poll`` with the deadline on both pipes, no helper thread (POSIX only)."""
 
     def __init__(self, in_fd: int, out_fd: int) -> None:
         super().__init__()
@@ -35,15 +35,18 @@ class PollChannel(Channel):
         self._writable.register(in_fd, select.POLLOUT)
 
     def send(self, data: bytes, deadline: float) -> None:
-        view = memoryview(data)
+        try:
+            written = os.write(self.in_fd, data)
+        except BlockingIOError:
+            written = 0
+        view = memoryview(data)[written:]  # usually empty: the pipe had room for it all
         while view:
+            # The pipe is full: the child is busy or stuck. Wait, but not forever.
+            _wait(self._writable, deadline)
             try:
-                written = os.write(self.in_fd, view)
+                view = view[os.write(self.in_fd, view) :]
             except BlockingIOError:
-                # The pipe is full: the child is busy or stuck. Wait, but not forever.
-                _wait(self._writable, deadline)
                 continue
-            view = view[written:]
 
     def _fill(self, deadline: float) -> None:
         _wait(self._readable, deadline)
