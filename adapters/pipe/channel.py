@@ -20,6 +20,7 @@ A deadline is a :func:`time.monotonic` value. Running out of time raises
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
 import queue
 import sys
@@ -30,6 +31,9 @@ READ_CHUNK = 1 << 16
 """Bytes asked for by one read of the child's stdout."""
 JOIN_GRACE = 1.0
 """Seconds :meth:`ThreadChannel.close` waits for its threads to see the pipes close."""
+CHUNKS_AHEAD = 16
+"""Chunks the reader thread may hold unread: beyond them it stops reading, and the
+child blocks on its full pipe, as it would with ``poll``, so memory stays bounded."""
 
 
 class LineTooLong(Exception):
@@ -88,7 +92,7 @@ class ThreadChannel(Channel):
     def __init__(self, in_fd: int, out_fd: int) -> None:
         super().__init__()
         self.in_fd, self.out_fd = in_fd, out_fd
-        self._chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._chunks: queue.Queue[bytes] = queue.Queue(CHUNKS_AHEAD)
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._written: queue.SimpleQueue[OSError | None] = queue.SimpleQueue()
         self._eof = False
@@ -150,7 +154,13 @@ class ThreadChannel(Channel):
         super().close()
         self._outbox.put(None)
         self._writer.join(JOIN_GRACE)
-        self._reader.join(JOIN_GRACE)
+        end = time.monotonic() + JOIN_GRACE
+        while self._reader.is_alive() and time.monotonic() < end:
+            # Make room: the reader may be blocked on a full queue, not on the pipe.
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._chunks.get_nowait()
+            self._reader.join(0.05)
 
     @property
     def stopped(self) -> bool:

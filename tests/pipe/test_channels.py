@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -16,7 +17,7 @@ import pytest
 from conftest import HERE
 from mmapspec.adapters.interface import ImplementationCrashed, Unsupported
 from mmapspec.adapters.pipe import ImplementationTimeout, ProtocolError
-from mmapspec.adapters.pipe.channel import ThreadChannel
+from mmapspec.adapters.pipe.channel import CHUNKS_AHEAD, ThreadChannel
 from mmapspec.adapters.pipe.child import Child
 
 
@@ -94,3 +95,25 @@ def test_an_endless_line_is_cut_at_its_limit(threaded: bool) -> None:
     if threaded:
         assert isinstance(child.channel, ThreadChannel) and child.channel.stopped
     child.stop()
+
+
+def test_the_reader_thread_reads_only_so_far_ahead() -> None:
+    """A child flooding its stdout unasked is held back by its full pipe, as with
+    ``poll``: the reader thread stops after a few chunks, memory stays bounded."""
+    flood = "import os\nfor _ in range(1000):\n    os.write(1, b'x' * 65536)\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", flood], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    channel = ThreadChannel(proc.stdin.fileno(), proc.stdout.fileno())
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)  # 64 MB: it cannot write them all, nobody takes them
+        assert channel._chunks.qsize() <= CHUNKS_AHEAD
+    finally:
+        proc.kill()
+        proc.wait()
+        channel.close()  # drains the queue, so the reader reaches end of file
+    assert channel.stopped
+    proc.stdin.close()
+    proc.stdout.close()
