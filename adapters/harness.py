@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import sys
 import traceback
@@ -33,13 +32,14 @@ from mmapspec.adapters.interface import (
     MapInfo,
     Unsupported,
 )
-from mmapspec.adapters.pipe import (
+from mmapspec.adapters.pipe.codec import (
     PROTOCOL_VERSION,
     decode_file,
     decode_int,
     encode_capabilities,
     encode_int,
 )
+from mmapspec.adapters.pipe.jsonline import dumps_line, loads_line
 
 Op = Callable[[Adapter, dict[str, Any]], Any]
 
@@ -153,7 +153,7 @@ class Harness:
         """The response to one request line, and whether to stop afterwards."""
         rid: Any = None
         try:
-            msg = json.loads(line)
+            msg = loads_line(line.rstrip(b"\n"))
             rid, op, args = msg["id"], msg["op"], msg["args"]
             if op == "start":
                 return {"id": rid, "outcome": "value", "value": self.start()}, False
@@ -198,7 +198,7 @@ class Harness:
         try:
             for line in requests:
                 response, done = self.answer(line)
-                responses.write(json.dumps(response, separators=(",", ":")).encode() + b"\n")
+                responses.write(dumps_line(response))
                 responses.flush()
                 if done:
                     return

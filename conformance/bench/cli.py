@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from mmapspec.bench import cases, failing, native, report, suite
+from mmapspec.bench import cases, failing, native, pipe, report, suite
 from mmapspec.bench.machine import machine_info, one_line
 from mmapspec.bench.timing import Group, GroupResult, Settings, measure
 
@@ -31,7 +31,7 @@ CASES: dict[str, CaseFactory] = {
     "mirror": cases.mirror,
     "ring": cases.ring,
     "suite": suite.suite,
-    "pipe": suite.pipe,
+    "pipe": pipe.pipe,
     "failing": failing.failing,
 }
 

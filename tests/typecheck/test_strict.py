@@ -1,4 +1,5 @@
-"""``mypy --strict`` over the whole package: reference, adapters, spec, runner, bench.
+"""``mypy --strict`` over the whole package: reference, adapters, spec, runner, bench;
+and over the pipe and the Python harness as on Windows (``--platform win32``).
 
 An editable install hides setuptools' package-dir mapping from mypy, so the test lays
 the package out as it is installed (``mmapspec`` and its subpackages, each a symlink to
@@ -33,17 +34,33 @@ def _installed_layout(root: Path) -> Path:
     return root
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
-def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
-    root = _installed_layout(tmp_path / "site")
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache")]
-        + ["--config-file", str(REPO / "pyproject.toml"), "-p", "mmapspec"],
+def _mypy(root: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
+        + ["--config-file", str(REPO / "pyproject.toml"), *args],
         cwd=root,
         env={**os.environ, "MYPYPATH": str(root)},
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
+def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
+    root = _installed_layout(tmp_path / "site")
+    done = _mypy(root, tmp_path / "cache", "-p", "mmapspec")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
+def test_the_pipe_and_the_python_harness_are_typed_for_windows(tmp_path: Path) -> None:
+    """The pipe's Windows path (threads, no guard, the process tree killed) has
+    never run: mypy with ``--platform win32`` is what checks it here."""
+    root = _installed_layout(tmp_path / "site")
+    args = ["--platform", "win32", "-p", "mmapspec.adapters.pipe"]
+    args += ["-m", "mmapspec.adapters.harness"]
+    done = _mypy(root, tmp_path / "cache", *args)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

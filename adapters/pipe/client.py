@@ -1,0 +1,345 @@
+"""The runner's end of the pipe: :class:`PipeAdapter`, the adapter interface as
+requests to a harness in a child process (see the package's docstring)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shlex
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from mmapspec.adapters import AdapterLoadError
+from mmapspec.adapters.interface import (
+    Adapter,
+    CallForm,
+    Direction,
+    FileRef,
+    Handle,
+    HarnessFailure,
+    ImplementationCrashed,
+    MapInfo,
+    MirrorInfo,
+)
+from mmapspec.adapters.pipe.child import Child
+from mmapspec.adapters.pipe.codec import (
+    decode_bytes,
+    decode_int,
+    encode_file,
+    request_args,
+)
+from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
+from mmapspec.adapters.pipe.failures import FailureLedger, raise_failure
+from mmapspec.adapters.pipe.handles import HandleTable
+from mmapspec.adapters.pipe.startup import handshake, not_runnable, start_failure
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a harness may take to answer one request (generous: some clauses fill
+a disk or map gigabytes). Override with ``--adapter-option timeout=SECONDS``."""
+DEFAULT_START_TIMEOUT = 30.0
+"""Seconds a harness may take to start and answer ``start`` (at least ``timeout``):
+an interpreter loading a binding on a busy CI machine can be slow."""
+VALIDATE_ENV = "MMAPSPEC_PIPE_VALIDATE"
+
+T = TypeVar("T")
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _decoded(child: Child, op: str, value: Any, decode: Callable[[Any], T]) -> T:
+    """``decode(value)``; a value it cannot decode breaks the protocol and kills ``child``."""
+    try:
+        return decode(value)
+    except (ProtocolError, LookupError, TypeError, ValueError) as exc:
+        child.kill()
+        why = str(exc) if isinstance(exc, ProtocolError) else f"{exc!r}"
+        raise ProtocolError(
+            f"harness answer to {op!r} has a malformed value: {why}; the value was: "
+            f"{repr(value)[:500]}"
+        ) from None
+
+
+def _seconds(name: str, value: str | float) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise AdapterLoadError(f"pipe: {name} must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise AdapterLoadError(f"pipe: {name} must be > 0, got {value!r}")
+    return seconds
+
+
+def _flag(value: str | int | bool | None) -> bool:
+    if isinstance(value, (bool, int)):
+        return bool(value)
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class PipeAdapter(Adapter):
+    """An implementation served by a harness in a child process (see ``PROTOCOL.md``).
+
+    Options (strings, as given with ``--adapter-option``):
+
+    * ``pipe_cmd``: the command, split with :func:`shlex.split`; it inherits the
+      runner's working directory and environment.
+    * ``timeout``: seconds allowed per request (default :data:`DEFAULT_TIMEOUT`).
+    * ``start_timeout``: seconds allowed to start and answer ``start`` (default: the
+      larger of :data:`DEFAULT_START_TIMEOUT` and ``timeout``).
+    * ``validate``: ``1`` to check every message the harness sends against
+      ``protocol.schema.json`` (also enabled by the environment variable
+      ``MMAPSPEC_PIPE_VALIDATE=1``). A violation fails the operation with a
+      :class:`ProtocolError` naming the JSON path and the rule broken.
+
+    The runner calls :meth:`begin_test` before each test: a harness failure, or
+    :data:`MAX_CRASHES_PER_TEST` crashes, fail the rest of the test at once.
+    """
+
+    name = "pipe"
+
+    def __init__(
+        self,
+        pipe_cmd: str,
+        timeout: str | float = DEFAULT_TIMEOUT,
+        validate: str | int | bool | None = None,
+        start_timeout: str | float | None = None,
+    ) -> None:
+        self.pipe_cmd = pipe_cmd
+        try:
+            self.argv = shlex.split(pipe_cmd)
+        except ValueError as exc:
+            raise AdapterLoadError(f"pipe: cannot parse pipe_cmd {pipe_cmd!r}: {exc}") from None
+        if not self.argv:
+            raise AdapterLoadError("pipe: pipe_cmd is empty; give the command that runs a harness")
+        self.timeout = _seconds("timeout", timeout)
+        self.start_timeout = (
+            max(DEFAULT_START_TIMEOUT, self.timeout)
+            if start_timeout is None
+            else _seconds("start_timeout", start_timeout)
+        )
+        self.validate = (
+            _flag(validate) if validate is not None else _flag(os.environ.get(VALIDATE_ENV))
+        )
+        self._child: Child | None = None
+        self._generation = 0
+        self._failures = FailureLedger()
+        self._pagesize: int | None = None
+        self._handles = HandleTable()
+        self.implementation: dict[str, Any] = {}
+        self._start()
+
+    # -- children ------------------------------------------------------------------
+
+    def _start(self) -> Child:
+        """Start a child and shake hands; any failure is one line (AdapterLoadError)."""
+        why = not_runnable(self.argv[0])
+        if why is not None:
+            raise AdapterLoadError(f"pipe: cannot run {self.pipe_cmd!r}: {why}")
+        try:
+            child = Child(self.argv, self.timeout, self.validate)
+        except OSError as exc:
+            raise AdapterLoadError(
+                f"pipe: cannot run {self.pipe_cmd!r}: {exc.strerror or exc}"
+            ) from None
+        try:
+            hello = handshake(child, self.start_timeout)
+        except Exception as exc:  # whatever went wrong, the runner prints one line
+            line = start_failure(exc, child)
+            child.stop()
+            raise AdapterLoadError(f"pipe: {self.pipe_cmd!r} did not start: {line}") from None
+        except BaseException:  # Ctrl-C during the handshake: leave no child behind
+            child.stop()
+            raise
+        if hello.pid is not None:
+            child.pid = hello.pid
+        if hello.pagesize is not None:
+            self._pagesize = hello.pagesize
+        if self._generation == 0:
+            self.capabilities = hello.capabilities
+            self.implementation = hello.implementation
+            self.name = str(hello.implementation.get("name", "pipe"))
+            self.version = str(hello.implementation.get("version", "0"))
+        self._generation += 1
+        self._child = child
+        return child
+
+    def begin_test(self) -> None:
+        """A new test begins: forget the failure and the crashes of the last one.
+
+        Until then, a :class:`~mmapspec.adapters.interface.HarnessFailure`, or the
+        crash that used up :data:`MAX_CRASHES_PER_TEST`, is raised again at once by
+        every call, without starting a child. A crash inside a Hypothesis example
+        also fails every later example of the test that way, so that Hypothesis
+        replaying the example sees it fail as it did, rather than calling the test
+        flaky when a fresh child passes it.
+
+        One exception: ``pagesize``, a constant of the binding, is answered with the
+        last page size a child gave, unless ``pagesize`` is what failed. Tests draw
+        their values from the page size, and Hypothesis calls a test flaky when a
+        replay stops before the draws that the failing example made."""
+        self._failures.reset()
+
+    @property
+    def failure(self) -> HarnessFailure | ImplementationCrashed | None:
+        """The failure standing for the rest of this test, if any (see :meth:`begin_test`)."""
+        return self._failures.standing
+
+    def _live_child(self) -> Child:
+        """The running child, or a fresh one (a failure to start one is a harness failure)."""
+        self._failures.check()
+        if self._child is not None and self._child.alive:
+            return self._child
+        try:
+            return self._start()
+        except AdapterLoadError as exc:
+            raise HarnessError(str(exc)) from None
+
+    def _operation(self, op: str, args: dict[str, Any], decode: Callable[[Any], T] = _as_is) -> T:
+        """One operation of the API as one request: ``decode`` turns the response's
+        value into the method's result (a value it cannot decode is a
+        :class:`ProtocolError`, like any broken message), and a failure is recorded
+        to stand for the rest of the test (see :meth:`begin_test`)."""
+        try:
+            child = self._live_child()
+            try:
+                return _decoded(child, op, child.round_trip(op, args), decode)
+            finally:
+                if not child.alive:  # crashed, timed out or broke the protocol
+                    child.stop()
+                    self._child = None
+        except (HarnessFailure, ImplementationCrashed) as exc:
+            self._failures.record(exc, op)
+            failure = exc
+        raise_failure(failure)
+
+    def _theirs(self, handle: Handle) -> Any:
+        self._failures.check()
+        return self._handles.theirs(handle, self._generation if self._child is not None else 0)
+
+    def _map_info(self, value: dict[str, Any]) -> MapInfo:
+        return MapInfo(
+            self._handles.ours(self._generation, value["handle"]),
+            decode_int(value["addr"]),
+            decode_int(value["size"]),
+        )
+
+    def _mirror_info(self, value: dict[str, Any]) -> MirrorInfo:
+        return MirrorInfo(
+            self._handles.ours(self._generation, value["handle"]),
+            decode_int(value["addr"]),
+            decode_int(value["size"]),
+            tuple(self._map_info(m) for m in value["maps"]),
+        )
+
+    # -- the documented API ----------------------------------------------------------
+
+    def pagesize(self) -> int:
+        failed = self.failure is not None and self._failures.failed_op != "pagesize"
+        if failed and self._pagesize is not None:
+            return self._pagesize
+        size: int = self._operation("pagesize", {}, decode_int)
+        self._pagesize = size
+        return size
+
+    def aligned_size(self, size: int, dir: Direction | None = None) -> int:
+        return self._operation("aligned_size", request_args(size=size, dir=dir), decode_int)  # type: ignore[no-any-return]
+
+    def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
+        return self._operation("aligned_addr", request_args(addr=addr, dir=dir), decode_int)  # type: ignore[no-any-return]
+
+    def map(
+        self,
+        file: FileRef | None = None,
+        access: str | None = None,
+        size: int | None = None,
+        offset: int | None = None,
+        addr: int | None = None,
+        tagname: str | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MapInfo:
+        args = request_args(
+            access=access, size=size, offset=offset, addr=addr, tagname=tagname, form=form
+        )
+        if file is not None:
+            args["file"] = encode_file(file)
+        return self._operation("map", args, self._map_info)
+
+    def flush(
+        self,
+        handle: Handle,
+        async_: bool | None = None,
+        addr: int | None = None,
+        size: int | None = None,
+    ) -> bool:
+        args = request_args(async_=async_, addr=addr, size=size)
+        if "async_" in args:
+            args["async"] = args.pop("async_")
+        args["handle"] = self._theirs(handle)
+        return self._operation("flush", args)
+
+    def free(self, handle: Handle) -> None:
+        self._operation("free", {"handle": self._theirs(handle)})
+
+    def unlink_map(self, handle: Handle) -> None:
+        self._operation("unlink_map", {"handle": self._theirs(handle)})
+
+    def unlink(self, tagname: str) -> None:
+        self._operation("unlink", {"tagname": tagname})
+
+    def mirror(
+        self,
+        file: FileRef | None,
+        size: int | None,
+        times: int | None = None,
+        addr: int | None = None,
+        *,
+        form: CallForm = "table",
+    ) -> MirrorInfo:
+        args = request_args(size=size, times=times, addr=addr, form=form)
+        if file is not None:
+            args["file"] = encode_file(file)
+        return self._operation("mirror", args, self._mirror_info)
+
+    def filesize(self, file: FileRef, size: int | None = None) -> int:
+        args = request_args(size=size)
+        args["file"] = encode_file(file)
+        return self._operation("filesize", args, decode_int)  # type: ignore[no-any-return]
+
+    def read(self, handle: Handle, offset: int, length: int) -> bytes:
+        args = request_args(offset=offset, length=length)
+        args["handle"] = self._theirs(handle)
+        return self._operation("read", args, decode_bytes)
+
+    def write(self, handle: Handle, offset: int, data: bytes) -> None:
+        args = request_args(offset=offset)
+        args["handle"] = self._theirs(handle)
+        args["data"] = base64.b64encode(data).decode("ascii")
+        self._operation("write", args)
+
+    # -- process and lifetime ----------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        return self._live_child().pid
+
+    @contextlib.contextmanager
+    def isolated(self, timeout: float | None = None) -> Iterator[Adapter]:
+        """Another child of the same command, stopped when the context exits."""
+        per_call = self.timeout if timeout is None else timeout
+        with PipeAdapter(self.pipe_cmd, per_call, self.validate, self.start_timeout) as other:
+            other.spec = self.spec
+            yield other
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+
+    def __enter__(self) -> PipeAdapter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
