@@ -25,7 +25,7 @@ is the runner's end of that protocol:
   handles of the dead child are rejected with an :class:`ArgumentError` naming why.
 * On POSIX every child is started through a guard (``_guard.py``) that kills it,
   and all it started, when the runner dies, however it dies.
-* :func:`serve_isolated` gives :meth:`Adapter.isolated` a second instance of an
+* :func:`serve_isolated` gives the spec's ``isolated()`` a second instance of an
   implementation in its own process.
 
 Where each part lives:

@@ -1,5 +1,5 @@
 """Serving an in-process adapter from another process: the Python harness's
-command for it, and :func:`serve_isolated` for ``Adapter.isolated``."""
+command for it, and :func:`serve_isolated` for the spec's ``isolated()``."""
 
 from __future__ import annotations
 

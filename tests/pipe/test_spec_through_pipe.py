@@ -48,7 +48,6 @@ def verdicts(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.usefixtures("reference")
 def test_python_harness_gives_the_in_process_report(tmp_path: Path, record_property: Any) -> None:
     here, t_here = run_spec(tmp_path, "in-process", "--adapter", "reference")
     there, t_there = run_spec(tmp_path, "pipe", "--pipe-cmd", python_harness("reference"))
@@ -84,13 +83,6 @@ def test_lua_harness_holds_the_protocol_over_the_whole_spec(
     assert harness_trouble == []
     assert report["adapter"]["name"] == "lua:mmap"
     assert report["summary"]["pass"] > 0
-
-
-@pytest.fixture
-def reference() -> None:
-    pytest.importorskip(
-        "mmapspec.adapters.reference_adapter", reason="the reference adapter is not there"
-    )
 
 
 def test_a_crashing_binding_is_reported_per_clause_and_the_run_goes_on(tmp_path: Path) -> None:

@@ -345,7 +345,7 @@ def test_modules_say_they_are_untested_on_windows(win: ast.Module, api: ast.Modu
 
 def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("mypy") is None:
-        pytest.skip("mypy is not installed (it is in the 'dev' extra)")
+        pytest.skip("mypy is not installed (it is in the 'test' extra)")
     return subprocess.run(
         [
             sys.executable,
