@@ -23,6 +23,7 @@ from mmapspec.adapters.interface import (
     MirrorInfo,
 )
 from mmapspec.adapters.pipe.child import Child
+from mmapspec.adapters.pipe.child_handles import ChildHandles
 from mmapspec.adapters.pipe.codec import (
     decode_bytes,
     decode_int,
@@ -31,7 +32,6 @@ from mmapspec.adapters.pipe.codec import (
 )
 from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
 from mmapspec.adapters.pipe.failures import FailureLedger, raise_failure
-from mmapspec.adapters.pipe.handles import HandleTable
 from mmapspec.adapters.pipe.startup import handshake, not_runnable, start_failure
 
 DEFAULT_TIMEOUT = 60.0
@@ -126,7 +126,7 @@ class PipeAdapter(Adapter):
         self._generation = 0
         self._failures = FailureLedger()
         self._pagesize: int | None = None
-        self._handles = HandleTable()
+        self._handles = ChildHandles()
         self.implementation: dict[str, Any] = {}
         self._start()
 

@@ -11,7 +11,9 @@ from typing import Any
 from mmapspec.adapters.interface import ArgumentError, Handle
 
 
-class HandleTable:
+class ChildHandles:
+    """The runner's handles, each naming a child (its generation) and that child's own handle."""
+
     def __init__(self) -> None:
         self._key_of: dict[Handle, tuple[int, Any]] = {}
         self._handle_of: dict[tuple[int, Any], Handle] = {}
