@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from mmapspec.adapters import AdapterSpec, load
-from mmapspec.adapters.pipe import harness_command
+from mmapspec.adapters.pipe import LUA_HARNESS, harness_command
 from mmapspec.bench.cases import Context
 from mmapspec.bench.timing import Comparison, Group, Role, Variant
 
@@ -180,6 +180,7 @@ def pipe(ctx: Context) -> Iterator[Group]:
     """One operation through the pipe adapter (a child process running the Python
     harness around the reference) against its floor and the same call in process."""
     with ExitStack() as stack:
+        pinned = _on_one_cpu(stack)
         echo = Echo()
         stack.callback(echo.close)
         adapters, missing = _start(stack)
@@ -197,16 +198,34 @@ def pipe(ctx: Context) -> Iterator[Group]:
                 Comparison(f"pipe.lua_read{KIB}k", f"pipe.pipe_read{KIB}k", limit=1.2),
                 Comparison(f"pipe.lua_write{KIB}k", f"pipe.pipe_write{KIB}k", limit=1.2),
             ],
-            _notes(missing, lua_missing),
+            [pinned, *_notes(missing, lua_missing)],
             waits=True,
         )
+
+
+def _on_one_cpu(stack: ExitStack) -> str:
+    """Pin this thread, and so every child it starts, to one CPU until ``stack`` closes.
+
+    A round trip is two wake-ups of a process blocked on a pipe. Across CPUs each costs
+    an inter-processor wake-up whose latency depends on the other CPU's idle state,
+    and on a virtual machine it swung the floor between 8 and 40 us from one run to
+    the next. On one CPU both the floor and the pipe pay plain context switches, so
+    their ratio is the software's own cost, stable across runs."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned to one CPU (no sched_setaffinity here): expect noisy ratios"
+    before = os.sched_getaffinity(0)
+    cpu = max(before)
+    os.sched_setaffinity(0, {cpu})
+    stack.callback(os.sched_setaffinity, 0, before)
+    return (
+        f"the runner and every child pinned to CPU {cpu}: round trips pay context "
+        "switches, not cross-CPU wake-ups"
+    )
 
 
 def _lua_binding(stack: ExitStack, adapters: dict[str, Any]) -> str | None:
     """Start the LuaJIT harness around the demo binding into ``adapters['lua']``, or
     say why not (no LuaJIT, or an installation without the repository's tests)."""
-    from mmapspec.adapters import AdapterSpec, load
-    from mmapspec.adapters.pipe import LUA_HARNESS
 
     luajit = shutil.which("luajit")
     if luajit is None:
