@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._align import PAGESIZE
 from ._args import as_int, check_range
@@ -12,6 +12,9 @@ from ._errors import os_failure
 from ._mapped_memory import FREED, MappedMemory, finalize
 from ._platform import OsCallError, OsFile, backend
 from ._unlink import unlink
+
+if TYPE_CHECKING:
+    from ._mirror import Mirror
 
 READONLY_MODES = frozenset({"", "x"})
 """Access modes whose memory cannot be written."""
@@ -61,7 +64,7 @@ class Map(MappedMemory):
     """The open file where the backend keeps one (Windows, to flush it); None on POSIX."""
     _owns_file: bool
     """True when map() opened ``_file`` by name, so free() closes it."""
-    _mirror: MappedMemory | None
+    _mirror: Mirror | None
 
     @property
     def size(self) -> int:
@@ -156,8 +159,15 @@ class Map(MappedMemory):
     def _check_exports(self) -> None:
         if self._views:
             super()._check_exports()
-        if self._mirror is not None and exports(self._mirror):
-            raise BufferError("cannot free a copy of a mirror while buffers of the mirror exist")
+        mirror = self._mirror
+        if mirror is not None:
+            if exports(mirror):
+                raise BufferError(
+                    "cannot free a copy of a mirror while buffers of the mirror exist"
+                )
+            # Under the lock that buffer exports take too: from here no one reaches the
+            # mirror's bytes, which would now span an unmapped hole.
+            mirror._lose_copy()
 
     def _release(self, addr: int) -> None:
         if _munmap is None:
@@ -197,7 +207,7 @@ def new_map(
     tagname: str | None,
     file: OsFile | None,
     owns_file: bool = False,
-    mirror: MappedMemory | None = None,
+    mirror: Mirror | None = None,
 ) -> Map:
     """A live map of memory already mapped at ``addr`` (by map(), or as a mirror's copy)."""
     m: Map = LiveMap.__new__(LiveMap)

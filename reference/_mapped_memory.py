@@ -154,6 +154,12 @@ def finalize(memory: MappedMemory) -> None:
         pass
 
 
+def in_export(memory: MappedMemory) -> bool:
+    """True while another thread is inside ``memory``'s buffer export (``free()``'s test,
+    cheap unless some frame runs the callback at all)."""
+    return _refs(CALLBACK) != _IDLE and being_exported(memory)
+
+
 def claim_all(maps: Sequence[MappedMemory]) -> list[int]:
     """Claim each of ``maps`` as :meth:`MappedMemory.free` does, without raising: the addresses of
     those claimed, 0 for the others (freed already, or with live buffers, or being
@@ -165,7 +171,7 @@ def claim_all(maps: Sequence[MappedMemory]) -> list[int]:
         if addr and not r._views:
             live = r.__class__
             r.__class__ = r._freed_class
-            if _refs(CALLBACK) != _IDLE and being_exported(r):
+            if in_export(r):
                 r.__class__ = live
                 addr = 0
             else:

@@ -11,7 +11,7 @@ from ._errors import at_address, failure, os_failure
 from ._files import Opened, discard, open_file, release
 from ._grow import grow, restore, size_of
 from ._map_object import Map, new_map
-from ._mapped_memory import MappedMemory, claim_all, finalize
+from ._mapped_memory import MappedMemory, claim_all, finalize, in_export
 from ._platform import OsCallError, OsFile, backend
 
 
@@ -93,6 +93,22 @@ class Mirror(MappedMemory):
             backend.close(self._file)
         self._file = None
 
+    def _lose_copy(self) -> None:
+        """One of the copies is being freed on its own (the caller holds the lock): the
+        mirror's bytes stop being reachable through it, while ``maps``, ``addr`` and
+        ``free()`` go on working. Raises BufferError, and changes nothing, while another
+        thread is taking a buffer of the mirror."""
+        if not self._addr:
+            return
+        live = self.__class__
+        self.__class__ = _MirrorWithHole
+        if in_export(self):
+            self.__class__ = live
+            raise BufferError(
+                "cannot free a copy of a mirror while another thread is taking a buffer "
+                "of the mirror"
+            )
+
     def __repr__(self) -> str:
         if self._addr == 0:
             return "<mmapspec.reference.Mirror freed>"
@@ -107,6 +123,32 @@ class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
 
     __slots__ = ()
     __del__ = finalize
+
+
+class _MirrorWithHole(Mirror):
+    """A live mirror one of whose copies was freed on its own: reading or writing its
+    bytes, or taking a buffer of them, would touch the hole, so they are refused."""
+
+    __slots__ = ()
+    __del__ = finalize
+
+    def _hole(self) -> ValueError:
+        return ValueError(
+            "a copy of this mirror was freed on its own, so the mirror's memory has a hole: "
+            "use the remaining copies through mirror.maps, or free the mirror"
+        )
+
+    def __getitem__(self, key: Any) -> Any:
+        self._check()
+        raise self._hole()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check()
+        raise self._hole()
+
+    def _view(self) -> memoryview:
+        self._check()
+        raise self._hole()
 
 
 Mirror._freed_class = Mirror

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,51 @@ def test_freeing_a_mirror_spares_what_was_mapped_where_a_freed_copy_was(tmp_path
         assert other[0:2] == b"ok"
     finally:
         other.free()
+
+
+HOLE_CHILD = """
+import sys
+from mmapspec import reference as mm
+
+mi = mm.mirror(sys.argv[1], mm.pagesize(), 2)
+mi.maps[0].free()
+print(mi.maps[1][0:2])
+for name, use in [
+    ("index", lambda: mi[0]),
+    ("slice", lambda: mi[0:4]),
+    ("assign", lambda: mi.__setitem__(0, 1)),
+    ("view", lambda: memoryview(mi)),
+]:
+    try:
+        use()
+        print(name, "no error")
+    except (ValueError, TypeError) as exc:
+        print(name, type(exc).__name__, "hole" in str(exc) or "bytes-like" in str(exc))
+mi.free()
+print("freed", mi.freed)
+"""
+
+
+def test_a_mirror_with_a_copy_freed_refuses_its_bytes_and_never_touches_the_hole(
+    tmp_path: Path,
+) -> None:
+    # In a child: touching the hole is a segfault, which must fail this test by name
+    # rather than take the test process down.
+    ring = tmp_path / "ring"
+    ring.write_bytes(b"ab" * PS)
+    done = subprocess.run(
+        [sys.executable, "-c", HOLE_CHILD, str(ring)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"child ended with {done.returncode}: {done.stderr[-500:]}"
+    assert done.stdout.split("\n") == [
+        "b'ab'",
+        "index ValueError True",
+        "slice ValueError True",
+        "assign ValueError True",
+        "view TypeError True",
+        "freed True",
+        "",
+    ]
