@@ -11,13 +11,12 @@ what keeps it so.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mmapspec.bench.cases import Context
-from mmapspec.bench.suite import SUITE_TIMEOUT_S, _spec_tests
+from mmapspec.bench.suite import spec_tests_missing, whole_run
 from mmapspec.bench.timing import Comparison, Group, Role, Variant
 
 DEVIANT = "mmapspec.bench.deviant:FilesizeNeverShrinks"
@@ -50,14 +49,7 @@ def _running(
 
     def run(n: int) -> None:
         for _ in range(n):
-            proc = subprocess.run(
-                cmd,
-                cwd=ctx.workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=SUITE_TIMEOUT_S,
-            )
+            proc = whole_run(cmd, ctx, env)
             if proc.returncode not in (0, 1):
                 last = proc.stderr.strip()[-300:] or proc.stdout.strip()[-300:]
                 raise RuntimeError(f"exit code {proc.returncode}: {last}")
@@ -106,7 +98,7 @@ def _variants(ctx: Context, missing: str | None, outcomes: Outcomes) -> list[Var
 @contextmanager
 def failing(ctx: Context) -> Iterator[Group]:
     outcomes: Outcomes = {}
-    variants = _variants(ctx, _spec_tests(), outcomes)
+    variants = _variants(ctx, spec_tests_missing(), outcomes)
     notes = [
         f"wall time of one whole run each (no warm-up), 2 workers, Hypothesis profile 'ci'; "
         f"the defect ({DEVIANT}): filesize(file, size) never truncates, which the stateful "

@@ -21,7 +21,7 @@ IO_SIZE = 4096
 """Bytes per read and write through the harnesses."""
 
 
-def _spec_tests() -> str | None:
+def spec_tests_missing() -> str | None:
     """None when spec tests are installed, else why the suite rows are skipped."""
     try:
         files = [p.name for p in resources.files("mmapspec.spec").iterdir()]
@@ -44,6 +44,15 @@ def suite_command(workers: int, quick: bool) -> tuple[str, list[str]]:
     return label + ("  (collect only)" if quick else ""), cmd
 
 
+def whole_run(
+    cmd: list[str], ctx: Context, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """One whole run of ``cmd`` in the bench's work folder, its output captured."""
+    return subprocess.run(
+        cmd, cwd=ctx.workdir, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S
+    )
+
+
 def _running(
     ctx: Context, cmd: list[str], workers: int, outcomes: dict[int, str]
 ) -> Callable[[int], None]:
@@ -52,14 +61,7 @@ def _running(
 
     def run(n: int) -> None:
         for _ in range(n):
-            proc = subprocess.run(
-                cmd,
-                cwd=ctx.workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=SUITE_TIMEOUT_S,
-            )
+            proc = whole_run(cmd, ctx, env)
             lines = proc.stdout.strip().splitlines()
             last = lines[-1] if lines else proc.stderr.strip()[-200:]
             # 0: all passed; 1: the run completed with failing tests or deviations
@@ -74,7 +76,7 @@ def _running(
 
 @contextmanager
 def suite(ctx: Context) -> Iterator[Group]:
-    missing = _spec_tests()
+    missing = spec_tests_missing()
     outcomes: dict[int, str] = {}
     variants = []
     for workers in (1, 2):
