@@ -169,6 +169,10 @@ class Map(MappedMemory):
             # mirror's bytes, which would now span an unmapped hole.
             mirror._lose_copy()
 
+    def _kept(self) -> None:
+        if self._mirror is not None:
+            self._mirror._copy_kept()
+
     def _release(self, addr: int) -> None:
         if _munmap is None:
             backend.unmap(addr, self._size)

@@ -104,6 +104,10 @@ class MappedMemory:
         """Unmap; subclasses free their OS resources here."""
         raise NotImplementedError
 
+    def _kept(self) -> None:
+        """:meth:`free` was refused after :meth:`_check_exports` passed: undo what that
+        check set in motion (nothing here; a mirror's copy tells its mirror)."""
+
     def free(self) -> None:
         """Release the memory and everything associated; a second call does nothing.
 
@@ -122,9 +126,11 @@ class MappedMemory:
             # the freed error. One already past that check is inside the callback.
             self.__class__ = self._freed_class
             # Inside the callback, a frame holds a reference to it: no thread is
-            # there while its count is _IDLE (a cheap test; the walk is not).
+            # there while its count is _IDLE (a cheap test; the walk is not). This is
+            # in_export(self), written out: free() is a hot path.
             if _refs(CALLBACK) != _IDLE and being_exported(self):
                 self.__class__ = live
+                self._kept()
                 raise BufferError(
                     "cannot free: another thread is taking a buffer (memoryview, ...) of "
                     "this memory right now; release it first"

@@ -109,6 +109,13 @@ class Mirror(MappedMemory):
                 "of the mirror"
             )
 
+    def _copy_kept(self) -> None:
+        """A copy's free() was refused after :meth:`_lose_copy` (another thread was
+        taking a buffer of that copy; the caller holds the lock): the mirror is whole
+        again unless another of its copies really was freed."""
+        if self.__class__ is _MirrorWithHole and all(m._addr for m in self._maps or ()):
+            self.__class__ = _LiveMirror
+
     def __repr__(self) -> str:
         if self._addr == 0:
             return "<mmapspec.reference.Mirror freed>"
@@ -127,7 +134,8 @@ class _LiveMirror(Mirror, Exporter):  # type: ignore[misc]
 
 class _MirrorWithHole(Mirror):
     """A live mirror one of whose copies was freed on its own: reading or writing its
-    bytes, or taking a buffer of them, would touch the hole, so they are refused."""
+    bytes would touch the hole, so they are refused; not being an exporter, it gives
+    no buffer either (``memoryview`` raises TypeError, as for a freed map)."""
 
     __slots__ = ()
     __del__ = finalize
@@ -143,10 +151,6 @@ class _MirrorWithHole(Mirror):
         raise self._hole()
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._check()
-        raise self._hole()
-
-    def _view(self) -> memoryview:
         self._check()
         raise self._hole()
 
