@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._args import OFF_MAX, as_int, check_range
-from ._errors import failure, os_failure
+from ._args import as_int, check_range
+from ._errors import os_failure
 from ._files import discard, open_file, release
+from ._grow import grow
 from ._platform import OsCallError, backend
 
 
@@ -41,20 +42,8 @@ def filesize(file: Any, size: int | None = None) -> int:
     opened = open_file(file, True, "reserve", "filesize")
     try:
         old = backend.file_size(opened.f)
-        if size > OFF_MAX:
-            raise failure(
-                "disk_full",
-                f"filesize: {opened.label} cannot grow to {size} bytes "
-                "(larger than the largest file size)",
-                opened.path,
-            )
-        if size > old:
-            try:
-                backend.reserve(opened.f, old, size)
-            except OsCallError:
-                if backend.file_size(opened.f) != old:
-                    backend.truncate(opened.f, old)
-                raise
+        if size > old:  # grown as a map grows its file: a full disk is 'disk_full' here
+            grow(opened, old, old, size, "filesize")
         elif size < old:
             backend.truncate(opened.f, size)
     except OsCallError as e:
