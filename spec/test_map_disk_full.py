@@ -9,7 +9,6 @@ inside a prerequisite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,9 @@ from mmapspec.spec.support import (
     pattern,
     ref,
 )
-from mmapspec.spec.support.map_calls import described, expect_fails, expect_map
+from mmapspec.spec.support.full_disk import RecordProperty
+from mmapspec.spec.support.map_calls import described, expect_fails, mapped
 
-RecordProperty = Callable[[str, object], None]
 """pytest's ``record_property`` fixture."""
 
 
@@ -62,12 +61,12 @@ def test_disk_full_only_when_extending(
             prerequisite("map.access.w", f"map(file of {p} bytes, 'w', {p})"),
             Maps(adapter) as maps,
         ):
-            expect_map(maps, ref(new_file(tmp_path, content)), "w", p)
+            mapped(maps, ref(new_file(tmp_path, content)), "w", p)
     with full_disk(adapter, tmp_path, record_property) as (impl, directory):
         path = new_file(directory, content)
         with Maps(impl) as maps:
             if case == "no extension needed":
-                expect_map(maps, ref(path), "w", p, why="a file long enough on a full disk")
+                mapped(maps, ref(path), "w", p, why="a file long enough on a full disk")
                 return
             args = (ref(path), "", DISK_FULL_SIZE)
             outcome = maps.try_map(*args)

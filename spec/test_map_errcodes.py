@@ -19,7 +19,7 @@ from mmapspec.adapters.interface import Adapter
 from mmapspec.spec import strategies as sst
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import Maps, new_file, new_path, os_page, pattern, ref, require, same
-from mmapspec.spec.support.map_calls import caps, described, expect_fails, expect_map
+from mmapspec.spec.support.map_calls import caps, described, expect_fails, mapped
 
 WITHOUT_WRITE = ("", "x")
 """Modes that plainly give no write access."""
@@ -158,7 +158,7 @@ def test_required_size_is_offset_plus_size(
     exact = new_file(tmp_path, content)
     short = new_file(tmp_path, content[:-1])
     with Maps(adapter) as maps:
-        expect_map(maps, ref(exact), "", size, offset, why=f"a file of {offset + size} bytes")
+        mapped(maps, ref(exact), "", size, offset, why=f"a file of {offset + size} bytes")
         expect_fails(
             maps,
             ("file_too_short",),

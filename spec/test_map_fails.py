@@ -1,15 +1,12 @@
 """``mmap.map``: what a failing map leaves behind (the ``map.fails.*`` clauses): the
 file it was given untouched, no file or shared memory it created.
 
-Each test gives a status to one clause: a test of an errcode checks the outcome
-only; what the failing call did to the file is the business of the two clauses on
-failures (``map.fails.*``, in ``test_map_fails``), whose tests provoke the failure
-inside a prerequisite.
+Each test provokes the failure inside a prerequisite (its errcode is another
+clause's business) and judges only what the failing call left behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +25,10 @@ from mmapspec.spec.support import (
     ref,
     same,
 )
+from mmapspec.spec.support.full_disk import RecordProperty
 from mmapspec.spec.support.map_calls import described, expect_fails
+from mmapspec.spec.support.tagnames import require_shm, shm_exists, shm_path
 
-RecordProperty = Callable[[str, object], None]
 """pytest's ``record_property`` fixture."""
 
 
@@ -106,10 +104,8 @@ def test_failing_map_removes_the_file_it_created(
 def test_failing_map_removes_the_shared_memory_it_created(adapter: Adapter, maps: Maps) -> None:
     """A new tagname with write access and no size fails; its shared memory file
     (/dev/shm on Linux) is not left behind."""
-    shm = Path("/dev/shm")
-    if not shm.is_dir():
-        pytest.skip("no /dev/shm: shared memory files are looked for on Linux only")
+    require_shm("no /dev/shm: shared memory files are looked for on Linux only")
     tag = maps.tagname()
     call = described("map", None, "w", None, None, None, tag)
     _failed(maps.try_map(None, "w", None, None, None, tag), call)
-    assert not (shm / tag).exists(), f"{call} failed and left /dev/shm/{tag}"
+    assert not shm_exists(tag), f"{call} failed and left {shm_path(tag)}"

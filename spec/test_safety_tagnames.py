@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +32,7 @@ from mmapspec.spec.support import (
     shm_mode,
     shm_path,
 )
+from mmapspec.spec.support.tagnames import require_shm
 
 # ----------------------------------------------------------------------------- made by the binding
 
@@ -56,8 +56,7 @@ NOBODY = 65534
 
 
 def _require_shm(as_another_user: bool = False) -> None:
-    if not sys.platform.startswith("linux") or not Path("/dev/shm").is_dir():
-        pytest.skip("planting objects under a tagname needs Linux's /dev/shm")
+    require_shm("planting objects under a tagname needs Linux's /dev/shm")
     if as_another_user and os.geteuid() != 0:
         pytest.skip("planting an object as another user needs root (CI runs as root)")
 

@@ -26,7 +26,6 @@ from mmapspec.spec.support.outcomes import (
     assert_fails,
     assert_raises,
     assert_value,
-    describe_call,
     errcode_matches,
     outcome_of,
     same,
@@ -51,14 +50,11 @@ from mmapspec.spec.support.proc import (
 from mmapspec.spec.support.processes import isolated
 from mmapspec.spec.support.tagnames import (
     RUN_PREFIX_VARIABLE,
-    new_tagname,
-    remove_tagname_through_os,
     remove_tagnames_by_prefix,
     shm_bytes,
     shm_exists,
     shm_mode,
     shm_path,
-    tagname_prefix,
 )
 
 __all__ = [
@@ -72,7 +68,6 @@ __all__ = [
     "assert_raises",
     "assert_value",
     "backing_file",
-    "describe_call",
     "dirty_pages",
     "errcode_matches",
     "fds_to",
@@ -84,7 +79,6 @@ __all__ = [
     "new_file",
     "new_paged_file",
     "new_path",
-    "new_tagname",
     "open_fds",
     "os_page",
     "outcome_of",
@@ -96,7 +90,6 @@ __all__ = [
     "proc_maps_entry_at",
     "read_mem",
     "ref",
-    "remove_tagname_through_os",
     "remove_tagnames_by_prefix",
     "require",
     "require_fds",
@@ -107,5 +100,4 @@ __all__ = [
     "shm_mode",
     "shm_path",
     "small_tmpfs",
-    "tagname_prefix",
 ]

@@ -39,12 +39,12 @@ def described(function: str, *args: Any, **kwargs: Any) -> str:
     return f"{function}({', '.join(parts)})"
 
 
-def mapped(maps: Maps, *args: Any, **kwargs: Any) -> MapInfo:
-    """``map`` that must succeed; the message names the call first, then what it did."""
+def mapped(maps: Maps, *args: Any, why: str = "", **kwargs: Any) -> MapInfo:
+    """``map`` that must succeed (the map is freed with the test's others); the message
+    names the call first, and ``why`` it should map, then what it did."""
     outcome = maps.try_map(*args, **kwargs)
-    assert outcome.kind == "value", (
-        f"{described('map', *args, **kwargs)}: expected a map, got: {outcome}"
-    )
+    call = described("map", *args, **kwargs) + (f" ({why})" if why else "")
+    assert outcome.kind == "value", f"{call}: expected a map, got: {outcome}"
     info: MapInfo = outcome.value
     return info
 
@@ -115,9 +115,3 @@ def expect_raises(maps: Maps, *args: Any, why: str = "") -> None:
     assert outcome.kind == "raises", (
         f"{_named(args, why)}: expected an error to be raised, got: {outcome}"
     )
-
-
-def expect_map(maps: Maps, *args: Any, why: str = "") -> None:
-    """``map(*args)`` maps (and the map is freed with the test's others)."""
-    outcome = maps.try_map(*args)
-    assert outcome.kind == "value", f"{_named(args, why)}: expected a map, got: {outcome}"

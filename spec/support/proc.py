@@ -109,9 +109,4 @@ def assert_no_new_fds(before: set[tuple[int, str]], after: set[tuple[int, str]],
 def fds_to(pid: int, path: Path) -> list[str]:
     """The process's descriptors open on ``path``."""
     target = str(path.resolve())
-    found = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            if os.readlink(fd) == target:
-                found.append(fd.name)
-    return found
+    return sorted(str(fd) for fd, refers_to in open_fds(pid) if refers_to == target)

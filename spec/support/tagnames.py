@@ -37,7 +37,7 @@ def remove_tagname_through_os(name: str) -> None:
     object is the file /dev/shm/NAME; elsewhere POSIX shm_unlink. Absent is fine."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"/dev/shm/{name}")
+            os.unlink(shm_path(name))
     elif os.name == "posix":  # macOS: no file system view of shared memory
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.shm_unlink(f"/{name}".encode())
@@ -61,6 +61,13 @@ def remove_tagnames_by_prefix(prefix: str) -> list[str]:
 def shm_path(tagname: str) -> str:
     """Where Linux shows the shared memory of a tagname (the doc's "shared memory file")."""
     return f"/dev/shm/{tagname}"
+
+
+def require_shm(why: str) -> None:
+    """Skip, saying ``why``, unless this OS shows shared memory as files (Linux's
+    /dev/shm)."""
+    if not sys.platform.startswith("linux") or not os.path.isdir("/dev/shm"):
+        pytest.skip(why)
 
 
 def shm_mode(tagname: str) -> int:
@@ -89,14 +96,12 @@ def shm_mode(tagname: str) -> int:
 def shm_exists(tagname: str) -> bool:
     """Whether the shared memory object of a tagname exists, asked of the OS (on Linux
     the file /dev/shm/NAME). Skips, saying why, where the OS shows no such file."""
-    shm = Path("/dev/shm")
-    if not sys.platform.startswith("linux") or not shm.is_dir():
-        pytest.skip("shared memory objects are seen through /dev/shm on Linux only")
-    return (shm / tagname).exists()
+    require_shm("shared memory objects are seen through /dev/shm on Linux only")
+    return os.path.exists(shm_path(tagname))
 
 
 def shm_bytes(tagname: str, length: int) -> bytes:
     """The first ``length`` bytes of a tagname's shared memory, read through the OS."""
     if not shm_exists(tagname):
-        raise AssertionError(f"no shared memory object /dev/shm/{tagname}")
-    return pread(Path("/dev/shm") / tagname, 0, length)
+        raise AssertionError(f"no shared memory object {shm_path(tagname)}")
+    return pread(Path(shm_path(tagname)), 0, length)

@@ -19,7 +19,7 @@ from mmapspec.adapters.interface import (
     MapInfo,
     MirrorInfo,
 )
-from mmapspec.bench.libc import MAP_SHARED, PROT_READ
+from mmapspec.bench.libc import MAP_FAILED, MAP_SHARED, PROT_READ
 from mmapspec.reference import _map as reference_map
 from mmapspec.reference._platform import backend as real_backend
 
@@ -168,7 +168,7 @@ class EmptyFileEinval(Deviant):
                 err = ctypes.get_errno()
             finally:
                 os.close(fd)
-            if got not in (None, ctypes.c_void_p(-1).value):
+            if got not in (None, MAP_FAILED):
                 raise AssertionError("mmap of 0 bytes succeeded: this deviant needs Linux")
             raise os_failure(err, "mmap")
         return super().do_map(call)
