@@ -173,7 +173,6 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
-BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 
 PROTOCOL_OPS: tuple[str, ...] = ("start", "stop")
 """Requests of the protocol itself, not of the interface: the handshake and the end."""

@@ -37,7 +37,7 @@ Where each part lives:
 * ``child.py``: one harness process: started behind the guard, one request's
   round trip, killed with all it started, its stderr's tail;
 * ``startup.py``: the handshake, and why a harness did not start;
-* ``failures.py`` and ``handles.py``: what stands failed for the rest of a test,
+* ``failures.py`` and ``child_handles.py``: what stands failed for the rest of a test,
   and the handles tests see;
 * ``client.py``: :class:`PipeAdapter`; ``serving.py``: the Python harness's
   command for an in-process adapter, and :func:`serve_isolated`.
@@ -47,26 +47,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmapspec.adapters.pipe.child import GUARD, STDERR_TAIL, STOP_GRACE, Child
-from mmapspec.adapters.pipe.client import (
-    DEFAULT_START_TIMEOUT,
-    DEFAULT_TIMEOUT,
-    VALIDATE_ENV,
-    PipeAdapter,
-)
+from mmapspec.adapters.pipe.client import PipeAdapter
 from mmapspec.adapters.pipe.codec import (
     LINE_LIMIT,
-    MAP_ENTRY_LIMIT,
     PROTOCOL_VERSION,
-    SAFE_INT,
     decode_capabilities,
-    decode_count,
-    decode_file,
-    decode_int,
     encode_capabilities,
-    encode_file,
-    encode_int,
-    line_limit,
     schema,
     schema_violation,
 )
@@ -79,33 +65,18 @@ LUA_HARNESS = Path(__file__).resolve().parent.parent / "lua" / "harness.lua"
 """The LuaJIT harness shipped with the package: ``luajit {LUA_HARNESS} [MODULE]``."""
 
 __all__ = [
-    "DEFAULT_START_TIMEOUT",
-    "DEFAULT_TIMEOUT",
-    "GUARD",
     "LINE_LIMIT",
     "LUA_HARNESS",
-    "MAP_ENTRY_LIMIT",
     "MAX_CRASHES_PER_TEST",
     "PROBE_TIMEOUT",
     "PROTOCOL_VERSION",
-    "SAFE_INT",
-    "STDERR_TAIL",
-    "STOP_GRACE",
-    "VALIDATE_ENV",
-    "Child",
     "HarnessError",
     "ImplementationTimeout",
     "PipeAdapter",
     "ProtocolError",
     "decode_capabilities",
-    "decode_count",
-    "decode_file",
-    "decode_int",
     "encode_capabilities",
-    "encode_file",
-    "encode_int",
     "harness_command",
-    "line_limit",
     "schema",
     "schema_violation",
     "serve_isolated",

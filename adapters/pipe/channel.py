@@ -85,6 +85,11 @@ class Channel(abc.ABC):
         """Forget what was read and stop any helper; the caller closes the pipes."""
         self.buffer.clear()
 
+    @property
+    def stopped(self) -> bool:
+        """Nothing of this channel uses the pipes any more: they may be closed."""
+        return True
+
 
 class ThreadChannel(Channel):
     """Blocking pipes served by two daemon threads (any platform)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mmapspec.adapters.interface import ImplementationCrashed
-from mmapspec.adapters.pipe.channel import Channel, LineTooLong, ThreadChannel, open_channel
+from mmapspec.adapters.pipe.channel import Channel, LineTooLong, open_channel
 from mmapspec.adapters.pipe.codec import line_limit, malformed, request_line, response_value
 from mmapspec.adapters.pipe.errors import ImplementationTimeout, ProtocolError
 
@@ -163,7 +163,7 @@ class Child:
             _kill_tree(self.proc)
             self.proc.wait()
         self.channel.close()
-        if not isinstance(self.channel, ThreadChannel) or self.channel.stopped:
+        if self.channel.stopped:
             _close_all(self.proc.stdin, self.proc.stdout)
         if self.lifeline >= 0:
             os.close(self.lifeline)  # the guard, if somehow alive, kills what is left

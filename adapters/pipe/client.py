@@ -31,7 +31,7 @@ from mmapspec.adapters.pipe.codec import (
     request_args,
 )
 from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
-from mmapspec.adapters.pipe.failures import FailureLedger, raise_failure
+from mmapspec.adapters.pipe.failures import Failure, FailureLedger, raise_failure
 from mmapspec.adapters.pipe.startup import handshake, not_runnable, start_failure
 
 DEFAULT_TIMEOUT = 60.0
@@ -182,7 +182,7 @@ class PipeAdapter(Adapter):
         self._failures.reset()
 
     @property
-    def failure(self) -> HarnessFailure | ImplementationCrashed | None:
+    def failure(self) -> Failure | None:
         """The failure standing for the rest of this test, if any (see :meth:`begin_test`)."""
         return self._failures.standing
 

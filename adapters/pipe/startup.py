@@ -65,8 +65,9 @@ def _probe(child: Child, timeout: float) -> int | None:
     except (DocumentedFailure, ArgumentError, Unsupported, HarnessError):
         return None  # an answer, whatever it says
     with contextlib.suppress(ProtocolError):
-        if type(decode_int(size)) is int:
-            return int(decode_int(size))
+        value = decode_int(size)
+        if type(value) is int:
+            return value
     return None
 
 
