@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from mmapspec import report_formats
 from mmapspec.clause_results import build_report
-from mmapspec.exit_status import suite_exit_status, verdict_exit_status
+from mmapspec.exit_status import verdict_exit_status
 from mmapspec.expectations import Expectations
 from mmapspec.failures import MESSAGE_LIMIT
 from mmapspec.plugin_options import REPORT_OPTIONS, spec_catalogue
@@ -167,23 +167,16 @@ class Collector:
         report.incomplete = incomplete
         report.environment = run_environment(self.config)
         self._write(report)
-        if self.verdict:
+        if self.verdict:  # otherwise pytest's own status stands (see exit_status)
             ok = report.ok and not self.other_failures
-            code = verdict_exit_status(session.exitstatus, incomplete, ok)
-        else:
-            code = suite_exit_status(session.exitstatus)
-        session.exitstatus = pytest.ExitCode(code)
+            session.exitstatus = verdict_exit_status(session.exitstatus, incomplete, ok)
 
     def _written(self) -> list[str]:
         """The report files asked for, in the order of :data:`REPORT_OPTIONS`."""
         return [p for p in (self.config.getoption(o) for o in REPORT_OPTIONS) if p]
 
     def _write(self, report: Report) -> None:
-        for option, render in (
-            ("mmap_json", report_formats.to_json),
-            ("mmap_junit", report_formats.to_junit),
-            ("mmap_markdown", report_formats.to_markdown),
-        ):
+        for option, render in REPORT_OPTIONS.items():
             path = self.config.getoption(option)
             if path:
                 report_formats.write(path, render(report))

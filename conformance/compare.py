@@ -24,6 +24,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mmapspec.exit_status import run_failed
+
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
 
 RANK: Mapping[str, int] = {
@@ -254,7 +256,7 @@ def _main(ns: argparse.Namespace) -> int:
     try:
         old, new = read_report(ns.old), read_report(ns.new)
     except ReportError as exc:
-        print(f"mmapspec: error: {exc}", file=sys.stderr)
+        run_failed(str(exc))
         return EXIT_UNREADABLE
     result = compare(old, new)
     sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))

@@ -20,7 +20,8 @@ The spec runs in three modes, each with its own rule:
   incomplete; pytest's own codes for a run that did not happen (3 internal error,
   4 usage error, 5 no tests) are kept (:func:`verdict_exit_status`).
 * the project's own suite, which reaches ``spec/`` through its testpaths: pytest's own
-  rules, where an unsupported clause is a skipped test (:func:`suite_exit_status`).
+  rules, where an unsupported clause is a skipped test: the plugin leaves pytest's
+  status as it is, whatever the code.
   The reports are written all the same.
 
 Only the standard library here: the command decides its status without pytest.
@@ -61,11 +62,6 @@ def verdict_exit_status(pytest_status: int, incomplete: str | None, ok: bool) ->
         return PytestCode.INTERRUPTED
     if pytest_status in (PytestCode.OK, PytestCode.TESTS_FAILED):
         return EXIT_OK if ok else EXIT_DEVIATIONS
-    return pytest_status
-
-
-def suite_exit_status(pytest_status: int) -> int:
-    """The project's own suite: pytest's status as it is."""
     return pytest_status
 
 

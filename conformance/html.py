@@ -30,7 +30,6 @@ import argparse
 import base64
 import hashlib
 import re
-import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -39,6 +38,7 @@ from typing import Any
 
 from mmapspec import mdhtml
 from mmapspec.compare import ReportError, read_report
+from mmapspec.exit_status import run_failed
 from mmapspec.site_model import (
     ABSENT,
     BASIS_SAFETY,
@@ -333,14 +333,12 @@ def _main(ns: argparse.Namespace) -> int:
     try:
         reports = [read_report(p) for p in ns.reports]
     except ReportError as exc:
-        print(f"mmapspec: error: {exc}", file=sys.stderr)
-        return 2
+        return run_failed(str(exc))
     text = build(reports)
     try:
         with open(ns.output, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as exc:
-        print(f"mmapspec: error: cannot write {ns.output!r}: {exc}", file=sys.stderr)
-        return 2
+        return run_failed(f"cannot write {ns.output!r}: {exc}")
     print(f"{ns.output}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
     return 0

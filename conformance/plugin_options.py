@@ -17,8 +17,13 @@ from mmapspec.adapters import AdapterSpec
 DEFAULT_ADAPTER = "reference"
 DEFAULT_SPEC = "mmapspec.spec"
 _SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
-REPORT_OPTIONS = ("mmap_json", "mmap_junit", "mmap_markdown")
-"""The options naming a report file, in the order the reports are written."""
+REPORT_OPTIONS = {
+    "mmap_json": report_formats.to_json,
+    "mmap_junit": report_formats.to_junit,
+    "mmap_markdown": report_formats.to_markdown,
+}
+"""The options naming a report file, each with its format, in the order the reports
+are written."""
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -102,9 +107,7 @@ def adapter_requested(config: pytest.Config) -> bool:
         or opt.adapter_option
         or opt.mmap_expectations
         or opt.mmap_clause
-        or opt.mmap_json
-        or opt.mmap_junit
-        or opt.mmap_markdown
+        or any(config.getoption(o) for o in REPORT_OPTIONS)
     )
 
 
