@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from mmapspec.bench import libc as clib
 from mmapspec.bench import native
 from mmapspec.bench.machine import filesystem
 from mmapspec.bench.timing import Comparison, Group, Variant
@@ -127,8 +128,8 @@ def _loop_check(
 
 # What the reference's 'w' pagefile map needs from the kernel: a private,
 # read/write, anonymous block. The floors ask for exactly that.
-ANON_PROT = native.PROT_READ | native.PROT_WRITE
-ANON_FLAGS = native.MAP_PRIVATE | native.MAP_ANONYMOUS
+ANON_PROT = clib.PROT_READ | clib.PROT_WRITE
+ANON_FLAGS = clib.MAP_PRIVATE | clib.MAP_ANONYMOUS
 
 
 @contextmanager
@@ -155,10 +156,10 @@ def anon(ctx: Context) -> Iterator[Group]:
         for _ in range(n):
             mmap_(-1, size, flags=flags).close()
 
-    libc = native.libc()
+    libc = clib.libc()
 
     def raw_ctypes(n: int) -> None:
-        mmap_, munmap, failed = libc.mmap, libc.munmap, native.MAP_FAILED
+        mmap_, munmap, failed = libc.mmap, libc.munmap, clib.MAP_FAILED
         for _ in range(n):
             p = mmap_(None, size, ANON_PROT, ANON_FLAGS, -1, 0)
             if p == failed or munmap(p, size) != 0:
@@ -254,17 +255,17 @@ def file_by_name(ctx: Context) -> Iterator[Group]:
             for _ in range(n):
                 mmap_(fd, 0, access=acc).close()
 
-        libc = native.libc()
+        libc = clib.libc()
 
         def raw_ctypes(n: int) -> None:
             # The syscalls a map by name needs and nothing else: the floor for
             # Python code that maps through ctypes.
             open_, fstat, close, flags = os.open, os.fstat, os.close, os.O_RDONLY | os.O_CLOEXEC
-            mmap_, munmap, failed = libc.mmap, libc.munmap, native.MAP_FAILED
+            mmap_, munmap, failed = libc.mmap, libc.munmap, clib.MAP_FAILED
             for _ in range(n):
                 f = open_(spath, flags)
                 length = fstat(f).st_size
-                p = mmap_(None, length, native.PROT_READ, native.MAP_SHARED, f, 0)
+                p = mmap_(None, length, clib.PROT_READ, clib.MAP_SHARED, f, 0)
                 close(f)
                 if p == failed or munmap(p, length) != 0:
                     native.raise_errno("mmap/munmap")
@@ -464,12 +465,12 @@ def flush(ctx: Context) -> Iterator[Group]:
         def ref_async_kw(mm: ModuleType) -> Callable[[int], None]:
             return dirty_then(lambda: ref_map.flush(async_=True), rview)
 
-        libc = native.libc()
+        libc = clib.libc()
 
         def ctypes_async() -> Callable[[int], None]:
             # What the reference's async flush of the whole map amounts to: one msync call,
             # made from a function, as the reference rows call theirs through a lambda.
-            msync, addr, flags = libc.msync, ref_map.addr, native.MS_ASYNC
+            msync, addr, flags = libc.msync, ref_map.addr, clib.MS_ASYNC
 
             def call() -> None:
                 if msync(addr, size, flags) != 0:
@@ -480,7 +481,7 @@ def flush(ctx: Context) -> Iterator[Group]:
         def c_async(h: native.Helper) -> Callable[[int], None]:
             addr = ref_map.addr
             return _loop_check(
-                lambda n: h.msync_loop(n, addr, size, native.MS_ASYNC, page), "msync_loop", h
+                lambda n: h.msync_loop(n, addr, size, clib.MS_ASYNC, page), "msync_loop", h
             )
 
         def ref_range(mm: ModuleType) -> Callable[[int], None]:

@@ -10,13 +10,11 @@ what keeps it so.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mmapspec.bench.cases import Context
-from mmapspec.bench.suite import spec_tests_missing, whole_run
+from mmapspec.bench.suite import run_command, spec_tests_missing, whole_run
 from mmapspec.bench.timing import Comparison, Group, Role, Variant
 
 DEVIANT = "mmapspec.bench.deviant:FilesizeNeverShrinks"
@@ -29,27 +27,16 @@ TARGET = 2.0
 """A failing run takes at most this many times a passing run's time."""
 
 
-def run_command(adapter: str, quick: bool) -> list[str]:
-    """``mmapspec run`` against ``adapter`` with 2 workers, the CI profile."""
-    cmd = [
-        sys.executable, "-c", "import sys; from mmapspec.cli import main; sys.exit(main())",
-        "run", "--adapter", adapter, "-n", "2", "--hypothesis-profile", "ci",
-    ]  # fmt: skip
-    return cmd + (["--", "--collect-only"] if quick else [])
-
-
 Outcomes = dict[str, tuple[int, str]]
 """Per adapter key: the exit status of its last run and the last line it printed."""
 
 
-def _running(
-    key: str, cmd: list[str], ctx: Context, env: dict[str, str], outcomes: Outcomes
-) -> Callable[[int], None]:
+def _running(key: str, cmd: list[str], ctx: Context, outcomes: Outcomes) -> Callable[[int], None]:
     """The timed operation: ``n`` whole runs of ``cmd``, each outcome recorded."""
 
     def run(n: int) -> None:
         for _ in range(n):
-            proc = whole_run(cmd, ctx, env)
+            proc = whole_run(cmd, ctx)
             if proc.returncode not in (0, 1):
                 last = proc.stderr.strip()[-300:] or proc.stdout.strip()[-300:]
                 raise RuntimeError(f"exit code {proc.returncode}: {last}")
@@ -73,7 +60,6 @@ def _exits_with(key: str, status: int, ctx: Context, outcomes: Outcomes) -> Call
 
 
 def _variants(ctx: Context, missing: str | None, outcomes: Outcomes) -> list[Variant]:
-    env = {**os.environ, "CI": "1"}
     variants = []
     for key, (adapter, label, status) in ADAPTERS.items():
         text = label + ("  (collect only)" if ctx.quick else "")
@@ -85,7 +71,7 @@ def _variants(ctx: Context, missing: str | None, outcomes: Outcomes) -> list[Var
             Variant(
                 f"failing.{key}",
                 text,
-                _running(key, run_command(adapter, ctx.quick), ctx, env, outcomes),
+                _running(key, run_command(adapter, 2, ctx.quick), ctx, outcomes),
                 role=role,
                 fixed_n=1,
                 warmup=False,

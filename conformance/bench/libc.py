@@ -1,5 +1,5 @@
 """libc's mapping calls through ctypes, prototypes declared once: the one definition
-the bench's floors and the project's tests share (Linux values for the flags).
+the bench's floors and the project's tests share, with this OS's values for the flags.
 
 ``libc()`` gives ``mmap``/``munmap``/``msync`` with ``argtypes`` and ``restype`` set,
 the cheapest a ctypes caller can get, on function objects of their own.
@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import mmap
+import sys
 from collections.abc import Callable
 from typing import Any
 
 MAP_FAILED = ctypes.c_void_p(-1).value
-PROT_NONE, PROT_READ, PROT_WRITE = 0x0, 0x1, 0x2
-MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 0x01, 0x02, 0x20
-MS_ASYNC, MS_SYNC = 0x1, 0x4
+# The stdlib's mmap module knows the flags of this OS (macOS's MAP_ANONYMOUS is 0x1000,
+# Linux's 0x20). Windows has neither them nor libc's mapping calls: the fallbacks only
+# keep this module importable there, for the commands that load the bench.
+PROT_NONE = 0x0
+PROT_READ = getattr(mmap, "PROT_READ", 0x1)
+PROT_WRITE = getattr(mmap, "PROT_WRITE", 0x2)
+MAP_SHARED = getattr(mmap, "MAP_SHARED", 0x01)
+MAP_PRIVATE = getattr(mmap, "MAP_PRIVATE", 0x02)
+MAP_ANONYMOUS = getattr(mmap, "MAP_ANONYMOUS", 0x20)
+MS_ASYNC = 0x1  # msync's flags are not in the mmap module: <sys/mman.h>'s values
+MS_SYNC = 0x10 if sys.platform == "darwin" else 0x4
 
 Fn = Callable[..., Any]
 """A ctypes foreign function with its prototype declared."""

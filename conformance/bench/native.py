@@ -1,7 +1,5 @@
-"""The floors: raw ctypes calls into libc, and a C helper compiled at run time.
+"""The C floor: a helper compiled at run time (the raw ctypes floor is ``libc.py``).
 
-``libc()`` (from ``libc.py``, with the flags) gives ``mmap``/``munmap``/``msync``
-with ``argtypes`` set once, the cheapest a ctypes caller can get.
 ``compile_helper()`` builds ``helper.c`` with the system C compiler into a
 temporary directory; when there is no compiler it returns the reason instead, and
 the C rows are skipped with that message.
@@ -19,19 +17,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .libc import (
-    MAP_ANONYMOUS,
-    MAP_FAILED,
-    MAP_PRIVATE,
-    MAP_SHARED,
-    MS_ASYNC,
-    MS_SYNC,
-    PROT_READ,
-    PROT_WRITE,
-    Fn,
-    Libc,
-    libc,
-)
+from .libc import Fn
 
 
 class NativeError(OSError):
@@ -131,19 +117,9 @@ def raise_errno(what: str) -> None:
 
 
 __all__ = [
-    "MAP_ANONYMOUS",
-    "MAP_FAILED",
-    "MAP_PRIVATE",
-    "MAP_SHARED",
-    "MS_ASYNC",
-    "MS_SYNC",
-    "PROT_READ",
-    "PROT_WRITE",
     "Helper",
-    "Libc",
     "NativeError",
     "compile_helper",
     "find_compiler",
-    "libc",
     "raise_errno",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 
 from mmapspec.adapters import AdapterSpec, load
 from mmapspec.adapters.pipe import LUA_HARNESS, harness_command
+from mmapspec.adapters.pipe.codec import request_line
 from mmapspec.bench.cases import Context
 from mmapspec.bench.timing import Comparison, Group, Role, Variant
 
@@ -28,7 +29,7 @@ IO_SIZE = 4096
 KIB = IO_SIZE // 1024
 ECHO = "import os, sys\nfor line in sys.stdin.buffer:\n    os.write(1, line)\n"
 """The floor's child: each line back as it came, one write each."""
-FLOOR_LINE = b'{"id":1000,"op":"pagesize","args":{}}\n'
+FLOOR_LINE = request_line(1000, "pagesize", {})
 """What the pipe adapter sends for ``pagesize`` (with a four-digit id)."""
 FLOOR_LIMIT = 1.5
 """The target: a ``pagesize`` through the pipe within this many floors."""
@@ -185,8 +186,9 @@ def pipe(ctx: Context) -> Iterator[Group]:
         stack.callback(echo.close)
         adapters, missing = _start(stack)
         lua_missing = missing or _lua_binding(stack, adapters)
-        floor = Variant("pipe.floor", "floor: echo child, write + read of that line", echo.run)
-        floor.check = echo.check
+        floor = Variant(
+            "pipe.floor", "floor: echo child, write + read of that line", echo.run, check=echo.check
+        )
         yield Group(
             "pipe",
             "6b. pipe adapter round trip vs its floor and the same adapter call in process",

@@ -17,8 +17,6 @@ from mmapspec.bench.cases import Context
 from mmapspec.bench.timing import Comparison, Group, Limit, Variant
 
 SUITE_TIMEOUT_S = 900
-IO_SIZE = 4096
-"""Bytes per read and write through the harnesses."""
 
 
 def spec_tests_missing() -> str | None:
@@ -32,24 +30,26 @@ def spec_tests_missing() -> str | None:
     return None
 
 
-def suite_command(workers: int, quick: bool) -> tuple[str, list[str]]:
-    """The conformance run against the reference under the CI profile, and its label."""
-    label = f"mmapspec run --adapter reference -n {workers}"
+def run_command(adapter: str, workers: int, quick: bool) -> list[str]:
+    """``mmapspec run`` against ``adapter`` under the CI profile (collection only when
+    ``quick``)."""
     cmd = [
         sys.executable, "-c", "import sys; from mmapspec.cli import main; sys.exit(main())",
-        "run", "--adapter", "reference", "-n", str(workers), "--hypothesis-profile", "ci",
+        "run", "--adapter", adapter, "-n", str(workers), "--hypothesis-profile", "ci",
     ]  # fmt: skip
-    if quick:
-        cmd += ["--", "--collect-only"]
-    return label + ("  (collect only)" if quick else ""), cmd
+    return cmd + (["--", "--collect-only"] if quick else [])
 
 
-def whole_run(
-    cmd: list[str], ctx: Context, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """One whole run of ``cmd`` in the bench's work folder, its output captured."""
+def whole_run(cmd: list[str], ctx: Context) -> subprocess.CompletedProcess[str]:
+    """One whole run of ``cmd`` in the bench's work folder, its output captured, with
+    ``CI`` set as CI sets it (the spec's conftest then picks the 'ci' profile too)."""
     return subprocess.run(
-        cmd, cwd=ctx.workdir, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S
+        cmd,
+        cwd=ctx.workdir,
+        env={**os.environ, "CI": "1"},
+        capture_output=True,
+        text=True,
+        timeout=SUITE_TIMEOUT_S,
     )
 
 
@@ -57,11 +57,10 @@ def _running(
     ctx: Context, cmd: list[str], workers: int, outcomes: dict[int, str]
 ) -> Callable[[int], None]:
     """Runs the suite ``n`` times; records the last line of its output in ``outcomes``."""
-    env = {**os.environ, "CI": "1"}  # what CI sets; the spec's conftest then picks 'ci' too
 
     def run(n: int) -> None:
         for _ in range(n):
-            proc = whole_run(cmd, ctx, env)
+            proc = whole_run(cmd, ctx)
             lines = proc.stdout.strip().splitlines()
             last = lines[-1] if lines else proc.stderr.strip()[-200:]
             # 0: all passed; 1: the run completed with failing tests or deviations
@@ -80,7 +79,10 @@ def suite(ctx: Context) -> Iterator[Group]:
     outcomes: dict[int, str] = {}
     variants = []
     for workers in (1, 2):
-        label, cmd = suite_command(workers, ctx.quick)
+        label = f"mmapspec run --adapter reference -n {workers}" + (
+            "  (collect only)" if ctx.quick else ""
+        )
+        cmd = run_command("reference", workers, ctx.quick)
         if missing:
             variants.append(Variant(f"suite.n{workers}", label, None, role="case", skip=missing))
         else:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from mmapspec.bench import cli, native
+from mmapspec.bench import libc as clib
 from mmapspec.bench.cases import load_reference
 from mmapspec.bench.timing import Comparison, Group, Limit, Settings, Stats, Variant, measure
 
@@ -224,7 +225,7 @@ def test_c_helper_builds_a_real_mirror(tmp_path: Path) -> None:
     assert isinstance(helper, native.Helper), helper
     helper.check(
         helper.anon_loop(
-            3, 4096, native.PROT_READ | native.PROT_WRITE, native.MAP_PRIVATE | native.MAP_ANONYMOUS
+            3, 4096, clib.PROT_READ | clib.PROT_WRITE, clib.MAP_PRIVATE | clib.MAP_ANONYMOUS
         ),
         "anon_loop",
     )
@@ -237,7 +238,7 @@ def test_c_helper_builds_a_real_mirror(tmp_path: Path) -> None:
     assert (tmp_path / "m.bin").stat().st_size == 65536
     with pytest.raises(native.NativeError):
         helper.check(
-            helper.anon_loop(1, 0, native.PROT_READ, native.MAP_PRIVATE | native.MAP_ANONYMOUS),
+            helper.anon_loop(1, 0, clib.PROT_READ, clib.MAP_PRIVATE | clib.MAP_ANONYMOUS),
             "anon_loop of size 0",
         )
 
