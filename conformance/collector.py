@@ -19,11 +19,11 @@ from mmapspec.exit_status import verdict_exit_status
 from mmapspec.expectations import Expectations
 from mmapspec.failures import MESSAGE_LIMIT
 from mmapspec.plugin_options import REPORT_OPTIONS, spec_catalogue
-from mmapspec.report import AdapterInfo, Report, TestOutcome
+from mmapspec.report import SUITE_ERROR, AdapterInfo, Report, TestOutcome
 from mmapspec.run_guard import RunGuard
 from mmapspec.run_info import run_environment
 from mmapspec.spec_items import UNSUPPORTED_PREFIX
-from mmapspec.status import CRASH, FAIL, PASS, SKIPPED, UNSUPPORTED, Status
+from mmapspec.status import CRASH, ERROR, FAIL, PASS, SKIPPED, UNSUPPORTED, Status
 from mmapspec.worker_facts import WorkerFacts
 
 
@@ -58,6 +58,8 @@ def _phase_status(
             message = getattr(crash, "message", None) or str(report.longrepr)[-MESSAGE_LIMIT:]
         if report.when != "call":
             message = f"error in {report.when}: {message}"
+        if facts is not None and facts.suite_error:
+            return ERROR, SUITE_ERROR + message
         return FAIL, message
     return PASS, None
 
@@ -164,7 +166,7 @@ class Collector:
         if not self.tests and not (self.verdict and incomplete):
             return
         self.report = report = self.build()
-        report.incomplete = incomplete
+        report.incomplete = incomplete or report.suite_error_summary()
         report.environment = run_environment(self.config)
         self._write(report)
         if self.verdict:  # otherwise pytest's own status stands (see exit_status)

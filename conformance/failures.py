@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from mmapspec.adapters.call_origin import is_evidence
 from mmapspec.adapters.interface import HarnessFailure, ImplementationCrashed
 from mmapspec.plugin_options import adapter_spec
 from mmapspec.spec.attribution import PrerequisiteFailed, Violation
@@ -36,6 +37,7 @@ def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts
         getattr(exc, "crashed", False)
     )
     facts.harness = isinstance(exc, HarnessFailure) or _is_harness_failure(error)
+    facts.suite_error = not (facts.crash or facts.harness) and _is_suite_error(error)
     if isinstance(exc, PrerequisiteFailed):
         facts.prerequisite = exc.clause
     elif isinstance(exc, Violation):
@@ -60,6 +62,15 @@ def _attributed_exception(exc: BaseException) -> BaseException:
     own = [e for e in leaves if not isinstance(e, PrerequisiteFailed)]
     crashes = [e for e in leaves if isinstance(e, ImplementationCrashed)]
     return (own or crashes or leaves)[0]
+
+
+def _is_suite_error(exc: BaseException) -> bool:
+    """Every exception inside ``exc`` was raised by the suite's own code: none came
+    out of an adapter call, none is an assertion or a ``pytest.fail``."""
+    leaves = _leaves(exc)
+    return bool(leaves) and not any(
+        is_evidence(e) or isinstance(e, (PrerequisiteFailed, pytest.fail.Exception)) for e in leaves
+    )
 
 
 def _is_harness_failure(exc: BaseException) -> bool:

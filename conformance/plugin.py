@@ -28,6 +28,7 @@ from collections.abc import Generator, Iterator
 import pytest
 from mmapspec import expectations
 from mmapspec.adapters import load
+from mmapspec.adapters.call_origin import mark_escapes
 from mmapspec.adapters.interface import Adapter, Unsupported
 from mmapspec.collector import Collector
 from mmapspec.failures import describe_failure
@@ -133,7 +134,7 @@ def _claim_tagname_prefix() -> None:
 
 @pytest.fixture(scope="session")
 def adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
-    impl = load(adapter_spec(pytestconfig))
+    impl = mark_escapes(load(adapter_spec(pytestconfig)))
     try:
         yield impl
     finally:

@@ -20,6 +20,7 @@ from mmapspec.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
+    ERROR,
     EXPECTED_FAIL,
     FAIL,
     RANK,
@@ -27,6 +28,9 @@ from mmapspec.status import (
     STATUSES,
     Status,
 )
+
+SUITE_ERROR = "the suite's own code raised, not the implementation: "
+"""How the message of a test with status ``error`` begins."""
 
 
 class Verdict(str, enum.Enum):
@@ -222,6 +226,25 @@ class Report:
     @property
     def blocked(self) -> list[ClauseResult]:
         return [c for c in self.clauses if c.status == BLOCKED]
+
+    def suite_errors(self) -> list[TestOutcome]:
+        """Tests whose own code raised (status ``error``), each once."""
+        seen: dict[str, TestOutcome] = {}
+        for t in [*(t for c in self.clauses for t in c.tests), *self.untagged]:
+            if t.status == ERROR:
+                seen.setdefault(t.nodeid, t)
+        return list(seen.values())
+
+    def suite_error_summary(self) -> str | None:
+        """Why the suite's own errors make the run incomplete, naming the first test
+        and its exception; None when there were none."""
+        errors = self.suite_errors()
+        if not errors:
+            return None
+        first = errors[0]
+        more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+        cause = (first.message or "").removeprefix(SUITE_ERROR)
+        return f"the suite's own code raised in {first.nodeid}{more}: {cause}"
 
     @property
     def failed_untagged(self) -> list[TestOutcome]:

@@ -22,6 +22,7 @@ from mmapspec.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
+    ERROR,
     EXPECTED_FAIL,
     FAIL,
     PASS,
@@ -38,6 +39,7 @@ COLUMNS = (
     (BLOCKED, "block"),
     (UNSUPPORTED, "unsup"),
     (CRASH, "crash"),
+    (ERROR, "error"),
     (EXPECTED_FAIL, "xfail"),
     (UNEXPECTED_PASS, "xpass"),
     (SKIPPED, "skip"),
@@ -49,6 +51,7 @@ _LABEL = {
     BLOCKED: "BLOCKED",
     UNSUPPORTED: "UNSUPPORTED",
     CRASH: "CRASH",
+    ERROR: "ERROR",
     EXPECTED_FAIL: "XFAIL",
     UNEXPECTED_PASS: "XPASS",
     SKIPPED: "SKIP",
@@ -151,6 +154,7 @@ _MARKUP: dict[str, Markup] = {
     DIFFERS: {"cyan": True},
     BLOCKED: {"yellow": True},
     CRASH: {"red": True, "bold": True},
+    ERROR: {"purple": True},
     UNEXPECTED_PASS: {"red": True},
     UNSUPPORTED: {"yellow": True},
     EXPECTED_FAIL: {"yellow": True},
@@ -190,7 +194,9 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
         shown = report.clauses
     else:
         listed = {c.id for c in report.deviations}
-        shown = [c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED)]
+        shown = [
+            c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED, ERROR)
+        ]
     if shown:
         rows.append(("", {}))
     for c in shown:
@@ -224,8 +230,9 @@ def to_json(report: Report) -> str:
 
 
 def to_junit(report: Report) -> str:
-    """JUnit XML, one testcase per clause: deviations are failures (crashes are
-    errors); expected deviations and clauses not checked are skipped with a reason."""
+    """JUnit XML, one testcase per clause: deviations are failures (crashes, and the
+    suite's own errors, are errors); expected deviations and clauses not checked are
+    skipped with a reason."""
     counts = report.counts
     suites = ET.Element("testsuites")
     suite = ET.SubElement(
@@ -236,13 +243,13 @@ def to_junit(report: Report) -> str:
         failures=str(
             sum(counts.get(s, 0) for s in (FAIL, UNSUPPORTED, UNEXPECTED_PASS)) + len(report.stale)
         ),
-        errors=str(counts.get(CRASH, 0)),
+        errors=str(counts.get(CRASH, 0) + counts.get(ERROR, 0)),
         skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
         time=f"{report.duration:.3f}",
     )
     if report.incomplete is not None:
         # A testcase of its own, so that a dashboard counting testcases shows red.
-        suite.set("errors", str(counts.get(CRASH, 0) + 1))
+        suite.set("errors", str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + 1))
         suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
         case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
         ET.SubElement(
@@ -262,7 +269,7 @@ def to_junit(report: Report) -> str:
             for name, value in notes:
                 ET.SubElement(props, "property", name=str(name), value=str(value))
         message = _one_line(c.message, 200)
-        if c.status == CRASH:
+        if c.status in (CRASH, ERROR):
             ET.SubElement(case, "error", message=message, type=c.status).text = _detail(c)
         elif c.status in (FAIL, UNSUPPORTED, UNEXPECTED_PASS):
             # UNSUPPORTED here was not expected (an expected one is expected-fail).
@@ -340,6 +347,7 @@ def to_markdown(report: Report) -> str:
     for status, title in (
         (DIFFERS, "Readings that differ (not deviations unless --strict)"),
         (BLOCKED, "Blocked by a prerequisite that does not pass"),
+        (ERROR, "Not judged: the suite's own code raised (the run is incomplete)"),
         (EXPECTED_FAIL, "Expected deviations"),
         (SKIPPED, "Not checked here"),
     ):

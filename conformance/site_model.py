@@ -20,6 +20,7 @@ STATUSES: tuple[str, ...] = (
     "unexpected-pass",
     "differs-from-reading",
     "blocked",
+    "error",
     "unsupported",
     "skipped",
     "fail",
@@ -34,6 +35,7 @@ GLYPHS: Mapping[str, str] = {
     "crash": "⚠",
     "differs-from-reading": "≠",
     "blocked": "⊘",
+    "error": "?",
     "unsupported": "∅",
     "skipped": "–",
     "expected-fail": "(✗)",
@@ -48,6 +50,7 @@ MEANINGS: Mapping[str, str] = {
     "differs-from-reading": "the document is ambiguous or silent here and the implementation "
     "reads it differently from the suite (a deviation only under --strict)",
     "blocked": "not judged: a clause its test relies on did not pass",
+    "error": "not judged: the suite's own code raised; the run is incomplete",
     "unsupported": "the adapter does not declare a capability the clause needs",
     "skipped": "not checked on this machine",
     "expected-fail": "deviates as the implementation's expectations file says, for the "

@@ -27,6 +27,10 @@ class Status(str, enum.Enum):
     """The adapter does not declare a capability this clause needs."""
     CRASH = "crash"
     """The implementation's process died."""
+    ERROR = "error"
+    """The suite's own code raised (not an adapter call, not an assertion about one):
+    nothing is known about the clause, and the run is incomplete. Never a deviation,
+    and it blocks nothing."""
     SKIPPED = "skipped"
     """Not checked here: every test of the clause was skipped for a reason other than
     a missing capability (say, no way to fill a disk on this machine), or none ran."""
@@ -47,6 +51,7 @@ DIFFERS = Status.DIFFERS
 BLOCKED = Status.BLOCKED
 UNSUPPORTED = Status.UNSUPPORTED
 CRASH = Status.CRASH
+ERROR = Status.ERROR
 SKIPPED = Status.SKIPPED
 EXPECTED_FAIL = Status.EXPECTED_FAIL
 UNEXPECTED_PASS = Status.UNEXPECTED_PASS
@@ -56,8 +61,10 @@ STATUSES = tuple(Status)
 # "A clause with mixed test results takes the worst." Skipped tests rank lowest so
 # that a clause checked one way and not another is judged by the check that ran;
 # a blocked test ranks below a failing one, so that a clause with a failure of
-# its own is reported failing whatever else blocked.
-RANK = {SKIPPED: 0, PASS: 1, UNSUPPORTED: 2, BLOCKED: 3, DIFFERS: 4, FAIL: 5, CRASH: 6}
+# its own is reported failing whatever else blocked. The suite's own error ranks
+# above a pass (the clause was not fully checked) and below any evidence about the
+# binding, so that it never hides a failure another test found.
+RANK = {SKIPPED: 0, PASS: 1, UNSUPPORTED: 2, ERROR: 3, BLOCKED: 4, DIFFERS: 5, FAIL: 6, CRASH: 7}
 
 DEVIATIONS = frozenset({FAIL, UNSUPPORTED, CRASH, UNEXPECTED_PASS})
 """Statuses that make a run exit 1 (unless expected, in which case the status is
@@ -81,7 +88,7 @@ def judge(
     deviating = actual in DEVIATIONS or (strict and actual == DIFFERS)
     if exp is None:
         return actual, deviating, None
-    if actual in (SKIPPED, BLOCKED):
+    if actual in (SKIPPED, BLOCKED, ERROR):
         return actual, False, f"not checked here; expected {exp.status}: {exp.reason}"
     if actual == PASS:
         return (

@@ -30,6 +30,9 @@ class WorkerFacts:
     harness: bool = False
     """The failure was the harness's (:class:`~mmapspec.adapters.interface.HarnessFailure`),
     no evidence about the binding."""
+    suite_error: bool = False
+    """The phase failed because the suite's own code raised (not an adapter call, not
+    an assertion about one): no evidence about the binding."""
     prerequisite: str | None = None
     """The clause whose promise a setup or observing call broke."""
     attributed: str | None = None

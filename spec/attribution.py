@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from mmapspec.adapters.call_origin import is_evidence
 from mmapspec.adapters.interface import HarnessFailure, ImplementationCrashed, Unsupported
 
 
@@ -61,7 +62,8 @@ def prerequisite(clause: str, what: str) -> Iterator[None]:
     (for example ``"map(fd of the file, 'w')"``). Any failure inside, whether an
     assertion, an unexpected outcome or a crash, becomes :class:`PrerequisiteFailed`.
     ``Unsupported`` and ``HarnessFailure`` pass through: a missing capability and a
-    broken harness are the runner's business, not evidence against any clause."""
+    broken harness are the runner's business, not evidence against any clause, and so is
+    an exception of the suite's own code (not from an adapter call, not an assertion)."""
     try:
         yield
     except (Unsupported, HarnessFailure, PrerequisiteFailed, Violation):
@@ -69,6 +71,8 @@ def prerequisite(clause: str, what: str) -> Iterator[None]:
     except ImplementationCrashed as exc:
         raise PrerequisiteFailed(clause, f"{what}: {_describe(exc)}", crashed=True) from exc
     except Exception as exc:
+        if not is_evidence(exc):
+            raise
         raise PrerequisiteFailed(clause, f"{what}: {_describe(exc)}") from exc
 
 
@@ -82,4 +86,6 @@ def checking(clause: str) -> Iterator[None]:
     except ImplementationCrashed as exc:
         raise Violation(clause, _describe(exc), crashed=True) from exc
     except Exception as exc:
+        if not is_evidence(exc):
+            raise
         raise Violation(clause, _describe(exc)) from exc

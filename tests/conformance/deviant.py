@@ -20,3 +20,13 @@ class DeviantAdapter(StdlibAdapter):
 
     def pagesize(self) -> int:
         return super().pagesize() // 2
+
+
+class RaisingAdapter(StdlibAdapter):
+    """CPython's mmap whose ``pagesize`` has a bug that raises AttributeError, as an
+    adapter that forgot to convert an error would: the implementation's failure."""
+
+    name = "raising"
+
+    def pagesize(self) -> int:
+        raise AttributeError("'NoneType' object has no attribute 'page_size'")

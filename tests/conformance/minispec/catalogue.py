@@ -39,6 +39,9 @@ EXTRA = (
     _clause("blocked-at-setup", "a test whose setup relies on runner.offset"),
     _clause("blocked-declared", "a test that declares runner.offset its prerequisite"),
     _clause("reading", "a silent spot", reading="the mini spec reads it as pagesize() > 4096"),
+    _clause("suite-error", "a test whose own code raises (opt-in: MINISPEC_SUITE_ERROR=1)"),
+    _clause("suite-error-in-setup", "the same inside a prerequisite block (opt-in)"),
+    _clause("binding-raises", "an adapter call raises an exception it did not convert"),
 )
 
 CLAUSES = (*STOCK, *EXTRA)

@@ -115,3 +115,33 @@ def test_declares_offsets_its_prerequisite(adapter: Adapter) -> None:
 @pytest.mark.clause("runner.reading")
 def test_reading_of_a_silent_spot(adapter: Adapter) -> None:
     assert adapter.pagesize() > 4096
+
+
+def _suite_error_opted_in() -> None:
+    if os.environ.get("MINISPEC_SUITE_ERROR") != "1":
+        pytest.skip("set MINISPEC_SUITE_ERROR=1 to raise in the suite's own code")
+
+
+@pytest.mark.clause("runner.suite-error")
+def test_own_code_raises(adapter: Adapter) -> None:
+    """A bug of the test itself, after a real call: the suite's error, not the binding's."""
+    _suite_error_opted_in()
+    assert adapter.pagesize() > 0
+    os.no_such_call()  # type: ignore[attr-defined]
+
+
+@pytest.mark.clause("runner.suite-error-in-setup")
+def test_own_code_raises_inside_a_prerequisite(adapter: Adapter) -> None:
+    """Inside a prerequisite block the suite's own error is still the suite's: it
+    neither fails runner.pass nor blocks this clause."""
+    _suite_error_opted_in()
+    with prerequisite("runner.pass", "map and observe"):
+        adapter.pagesize()
+        os.no_such_call()  # type: ignore[attr-defined]
+
+
+@pytest.mark.clause("runner.binding-raises")
+def test_adapter_call_raises(adapter: Adapter) -> None:
+    """Whatever comes out of an adapter call is the implementation's: with
+    ``deviant:RaisingAdapter`` its AttributeError fails this clause."""
+    assert adapter.pagesize() > 0

@@ -1,0 +1,61 @@
+"""The suite's own errors never count against an implementation.
+
+An exception raised by a spec test's own code (not out of an adapter call, not an
+assertion about one) gives the clause the status ``error``: it is no deviation, it
+blocks nothing, it names the test and the exception, and the run is incomplete.
+What comes out of an adapter call stays the implementation's failure.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .minirun import DEVIANT, check_deviant, mini, one_error_line
+
+SUITE_ERROR = {"MINISPEC_SUITE_ERROR": "1"}
+
+
+def _clause(doc: dict, cid: str) -> dict:
+    return next(c for c in doc["clauses"] if c["id"] == cid)
+
+
+def test_an_attribute_error_in_a_test_is_the_suites_error(tmp_path: Path) -> None:
+    junit = tmp_path / "r.xml"
+    proc, doc = mini(
+        tmp_path, "--adapter", DEVIANT, "-n", "0", "--junit", str(junit), env=SUITE_ERROR
+    )
+    line = one_error_line(proc)  # exit 2: incomplete, said in one line
+    assert "incomplete" in line and "test_own_code_raises" in line, line
+    assert doc["verdict"] == "incomplete" and doc["conformant"] is False
+    assert "AttributeError" in doc["incomplete"] and "no_such_call" in doc["incomplete"]
+    for cid in ("runner.suite-error", "runner.suite-error-in-setup"):
+        record = _clause(doc, cid)
+        assert (record["status"], record["actual"]) == ("error", "error"), record
+        assert not record["deviation"] and record["blocked_by"] is None, record
+        assert "suite's own code raised" in record["message"], record["message"]
+        assert "AttributeError" in record["message"], record["message"]
+    # the prerequisite named around the suite's error is not charged with it
+    assert _clause(doc, "runner.pass")["status"] == "pass"
+    # every other verdict is as without the suite's errors
+    check_deviant(doc, "runner.suite-error", "runner.suite-error-in-setup")
+    assert doc["summary"]["error"] == 2
+    assert "ERROR       runner.suite-error" in proc.stdout, proc.stdout[-3000:]
+    case = next(
+        c
+        for c in ET.parse(junit).getroot().iter("testcase")
+        if c.get("name") == "runner.suite-error"
+    )
+    assert case.find("error") is not None and case.find("failure") is None
+
+
+def test_what_an_adapter_call_raises_is_the_implementations_failure(tmp_path: Path) -> None:
+    proc, doc = mini(
+        tmp_path, "--adapter", "deviant:RaisingAdapter", "-n", "0",
+        "--clause", "runner.binding-raises",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    record = _clause(doc, "runner.binding-raises")
+    assert (record["status"], record["deviation"]) == ("fail", True), record
+    assert record["message"].startswith("AttributeError: 'NoneType'"), record["message"]
+    assert doc["incomplete"] is None
