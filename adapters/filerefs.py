@@ -8,7 +8,9 @@ same in their own languages (``PROTOCOL.md``, "FileRef").
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from typing import IO
 
 from mmapspec.adapters.interface import FileRef, Unsupported
@@ -33,6 +35,16 @@ def open_handed_over(ref: FileRef) -> Opened:
             f.write(ref.pending)  # left in the user-space buffer, not flushed
         return f
     raise Unsupported(f"file:{ref.kind}")
+
+
+def os_handle(fd: int) -> ctypes.c_void_p:
+    """The Windows HANDLE behind descriptor ``fd`` (``kind='handle'``). The descriptor
+    owns it: close ``fd``, never the handle. Windows only."""
+    if sys.platform != "win32":
+        raise Unsupported("file:handle")
+    import msvcrt
+
+    return ctypes.c_void_p(msvcrt.get_osfhandle(fd))
 
 
 def close_all(opened: list[Opened]) -> None:

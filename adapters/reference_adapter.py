@@ -9,10 +9,11 @@ import contextlib
 import ctypes
 import dataclasses
 import os
+import sys
 from typing import Any
 
 from mmapspec import reference as mm
-from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
+from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over, os_handle
 from mmapspec.adapters.handles import Handles
 from mmapspec.adapters.interface import (
     Adapter,
@@ -50,11 +51,15 @@ class _Held:
     """A mirror's maps' handles, forgotten with it."""
 
 
+WINDOWS = sys.platform == "win32"
+
+
 class ReferenceAdapter(Adapter):
     name = "reference"
     version = "0.1"
     capabilities = Capabilities(
-        file_kinds=frozenset({"name", "fd", "fileobj"}),  # "handle" is Windows-only
+        # A HANDLE is Windows' own kind of file: the reference takes one there only.
+        file_kinds=frozenset({"name", "fd", "fileobj"} | ({"handle"} if WINDOWS else set())),
     )
 
     def __init__(self) -> None:
@@ -68,6 +73,10 @@ class ReferenceAdapter(Adapter):
             return None, []
         if ref.kind == "name":
             return ref.path, []
+        if ref.kind == "handle":
+            fd = open_handed_over(dataclasses.replace(ref, kind="fd"))
+            assert isinstance(fd, int)
+            return os_handle(fd), [fd]
         f = open_handed_over(ref)
         return f, [f]
 
