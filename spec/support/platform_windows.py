@@ -191,7 +191,7 @@ def _section(name: str) -> int | None:
         return int(handle)
     if ctypes.get_last_error() == api.ERROR_FILE_NOT_FOUND:
         return None
-    raise _error(f"OpenFileMappingW('Local\\\\{name}')")
+    raise _error(f"OpenFileMappingW('Local\\{name}')")
 
 
 def tagname_path(name: str) -> str | None:
@@ -217,7 +217,7 @@ def tagname_bytes(name: str, length: int) -> bytes | None:
     try:
         view = api.k32.MapViewOfFile(section, api.FILE_MAP_READ, 0, 0, length)
         if not view:
-            raise _error(f"MapViewOfFile of 'Local\\\\{name}'")
+            raise _error(f"MapViewOfFile of 'Local\\{name}'")
         try:
             return ctypes.string_at(view, length)
         finally:
