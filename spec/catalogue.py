@@ -1371,7 +1371,8 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/fd of the implementation's process, compared before and after "
         "map + free of every kind: a file by name, by descriptor, by FILE*, a tagname, the "
-        "pagefile, a mirror (each once first, so that one-time setup is not counted).",
+        "pagefile, a mirror (each once first, so that one-time setup is not counted). On "
+        "Windows the process's handles, from the system's handle table.",
     ),
     Clause(
         id="safety.descriptors.no-leak-after-failure",
@@ -1383,7 +1384,8 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/fd compared around each documented failure: no_file, "
         "file_too_short (an empty file, read-only and 'w'; a short file by name and by "
-        "descriptor; a short tagname), out_of_mem (map and mirror at an address in use).",
+        "descriptor; a short tagname), out_of_mem (map and mirror at an address in use). "
+        "On Windows the process's handles, from the system's handle table.",
     ),
     Clause(
         id="safety.mappings.no-leak-after-free",
@@ -1397,7 +1399,9 @@ CLAUSES: tuple[Clause, ...] = (
         "backed by the test's own files and shared-memory names, and at the map's own "
         "address a reservation (---p) or anonymous memory still holding the bytes the test "
         "wrote there (read through /proc/PID/mem), so that memory the runtime's allocator "
-        "maps on its own is never mistaken for a leak.",
+        "maps on its own is never mistaken for a leak. On Windows VirtualQueryEx and "
+        "ReadProcessMemory; a tagname's section has no file there, so it is looked for by "
+        "the bytes at its address.",
     ),
     Clause(
         id="safety.mappings.no-leak-after-failure",
@@ -1409,7 +1413,9 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/maps compared around the failures of "
         "safety.descriptors.no-leak-after-failure, counting regions backed by the test's "
-        "files and shared-memory names and the regions at the address in use.",
+        "files and shared-memory names and the regions at the address in use. On Windows "
+        "VirtualQueryEx, where a tagname's section has no file name: there the short "
+        "tagname's case has nothing to look for and skips, saying so.",
     ),
     Clause(
         id="safety.size.never-shrinks",

@@ -93,7 +93,7 @@ def _short(kind: str) -> Provoke:
 def _short_tagname(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     assert scene.tagname is not None
     on_disk = shm_path(scene.tagname)
-    if on_disk is not None:  # Windows: no file; what maps anew is watched by address
+    if on_disk is not None:  # Windows: a named section has no file to look for
         backing.add(on_disk)
     return maps.try_map(None, "", 3 * os_page(), tagname=scene.tagname)
 
@@ -209,6 +209,11 @@ def test_failure_leaves_nothing_mapped(
     mapped_before = set(proc_maps(pid))
     backing: set[str] = set()
     provoke(backing)
+    if not backing and way is None:
+        pytest.skip(
+            "nothing to look for: the OS shows a tagname's shared memory under no file "
+            "name (Windows: a named section), and the call asked for no address"
+        )
     left = [r for r in proc_maps(pid) if backing_file(r) in backing and r not in mapped_before]
     assert not left, f"the failing call ({case.promised_by}) left mapped: " + "; ".join(
         f"{r.start:#x}-{r.end:#x} {r.perms} {r.path}" for r in left
