@@ -63,7 +63,9 @@ def descriptors_to(pid: int, path: Path) -> list[str]:
 
 def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.shm_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint]
+    # shm_open is variadic; without O_CREAT no mode follows, and none is passed (a
+    # variadic argument declared as a fixed one goes astray on arm64 macOS).
+    libc.shm_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
     libc.shm_open.restype = ctypes.c_int
     libc.shm_unlink.argtypes = [ctypes.c_char_p]
     libc.shm_unlink.restype = ctypes.c_int
@@ -72,7 +74,7 @@ def _libc() -> ctypes.CDLL:
 
 def _open(name: str) -> int | None:
     """A read-only descriptor of the tagname's object, or None where there is none."""
-    fd = int(_libc().shm_open(f"/{name}".encode(), os.O_RDONLY, 0))
+    fd = int(_libc().shm_open(f"/{name}".encode(), os.O_RDONLY))
     if fd >= 0:
         return fd
     err = ctypes.get_errno()

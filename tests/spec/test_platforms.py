@@ -87,3 +87,29 @@ def test_the_check_sees_a_platform_test() -> None:
     assert ASKS_THE_OS.search('if sys.platform.startswith("linux"):')
     assert ASKS_THE_OS.search('elif os.name == "posix":')
     assert not ASKS_THE_OS.search("the platform_name of it")
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs POSIX shared memory in /dev/shm")
+def test_the_posix_view_of_tagnames_agrees_with_linux() -> None:
+    """The macOS view (shm_open, no /proc) run here, where POSIX shared memory is also
+    the file /dev/shm/NAME: both say the same of an object and of one that is gone."""
+    import os
+    import uuid
+
+    from mmapspec.spec.support import platform_linux as linux
+    from mmapspec.spec.support import platform_posix as posix
+
+    name = f"mmapspec-test-{uuid.uuid4().hex}"
+    fd = os.open(f"/dev/shm/{name}", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, b"posix view" + bytes(100))
+        assert posix.tagname_exists(name) and linux.tagname_exists(name)
+        assert posix.tagname_bytes(name, 10) == linux.tagname_bytes(name, 10) == b"posix view"
+        assert posix.tagname_mode(name) == linux.tagname_mode(name) == 0o600
+        posix.remove_tagname(name)
+        assert not posix.tagname_exists(name) and not linux.tagname_exists(name)
+        assert posix.tagname_bytes(name, 10) is None
+        assert posix.mappings_unseen(os.getpid()) and posix.descriptors_unseen(os.getpid())
+    finally:
+        os.close(fd)
+        linux.remove_tagname(name)
