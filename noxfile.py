@@ -13,8 +13,9 @@
 * ``lint``: ruff check and ruff format --check.
 * ``typecheck``: mypy (strict, from pyproject) over the whole installed ``mmapspec``
   package: reference, adapters, spec, runner and bench (a setuptools editable
-  install hides the package-dir mapping from mypy); then the pipe and the Python
-  harness again with ``--platform win32``.
+  install hides the package-dir mapping from mypy); then the pipe, the Python
+  harness and the spec's support (its Windows observers) again with
+  ``--platform win32``.
 * ``wheel``: build a wheel, install it into a fresh virtualenv outside the source
   tree: without extras, ``mmapspec.reference`` works and ``mmapspec run`` says
   what to install; with the ``suite`` extra, ``mmapspec run`` runs.
@@ -102,9 +103,10 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install(".[suite]", "mypy")
     session.run("mypy", "-p", "mmapspec", *session.posargs)
-    # The pipe's Windows path (threads, no guard) has never run: typed as on Windows.
+    # The pipe's Windows path (threads, no guard) and the spec's Windows observers run
+    # on Windows only: typed as on Windows.
     win32 = ["--platform", "win32", "-p", "mmapspec.adapters.pipe"]
-    win32 += ["-m", "mmapspec.adapters.harness"]
+    win32 += ["-m", "mmapspec.adapters.harness", "-p", "mmapspec.spec.support"]
     session.run("mypy", *win32, *session.posargs)
 
 

@@ -20,6 +20,10 @@ Opened = int | IO[bytes]
 
 _OS_FLAGS = {"r": os.O_RDONLY, "r+": os.O_RDWR, "w+": os.O_RDWR | os.O_CREAT | os.O_TRUNC}
 _PY_MODES = {"r": "rb", "r+": "r+b", "w+": "w+b"}
+_BINARY = getattr(os, "O_BINARY", 0)
+"""Windows' C runtime opens descriptors in text mode unless told otherwise; elsewhere 0.
+(Descriptors from ``os.open`` are never inherited by child processes, on every OS:
+PEP 446, so no ``O_CLOEXEC``, which Windows lacks.)"""
 
 
 def open_handed_over(ref: FileRef) -> Opened:
@@ -28,7 +32,7 @@ def open_handed_over(ref: FileRef) -> Opened:
     object gets ``ref.pending`` written and left unflushed in its buffer. The
     caller closes the result with :func:`close_all` once the map is freed."""
     if ref.kind == "fd":
-        return os.open(ref.path, _OS_FLAGS[ref.mode] | os.O_CLOEXEC, 0o666)
+        return os.open(ref.path, _OS_FLAGS[ref.mode] | _BINARY, 0o666)
     if ref.kind == "fileobj":
         f: IO[bytes] = open(ref.path, _PY_MODES[ref.mode])  # noqa: SIM115 - closed by close_all
         if ref.pending:

@@ -206,13 +206,19 @@ class ReferenceAdapter(Adapter):
             )
         return int(obj.addr) + offset
 
+    # Memory is touched by a plain copy in ctypes' own C code (an array's ``raw`` at
+    # the address), never through a foreign call such as ctypes.memmove/string_at:
+    # on Windows ctypes wraps foreign calls in an exception handler that turns an
+    # access violation into OSError, so the documented crashes would not happen.
+
     def read(self, handle: Handle, offset: int, length: int) -> bytes:
-        return ctypes.string_at(self._span(handle, offset, length), length)
+        return (ctypes.c_char * length).from_address(self._span(handle, offset, length)).raw
 
     def write(self, handle: Handle, offset: int, data: bytes) -> None:
         # Deliberately not m[a:b] = data: writing to a read-only map must do what the
         # doc says it does (crash), which the spec provokes in an isolated process.
-        ctypes.memmove(self._span(handle, offset, len(data)), data, len(data))
+        at = self._span(handle, offset, len(data))
+        (ctypes.c_char * len(data)).from_address(at).raw = data
 
     @property
     def pid(self) -> int:

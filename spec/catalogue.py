@@ -136,7 +136,9 @@ CLAUSES: tuple[Clause, ...] = (
         needs=_NAMED,
         checked="Provoked as the classic I/O error of mapped memory: the file is truncated behind "
         "a live map and a page past the new end is read; the process holding the "
-        "implementation must die by SIGBUS (or SIGSEGV), never return garbage silently.",
+        "implementation must die by SIGBUS (or SIGSEGV; on Windows an in-page error or an "
+        "access violation), never return garbage silently. Skipped where the OS refuses to "
+        "shrink a mapped file (Windows: ERROR_USER_MAPPED_FILE), so no such error can be made.",
     ),
     # ---------------------------------------------------------------- mmap.map: call forms
     Clause(
@@ -157,8 +159,9 @@ CLAUSES: tuple[Clause, ...] = (
         quote="`mmap.map(file, access, size, offset, addr, tagname) -> map | nil,err,errcode`",
         needs=_needs(_NAME, "form:positional"),
         checked="The same arguments given positionally and as a table give the same map: same "
-        "size, same bytes, same permissions where /proc/PID/maps shows them; the sixth "
-        "argument names shared memory (/dev/shm on Linux).",
+        "size, same bytes, same permissions where the OS shows them (/proc/PID/maps; "
+        "Windows: VirtualQueryEx); the sixth argument names shared memory (/dev/shm on "
+        "Linux, a POSIX shared-memory object on macOS, the section Local\\NAME on Windows).",
     ),
     # ---------------------------------------------------------------- mmap.map: file
     Clause(
@@ -225,7 +228,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="'' (read-only, default)",
         needs=_NAMED,
-        checked="The map reads the file; where /proc/PID/maps is available it is not writable.",
+        checked="The map reads the file; where the OS shows mappings (/proc/PID/maps; Windows: "
+        "VirtualQueryEx) it is not writable.",
     ),
     Clause(
         id="map.access.w",
@@ -235,7 +239,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="'w' (read + write)",
         needs=_needs(_NAME, "access:w"),
         checked="Bytes written to the map are in the file (read back through the OS, not through "
-        "the binding); /proc/PID/maps shows a shared, writable mapping.",
+        "the binding); the OS shows a shared, writable mapping (/proc/PID/maps; Windows: a "
+        "view's page protection, copy-on-write views counted private).",
     ),
     Clause(
         id="map.access.c",
@@ -256,7 +261,7 @@ CLAUSES: tuple[Clause, ...] = (
         quote="'x' (read + execute)",
         needs=_needs(_NAME, "access:x", "addr"),
         checked="Checked for real where the OS reports it: the mapping is readable, executable "
-        "and not writable in /proc/PID/maps (Linux).",
+        "and not writable in /proc/PID/maps (Linux) or in VirtualQueryEx (Windows).",
     ),
     Clause(
         id="map.access.wx",
@@ -299,8 +304,8 @@ CLAUSES: tuple[Clause, ...] = (
         checked="Of a longer file, so that a map of the whole file is told apart: map.size is "
         "the size given (or that size rounded up to whole pages, which is "
         "map.result.size-not-rounded's question), the map holds the file's first `size` "
-        "bytes, and where /proc/PID/maps is available the OS maps `size` rounded up to "
-        "pages, not more.",
+        "bytes, and where the OS shows mappings the OS maps `size` rounded up to its own "
+        "pages (Windows: 4 KiB inside pagesize()'s 64 KiB), not more.",
     ),
     Clause(
         id="map.size.must-be-positive",
@@ -626,6 +631,10 @@ CLAUSES: tuple[Clause, ...] = (
         "that created a file (or a tagname's shared memory) and then failed removes it again, "
         "so the call has no lasting effect; otherwise the next map without write access "
         "would find an empty file and fail with 'file_too_short' instead of 'no_file'.",
+        checked="The file is looked for by name; a tagname's shared memory is asked of the OS "
+        "(/dev/shm/NAME on Linux, shm_open on macOS, on Windows the named section "
+        "Local\\NAME: the session's namespace, where a name without a prefix lands for a "
+        "program a user runs).",
     ),
     # ---------------------------------------------------------------- mmap.map: tagname
     Clause(
@@ -757,8 +766,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="crashes",
         quote="attempting to write to a memory block that wasn't mapped with write or "
         "copy-on-write access results in a crash.",
-        checked="The crash is the process dying by SIGSEGV or SIGBUS; checked in an isolated "
-        "implementation process.",
+        checked="The crash is the process dying by SIGSEGV or SIGBUS (on Windows by an access "
+        "violation, 0xC0000005); checked in an isolated implementation process.",
     ),
     Clause(
         id="map.note.external-changes",
@@ -793,8 +802,8 @@ CLAUSES: tuple[Clause, ...] = (
         kind="returns",
         quote="Free the memory and all associated resources",
         needs=_needs("anonymous", "addr"),
-        checked="Where the OS reports mappings (/proc/PID/maps): every page of the map is "
-        "gone after free.",
+        checked="Where the OS reports mappings (/proc/PID/maps; Windows: VirtualQueryEx): "
+        "every page of the map is gone after free.",
     ),
     Clause(
         id="free.closes-file-opened-by-map",
@@ -804,7 +813,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="close the file if it was opened by `mmap.map()`.",
         needs=_NAMED,
         checked="After free no descriptor and no mapping of the process refers to the file "
-        "(/proc/PID/fd and /proc/PID/maps).",
+        "(/proc/PID/fd and /proc/PID/maps; on Windows, which names no handle's file, the "
+        "file opens exclusively, so nothing holds it, and VirtualQueryEx maps none of it).",
     ),
     Clause(
         id="free.keeps-caller-file-open",
@@ -907,7 +917,9 @@ CLAUSES: tuple[Clause, ...] = (
         "taken to be the tagname: the one name of that file a user knows and can give on "
         "every OS (on Linux the file is /dev/shm/NAME, on OS X it has no path at all).",
         checked="After mmap.unlink(tagname), whether its maps are freed or still open, the "
-        "shared memory object is gone (on Linux /dev/shm/NAME no longer exists).",
+        "shared memory object is gone (on Linux /dev/shm/NAME no longer exists). Skipped on "
+        "Windows, where the document says no file is made ('not so on Windows'): the "
+        "memory lives while a map of it does, and there is nothing to remove.",
     ),
     Clause(
         id="unlink.method-removes",
@@ -917,7 +929,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="`map:unlink()`",
         needs=_needs("tagname", "unlink"),
         checked="After map:unlink() of a map of a tagname, its shared memory object is gone "
-        "(on Linux /dev/shm/NAME no longer exists).",
+        "(on Linux /dev/shm/NAME no longer exists). Skipped on Windows ('not so on "
+        "Windows': no file is made, so there is nothing to remove).",
     ),
     Clause(
         id="unlink.manual",
@@ -927,7 +940,8 @@ CLAUSES: tuple[Clause, ...] = (
         quote="That file must be removed manually when it is no longer needed.",
         needs=_needs("tagname", "unlink"),
         checked="Freeing every map of a tagname leaves its shared memory object, with its "
-        "contents (read from /dev/shm/NAME on Linux).",
+        "contents (read from /dev/shm/NAME on Linux). Skipped on Windows, where the "
+        "document says no file is made: a named section goes with its last map.",
     ),
     Clause(
         id="unlink.while-mapped",
@@ -938,7 +952,9 @@ CLAUSES: tuple[Clause, ...] = (
         "said mappings.",
         needs=_needs("tagname", "unlink"),
         checked="map:unlink() while two maps of the tagname are open: both keep working and "
-        "keep sharing; a map of the name made afterwards is new memory.",
+        "keep sharing; a map of the name made afterwards is new memory (not asked on "
+        "Windows, where no file is made and unlink has nothing to remove: there the name "
+        "still names the open maps' memory).",
     ),
     # ---------------------------------------------------------------- mmap.mirror
     Clause(
@@ -1214,7 +1230,12 @@ CLAUSES: tuple[Clause, ...] = (
         quote="Memory will always be allocated in multiples of this size",
         needs=_needs("pagesize", "anonymous", "addr"),
         checked="A map's address is a multiple of pagesize(), and the OS's mapping "
-        "(/proc/PID/maps) spans whole pages of it even for a 1-byte map.",
+        "(/proc/PID/maps) spans whole pages of it even for a 1-byte map. On Windows "
+        "pagesize() is the 64 KiB allocation granularity while VirtualQueryEx shows a view "
+        "in 4 KiB pages: there the map starts on a granule, the OS maps its size rounded "
+        "up to 4 KiB pages, and nothing else is mapped in the rest of the granule (no "
+        "other allocation can start inside one, so the address space is taken in "
+        "multiples of pagesize()).",
     ),
     Clause(
         id="pagesize.offsets-aligned",
@@ -1253,7 +1274,9 @@ CLAUSES: tuple[Clause, ...] = (
         errcode=OS_ERRCODE,
         quote="Can fail with `'not_found'` or an OS specific error code.",
         needs=_needs("filesize", _NAME),
-        checked="Provoked with a symlink loop (ELOOP): an int errcode.",
+        checked="Provoked with a symlink loop (ELOOP; skipped where the OS itself calls it a "
+        "missing file, as Wine does) and with a directory (EISDIR; on Windows access "
+        "denied): an int errcode.",
     ),
     Clause(
         id="filesize.set.resizes",
@@ -1348,7 +1371,8 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/fd of the implementation's process, compared before and after "
         "map + free of every kind: a file by name, by descriptor, by FILE*, a tagname, the "
-        "pagefile, a mirror (each once first, so that one-time setup is not counted).",
+        "pagefile, a mirror (each once first, so that one-time setup is not counted). On "
+        "Windows the process's handles, from the system's handle table.",
     ),
     Clause(
         id="safety.descriptors.no-leak-after-failure",
@@ -1360,7 +1384,8 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/fd compared around each documented failure: no_file, "
         "file_too_short (an empty file, read-only and 'w'; a short file by name and by "
-        "descriptor; a short tagname), out_of_mem (map and mirror at an address in use).",
+        "descriptor; a short tagname), out_of_mem (map and mirror at an address in use). "
+        "On Windows the process's handles, from the system's handle table.",
     ),
     Clause(
         id="safety.mappings.no-leak-after-free",
@@ -1374,7 +1399,9 @@ CLAUSES: tuple[Clause, ...] = (
         "backed by the test's own files and shared-memory names, and at the map's own "
         "address a reservation (---p) or anonymous memory still holding the bytes the test "
         "wrote there (read through /proc/PID/mem), so that memory the runtime's allocator "
-        "maps on its own is never mistaken for a leak.",
+        "maps on its own is never mistaken for a leak. On Windows VirtualQueryEx and "
+        "ReadProcessMemory; a tagname's section has no file there, so it is looked for by "
+        "the bytes at its address.",
     ),
     Clause(
         id="safety.mappings.no-leak-after-failure",
@@ -1386,7 +1413,9 @@ CLAUSES: tuple[Clause, ...] = (
         basis="safety",
         checked="/proc/PID/maps compared around the failures of "
         "safety.descriptors.no-leak-after-failure, counting regions backed by the test's "
-        "files and shared-memory names and the regions at the address in use.",
+        "files and shared-memory names and the regions at the address in use. On Windows "
+        "VirtualQueryEx, where a tagname's section has no file name: there the short "
+        "tagname's case has nothing to look for and skips, saying so.",
     ),
     Clause(
         id="safety.size.never-shrinks",

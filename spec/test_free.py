@@ -1,6 +1,7 @@
 """``map:free()``: the memory and every resource go, and the file is closed only if
-``map`` opened it. Observed through the OS: /proc/PID/maps and /proc/PID/fd of the
-process holding the maps, and the file itself."""
+``map`` opened it. Observed through the OS: the mappings and descriptors of the process
+holding the maps (/proc/PID/maps and /proc/PID/fd; on Windows ``VirtualQueryEx`` and
+whether the file can be opened exclusively), and the file itself."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from mmapspec.spec.support import (
     Maps,
     fds_to,
     mapped_bytes_in,
+    mapped_name,
     new_file,
     os_page,
     pattern,
@@ -56,7 +58,7 @@ def test_free_closes_the_file_it_opened(
     maps.free(m)
     fds = fds_to(adapter.pid, path)
     assert fds == [], f"free() of a map of {path.name}: expected no descriptor, got fds {fds}"
-    mapped = [r for r in proc_maps(adapter.pid) if r.path == str(path.resolve())]
+    mapped = [r for r in proc_maps(adapter.pid) if r.path == mapped_name(path)]
     assert mapped == [], f"free() of a map of {path.name}: still mapped at {mapped}"
 
 

@@ -21,6 +21,8 @@ from mmapspec.spec import strategies as sst
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
+    mappings_shown,
+    mappings_source,
     new_file,
     os_page,
     pattern,
@@ -55,10 +57,10 @@ def test_access_defaults_to_read_only(adapter: Adapter, maps: Maps, tmp_path: Pa
     call = described("map", ref(path))
     m = mapped(maps, ref(path))
     same(adapter.read(m.handle, 0, 100), content, call)
-    if m.addr is not None and Path(f"/proc/{adapter.pid}/maps").exists():
+    if m.addr is not None and mappings_shown(adapter.pid):
         region = proc_maps_entry_at(adapter.pid, m.addr)
         assert region is not None and region.perms[:3] == "r--", (
-            f"{call}: expected permissions r-- in /proc/{adapter.pid}/maps, got {region}"
+            f"{call}: expected permissions r-- in {mappings_source(adapter.pid)}, got {region}"
         )
 
 
@@ -94,7 +96,8 @@ the file sees the writes."""
 def test_access_flags_as_the_os_reports_them(
     adapter: Adapter, maps: Maps, tmp_path: Path, access: str
 ) -> None:
-    """The flags are real: /proc/PID/maps shows read, write, execute and sharing as asked."""
+    """The flags are real: the OS's mappings (/proc/PID/maps; Windows: the view's page
+    protection) show read, write, execute and sharing as asked."""
     require_proc(adapter.pid)
     p = os_page()
     path = new_file(tmp_path, pattern(2 * p, seed=5))
@@ -102,7 +105,9 @@ def test_access_flags_as_the_os_reports_them(
     m = mapped(maps, ref(path), access, 2 * p)
     assert m.addr, f"{call}: map.addr is {m.addr!r}"
     region = proc_maps_entry_at(adapter.pid, m.addr)
-    assert region is not None, f"{call}: no mapping at {m.addr:#x} in /proc/{adapter.pid}/maps"
+    assert region is not None, (
+        f"{call}: no mapping at {m.addr:#x} in {mappings_source(adapter.pid)}"
+    )
     perms, sharing = EXPECTED_PERMS[access]
     got = region.perms
     ok = all(w in ("?", g) for w, g in zip(perms, got[:3], strict=True))

@@ -9,17 +9,15 @@ elsewhere blocks the test instead of failing its clause.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec.attribution import prerequisite
-from mmapspec.spec.support import Maps, free_address, os_page, proc_maps, same
+from mmapspec.spec.support import Maps, free_address, mappings_shown, os_page, proc_maps, same
 from mmapspec.spec.support.map_calls import described, mapped
 
 
 def _free_gap(pid: int, size: int, p: int) -> int | None:
-    """An address with ``size`` bytes free around it, found in /proc/PID/maps: the middle
+    """An address with ``size`` bytes free around it, found in the OS's mappings: the middle
     of the widest gap between two mappings, far from where the OS puts new ones."""
     # Below 2**47: the user address space of every 64-bit system without 5-level paging
     # (above it live only the kernel's vsyscall page and the like).
@@ -39,7 +37,7 @@ def _free_gap(pid: int, size: int, p: int) -> int | None:
 def test_requested_address_is_used(adapter: Adapter, maps: Maps) -> None:
     p = os_page()
     where = None
-    if Path(f"/proc/{adapter.pid}/maps").exists():
+    if mappings_shown(adapter.pid):
         where = _free_gap(adapter.pid, 2 * p, p)
     if where is None:
         with prerequisite("map.file.omitted-maps-pagefile", "map(nil, 'w') then free()"):

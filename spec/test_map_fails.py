@@ -27,7 +27,7 @@ from mmapspec.spec.support import (
 )
 from mmapspec.spec.support.full_disk import RecordProperty
 from mmapspec.spec.support.map_calls import described, expect_fails
-from mmapspec.spec.support.tagnames import require_shm, shm_exists, shm_path
+from mmapspec.spec.support.tagnames import require_shm, shm_exists, shm_name
 
 """pytest's ``record_property`` fixture."""
 
@@ -103,9 +103,9 @@ def test_failing_map_removes_the_file_it_created(
 @pytest.mark.needs("tagname")
 def test_failing_map_removes_the_shared_memory_it_created(adapter: Adapter, maps: Maps) -> None:
     """A new tagname with write access and no size fails; its shared memory file
-    (/dev/shm on Linux) is not left behind."""
-    require_shm("no /dev/shm: shared memory files are looked for on Linux only")
+    (/dev/shm on Linux, a named section on Windows) is not left behind."""
+    require_shm("whether the failed map left shared memory is asked of the OS")
     tag = maps.tagname()
     call = described("map", None, "w", None, None, None, tag)
     _failed(maps.try_map(None, "w", None, None, None, tag), call)
-    assert not shm_exists(tag), f"{call} failed and left {shm_path(tag)}"
+    assert not shm_exists(tag), f"{call} failed and left {shm_name(tag)}"

@@ -8,7 +8,6 @@ elsewhere blocks the test instead of failing its clause.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from mmapspec.adapters.interface import Adapter
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
+    mappings_shown,
     new_file,
     os_page,
     pattern,
@@ -23,8 +23,11 @@ from mmapspec.spec.support import (
     ref,
     require,
     same,
+    shm_bytes,
+    shm_name,
 )
 from mmapspec.spec.support.map_calls import described, mapped
+from mmapspec.spec.support.tagnames import shm_seen
 
 
 @pytest.mark.clause("map.form.table")
@@ -66,10 +69,10 @@ def test_positional_form_is_the_table_form(
         adapter.read(by_table.handle, 0, p + 7),
         f"{call}: bytes, compared with the table form's",
     )
-    if by_table.addr and by_position.addr and Path(f"/proc/{adapter.pid}/maps").exists():
+    if by_table.addr and by_position.addr and mappings_shown(adapter.pid):
         table_region = proc_maps_entry_at(adapter.pid, by_table.addr)
         position_region = proc_maps_entry_at(adapter.pid, by_position.addr)
-        assert table_region and position_region, f"{call}: a map missing from /proc/PID/maps"
+        assert table_region and position_region, f"{call}: a map missing from the OS's mappings"
         assert position_region.perms == table_region.perms, (
             f"{call}: permissions {position_region.perms!r}, the table form's are "
             f"{table_region.perms!r}"
@@ -80,17 +83,15 @@ def test_positional_form_is_the_table_form(
 @pytest.mark.needs("tagname")
 def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> None:
     """Positionally, the sixth argument is the tagname: the shared memory it names
-    exists afterwards (/dev/shm on Linux) with the map's bytes."""
+    exists afterwards (asked of the OS: /dev/shm on Linux) with the map's bytes."""
     p = os_page()
     tag = maps.tagname()
     call = described("map", None, "w", p, None, None, tag, form="positional")
     first = mapped(maps, None, "w", p, None, None, tag, form="positional")
     adapter.write(first.handle, 0, b"positional")
-    shm = Path("/dev/shm")
-    if sys.platform.startswith("linux") and shm.is_dir():
+    if shm_seen():
         # The OS shows the named memory: its absence is this form's failure alone.
-        assert (shm / tag).exists(), f"{call}: no shared memory /dev/shm/{tag} was made"
-        same((shm / tag).read_bytes()[:10], b"positional", f"{call}: /dev/shm/{tag}")
+        same(shm_bytes(tag, 10), b"positional", f"{call}: {shm_name(tag)}")
         return
     with prerequisite("map.tagname.same-process", f"map{{tagname={tag!r}, size={p}}}"):
         second = mapped(maps, None, "", p, None, None, tag)

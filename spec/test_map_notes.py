@@ -10,12 +10,11 @@ elsewhere blocks the test instead of failing its clause.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter
-from mmapspec.spec.support import Maps, new_file, os_page, pattern, ref, same
+from mmapspec.spec.support import Maps, new_file, os_page, pattern, pwrite, ref, same
 from mmapspec.spec.support.map_calls import described, mapped, sized
 
 
@@ -49,11 +48,7 @@ def test_external_changes_are_old_or_new(adapter: Adapter, maps: Maps, tmp_path:
     call = described("map", ref(path), "w", 2 * p) + f" with bytes {p - 8}..{p + 7} rewritten"
     m = mapped(maps, ref(path), "w", 2 * p)
     change = bytes(b ^ 0xFF for b in content[p - 8 : p + 8])
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.pwrite(fd, change, p - 8)
-    finally:
-        os.close(fd)
+    pwrite(path, change, p - 8)
     seen = adapter.read(m.handle, 0, 2 * p)
     same(seen[: p - 8], content[: p - 8], f"{call}: bytes before the change")
     same(seen[p + 8 :], content[p + 8 :], f"{call}: bytes after the change")

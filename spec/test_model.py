@@ -54,6 +54,7 @@ from mmapspec.spec.support import (
     Outcome,
     errcode_matches,
     new_file,
+    os_page,
     outcome_of,
     page,
     pattern,
@@ -64,6 +65,8 @@ SHARED = ("", "x", "w")
 WRITERS = ("w",)
 PRIVATE = ("c",)
 MAX_MAPS = 5
+PAGE = os_page()
+"""The OS's allocation granularity (64 KiB on Windows): file lengths span a few of them."""
 
 W, C = "map.access.w", "map.access.c"
 EXTENDS = "map.file.short-write-extends"
@@ -177,7 +180,7 @@ class FileAndMaps(RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------------------
 
-    @initialize(length=st.integers(0, 3 * 4096))
+    @initialize(length=st.integers(0, 3 * PAGE))
     def make_file(self, length: int) -> None:
         self.file = bytearray(pattern(length, seed=length))
         self.known = [True] * length
@@ -288,7 +291,7 @@ class FileAndMaps(RuleBasedStateMachine):
             self.maps.free(m.info)
 
     @precondition(lambda self: not self.live)
-    @rule(length=st.integers(0, 4 * 4096))
+    @rule(length=st.integers(0, 4 * PAGE))
     def resize(self, length: int) -> None:
         os.truncate(self.path, length)
         self._resize_model(length)

@@ -6,22 +6,29 @@ the runner."""
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter, ImplementationCrashed
 from mmapspec.spec.attribution import prerequisite
-from mmapspec.spec.support import Maps, isolated, new_file, os_page, pattern, ref, same
-
-CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS)
+from mmapspec.spec.support import (
+    Maps,
+    is_memory_fault,
+    isolated,
+    memory_faults,
+    new_file,
+    os_page,
+    pattern,
+    ref,
+    same,
+)
 
 
 def _expect_crash(action: object, what: str) -> None:
     with pytest.raises(ImplementationCrashed) as crash:
         action()  # type: ignore[operator]
-    assert crash.value.signal in CRASH_SIGNALS, (
-        f"{what}: the implementation process died, but by {crash.value}, not SIGSEGV or SIGBUS"
+    assert is_memory_fault(crash.value), (
+        f"{what}: the implementation process died, but by {crash.value}, not {memory_faults}"
     )
 
 
@@ -127,7 +134,18 @@ def test_io_error_in_mapped_memory_crashes(adapter: Adapter, tmp_path: Path) -> 
     with isolated(adapter) as other:
         with prerequisite("map.access.default-read-only", f"map(file, '', {3 * p})"):
             m = other.map(ref(path), "", 3 * p)
-        os.truncate(path, 0)
+        try:
+            os.truncate(path, 0)
+        except OSError as exc:
+            pytest.skip(
+                f"the OS refuses to shrink a file while it is mapped ({exc}; Windows: "
+                "ERROR_USER_MAPPED_FILE), so the I/O error of mapped memory cannot be provoked"
+            )
+        if path.stat().st_size != 0:  # Wine: the call succeeds and the size stays
+            pytest.skip(
+                f"the OS did not shrink the mapped file (still {path.stat().st_size} bytes "
+                "after truncating it to 0), so the I/O error of mapped memory cannot be provoked"
+            )
         _expect_crash(
             lambda: other.read(m.handle, 2 * p, 16), "reading past a truncated file's end"
         )

@@ -1,6 +1,6 @@
 """Safety after a documented failure: a failing map or mirror leaves no descriptor open
-(/proc/PID/fd), maps nothing, and leaves the mapping in its way as it was
-(/proc/PID/maps).
+(/proc/PID/fd; Windows: handles), maps nothing, and leaves the mapping in its way as
+it was (/proc/PID/maps; Windows: ``VirtualQueryEx``).
 
 These clauses (``basis="safety"``) are in no sentence of the document, yet every user
 of a memory-mapping library counts on them. They are judged like any other, from what
@@ -23,6 +23,7 @@ from mmapspec.spec.support import (
     ProcMapsEntry,
     assert_no_new_fds,
     backing_file,
+    mapped_name,
     new_file,
     new_path,
     open_fds,
@@ -64,13 +65,13 @@ class Failing:
 
 def _file(tmp_path: Path, backing: set[str], content: bytes) -> Path:
     path = new_file(tmp_path, content)
-    backing.add(str(path.resolve()))
+    backing.add(mapped_name(path))
     return path
 
 
 def _no_file(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     path = new_path(tmp)
-    backing.add(str(path.resolve()))
+    backing.add(mapped_name(path))
     return maps.try_map(ref(path), "")
 
 
@@ -91,7 +92,9 @@ def _short(kind: str) -> Provoke:
 
 def _short_tagname(a: Adapter, maps: Maps, tmp: Path, backing: set[str], scene: Scene) -> Outcome:
     assert scene.tagname is not None
-    backing.add(shm_path(scene.tagname))
+    on_disk = shm_path(scene.tagname)
+    if on_disk is not None:  # Windows: a named section has no file to look for
+        backing.add(on_disk)
     return maps.try_map(None, "", 3 * os_page(), tagname=scene.tagname)
 
 
@@ -206,6 +209,11 @@ def test_failure_leaves_nothing_mapped(
     mapped_before = set(proc_maps(pid))
     backing: set[str] = set()
     provoke(backing)
+    if not backing and way is None:
+        pytest.skip(
+            "nothing to look for: the OS shows a tagname's shared memory under no file "
+            "name (Windows: a named section), and the call asked for no address"
+        )
     left = [r for r in proc_maps(pid) if backing_file(r) in backing and r not in mapped_before]
     assert not left, f"the failing call ({case.promised_by}) left mapped: " + "; ".join(
         f"{r.start:#x}-{r.end:#x} {r.perms} {r.path}" for r in left

@@ -1,5 +1,6 @@
 """Safety after ``free``: a freed map or mirror leaves no descriptor open
-(/proc/PID/fd) and nothing mapped (/proc/PID/maps, /proc/PID/mem).
+(/proc/PID/fd; Windows: handles) and nothing mapped (/proc/PID/maps, /proc/PID/mem;
+Windows: ``VirtualQueryEx``, ``ReadProcessMemory``).
 
 These clauses (``basis="safety"``) are in no sentence of the document, yet every user
 of a memory-mapping library counts on them. They are judged like any other, from what
@@ -21,6 +22,8 @@ from mmapspec.spec.support import (
     assert_no_new_fds,
     backing_file,
     is_anonymous,
+    mapped_name,
+    mappings_source,
     new_file,
     open_fds,
     os_page,
@@ -64,8 +67,8 @@ def _leftovers(pid: int, made: Made) -> list[str]:
             held = read_mem(pid, addr, len(made.marker))
             if held is None:
                 pytest.skip(
-                    f"/proc/{pid}/mem cannot be read: anonymous memory found at the "
-                    "map's address cannot be told from the runtime's own"
+                    f"the memory of process {pid} cannot be read: anonymous memory found "
+                    "at the map's address cannot be told from the runtime's own"
                 )
             if held == made.marker:
                 left.append(f"{r.start:#x}-{r.end:#x} {r.perms}: still holds what the test wrote")
@@ -123,10 +126,14 @@ def _made(adapter: Adapter, maps: Maps, tmp_path: Path, kind: str, access: str) 
     if kind == "tagname":
         name = maps.tagname()
         m = maps.map(None, access, 3 * p, tagname=name)
-        adapter.write(m.handle, 0, pattern(64, seed=901))
-        return Made(m, 3 * p, frozenset({shm_path(name)}))
+        marker = pattern(64, seed=901)
+        adapter.write(m.handle, 0, marker)
+        on_disk = shm_path(name)
+        if on_disk is None:  # no file to look for (Windows): the memory at its address
+            return Made(m, 3 * p, frozenset(), marker)
+        return Made(m, 3 * p, frozenset({on_disk}))
     path = new_file(tmp_path, pattern(3 * p, seed=902))
-    backing = frozenset({str(path.resolve())})
+    backing = frozenset({mapped_name(path)})
     if kind == "mirror":
         mi = maps.mirror(ref(path), 2 * p, 2)  # two copies, whatever the default
         adapter.write(mi.handle, 2 * p - 8, pattern(16, seed=903))
@@ -162,7 +169,7 @@ def test_free_leaves_nothing_mapped(
         made.info.addr is None
         or not made.backing
         or any(backing_file(r) in made.backing for r in proc_maps(pid))
-    ), f"the live map ({kind}) is not in /proc/{pid}/maps under {sorted(made.backing)}"
+    ), f"the live map ({kind}) is not in {mappings_source(pid)} under {sorted(made.backing)}"
     maps.free(made.info)
     left = _leftovers(pid, made)
     assert not left, f"after map ({kind}, {access!r}) + free, still mapped: " + "; ".join(left)

@@ -15,7 +15,7 @@ import pytest
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import Maps, isolated, new_path, os_page, ref, require_proc
-from mmapspec.spec.support.strace import fixed_into_holes, parse_strace, traced
+from mmapspec.spec.support.strace import fixed_into_holes, parse_strace, require_strace, traced
 
 
 @pytest.mark.clause("safety.mirror.never-replaces-foreign")
@@ -24,6 +24,7 @@ def test_mirror_maps_only_over_its_own_range(adapter: Adapter, maps: Maps, tmp_p
     MAP_FIXED there replaces it. A race is not provoked here (the protocol has no
     threads): the mirror's own calls are followed, and a MAP_FIXED into a hole the
     process made is the race's opening, whether or not a thread took it this time."""
+    require_strace()
     p = os_page()
     with isolated(adapter) as other, Maps(other) as om:
         pid = other.pid

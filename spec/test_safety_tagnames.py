@@ -32,7 +32,7 @@ from mmapspec.spec.support import (
     shm_mode,
     shm_path,
 )
-from mmapspec.spec.support.tagnames import require_shm
+from mmapspec.spec.support.tagnames import require_plantable
 
 # ----------------------------------------------------------------------------- made by the binding
 
@@ -55,10 +55,15 @@ NOBODY = 65534
 """The other user who plants objects: nobody, on Debian and most Linux systems."""
 
 
-def _require_shm(as_another_user: bool = False) -> None:
-    require_shm("planting objects under a tagname needs Linux's /dev/shm")
+def _planted_path(tag: str, as_another_user: bool = False) -> Path:
+    """Where an object planted under ``tag`` goes (/dev/shm/NAME), or a skip saying why
+    none can be planted here."""
+    require_plantable("planting objects under a tagname needs a directory of them (/dev/shm)")
     if as_another_user and os.geteuid() != 0:
         pytest.skip("planting an object as another user needs root (CI runs as root)")
+    path = shm_path(tag)
+    assert path is not None, "shared memory shown in a directory, but no path for a tagname"
+    return Path(path)
 
 
 @pytest.mark.clause("safety.fifo.no-hang")
@@ -66,9 +71,8 @@ def test_a_fifo_is_refused_at_once(adapter: Adapter, maps: Maps, tmp_path: Path)
     """A FIFO under a tagname, or as a file name, is refused without waiting for a
     writer. The calls run in an isolated implementation process with a short deadline,
     so a binding that blocks fails this clause instead of hanging the run."""
-    _require_shm()
     tag = maps.tagname()
-    planted = Path(shm_path(tag))
+    planted = _planted_path(tag)
     os.mkfifo(planted, 0o666)
     named = tmp_path / "fifo"
     os.mkfifo(named, 0o666)
@@ -130,18 +134,18 @@ def _plant_as_nobody(path: str, content: bytes) -> None:
 def test_another_users_object_is_not_adopted(adapter: Adapter, maps: Maps, access: str) -> None:
     """Another user's world-writable object under the tagname: mapping it would let
     that user read and change what the binding's user keeps there."""
-    _require_shm(as_another_user=True)
     if access:
         require(adapter, f"access:{access}")
     p = os_page()
     tag = maps.tagname()
+    planted = _planted_path(tag, as_another_user=True)
     marker = pattern(p, seed=930)
-    _plant_as_nobody(shm_path(tag), marker)
+    _plant_as_nobody(str(planted), marker)
     what = f"map(nil, {access!r}, {p}, nil, nil, {tag!r}) of uid {NOBODY}'s 0666 object"
     outcome = maps.try_map(None, access, p, tagname=tag)
     assert outcome.kind != "value", f"{what}: adopted it ({outcome})"
-    st = os.stat(shm_path(tag))
+    st = os.stat(planted)
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (NOBODY, 0o666), (
         f"{what}: owner or mode changed"
     )
-    same(Path(shm_path(tag)).read_bytes(), marker, f"{what}: its bytes")
+    same(planted.read_bytes(), marker, f"{what}: its bytes")

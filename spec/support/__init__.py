@@ -7,10 +7,15 @@ Tests reach the implementation only through the ``adapter`` fixture
 
 * :mod:`.outcomes`: a call's :class:`Outcome` (:func:`outcome_of`) and checks on it;
 * :mod:`.bookkeeping`: :class:`Maps`, what one test mapped, freed at its end;
-* :mod:`.files`: fresh files, :func:`ref` to hand them over, :func:`pread` to read back;
-* :mod:`.tagnames`: unique tagnames under the run's prefix, /dev/shm's view of them;
+* :mod:`.files`: fresh files, :func:`ref` to hand them over, :func:`pread` to read back
+  and :func:`pwrite` to change behind a map's back;
+* :mod:`.tagnames`: unique tagnames under the run's prefix, the OS's view of them;
 * :mod:`.pages`: the page size tests align to, :func:`require` for a check's needs;
-* :mod:`.proc`: /proc/PID/maps (:class:`ProcMapsEntry`), /proc/PID/fd, /proc/PID/mem;
+* :mod:`.proc`: the OS's view of a process: its mappings (:class:`ProcMapsEntry`), its
+  descriptors (Windows: handles) and its memory;
+* :mod:`.platforms`: each OS's way of telling those (Linux, Windows, other POSIX), the
+  one place that asks which OS runs the suite;
+* :mod:`.crashes`: whether a process died as the OS kills one for a bad memory access;
 * :mod:`.page_cache`: :func:`dirty_pages`, whether a flush reached the disk;
 * :mod:`.processes`: :func:`isolated`, the implementation in a second process;
 * :mod:`.full_disk`: a real full disk, or a file-size limit;
@@ -19,7 +24,16 @@ Tests reach the implementation only through the ``adapter`` fixture
 """
 
 from mmapspec.spec.support.bookkeeping import Maps, free_address
-from mmapspec.spec.support.files import new_file, new_paged_file, new_path, pattern, pread, ref
+from mmapspec.spec.support.crashes import is_memory_fault, memory_faults
+from mmapspec.spec.support.files import (
+    new_file,
+    new_paged_file,
+    new_path,
+    pattern,
+    pread,
+    pwrite,
+    ref,
+)
 from mmapspec.spec.support.full_disk import DISK_FULL_SIZE, full_disk, small_tmpfs
 from mmapspec.spec.support.outcomes import (
     Outcome,
@@ -39,6 +53,9 @@ from mmapspec.spec.support.proc import (
     fds_to,
     is_anonymous,
     mapped_bytes_in,
+    mapped_name,
+    mappings_shown,
+    mappings_source,
     open_fds,
     overlaps,
     proc_maps,
@@ -51,10 +68,13 @@ from mmapspec.spec.support.processes import isolated
 from mmapspec.spec.support.tagnames import (
     RUN_PREFIX_VARIABLE,
     remove_tagnames_by_prefix,
+    require_kept_tagnames,
     shm_bytes,
     shm_exists,
     shm_mode,
+    shm_name,
     shm_path,
+    tagnames_are_kept,
 )
 
 __all__ = [
@@ -74,8 +94,13 @@ __all__ = [
     "free_address",
     "full_disk",
     "is_anonymous",
+    "is_memory_fault",
     "isolated",
     "mapped_bytes_in",
+    "mapped_name",
+    "mappings_shown",
+    "mappings_source",
+    "memory_faults",
     "new_file",
     "new_paged_file",
     "new_path",
@@ -86,6 +111,7 @@ __all__ = [
     "page",
     "pattern",
     "pread",
+    "pwrite",
     "proc_maps",
     "proc_maps_entry_at",
     "read_mem",
@@ -93,11 +119,14 @@ __all__ = [
     "remove_tagnames_by_prefix",
     "require",
     "require_fds",
+    "require_kept_tagnames",
     "require_proc",
     "same",
     "shm_bytes",
     "shm_exists",
     "shm_mode",
+    "shm_name",
     "shm_path",
     "small_tmpfs",
+    "tagnames_are_kept",
 ]

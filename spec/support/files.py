@@ -45,10 +45,18 @@ def pattern(n: int, seed: int) -> bytes:
 
 
 def pread(path: Path, offset: int, length: int) -> bytes:
-    """The file's bytes as ``read`` sees them. On Linux a shared map's writes are in the
-    page cache at once, so tests observe them here without asking the binding to flush."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.pread(fd, length, offset)
-    finally:
-        os.close(fd)
+    """The file's bytes as ``read`` sees them. A shared map's writes are in the OS's
+    cache at once (Linux's page cache, Windows' cache manager), so tests observe them
+    here without asking the binding to flush. Opened, sought and read: no ``pread``,
+    which Windows lacks."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read(length)
+
+
+def pwrite(path: Path, data: bytes, offset: int) -> None:
+    """Write ``data`` at ``offset`` of an existing file through the OS, as another
+    program would (opened, sought and written: no ``pwrite``, which Windows lacks)."""
+    with path.open("r+b") as f:
+        f.seek(offset)
+        f.write(data)

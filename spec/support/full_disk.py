@@ -4,15 +4,14 @@ else a file-size limit on an isolated implementation process."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from mmapspec.adapters.interface import Adapter
+from mmapspec.spec.support.platforms import current
 from mmapspec.spec.support.processes import isolated
 
 
@@ -22,7 +21,7 @@ def small_tmpfs(directory: Path, size: str = "1m") -> Iterator[Path | None]:
     process may not mount (not root, not Linux). Unmounted afterwards."""
     mountpoint = directory / f"tmpfs-{uuid.uuid4().hex[:8]}"
     mountpoint.mkdir()
-    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+    if not current.may_mount_tmpfs():
         yield None
         return
     done = subprocess.run(
@@ -58,14 +57,13 @@ def full_disk(
             # Files the tests need first; then fill what is left.
             yield adapter, _filled(mounted)
             return
-    if not sys.platform.startswith("linux"):
-        pytest.skip("no full disk to be had: cannot mount a tmpfs and no prlimit here")
-    import resource  # POSIX only; prlimit on Linux
-
+    why = current.file_size_limit_unavailable()
+    if why is not None:
+        pytest.skip(why)
     record_property("disk_full_method", "RLIMIT_FSIZE=64KiB on an isolated implementation process")
     with isolated(adapter) as other:
         limit = 64 * 1024
-        resource.prlimit(other.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        current.limit_file_size(other.pid, limit)
         yield other, tmp_path
 
 

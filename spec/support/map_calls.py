@@ -15,8 +15,13 @@ import pytest
 from mmapspec.adapters.interface import Adapter, FileRef, MapInfo
 from mmapspec.spec.support.bookkeeping import Maps
 from mmapspec.spec.support.outcomes import Outcome, errcode_matches
-from mmapspec.spec.support.pages import os_page
-from mmapspec.spec.support.proc import proc_maps_entry_at
+from mmapspec.spec.support.pages import system_page
+from mmapspec.spec.support.proc import (
+    mapped_name,
+    mappings_shown,
+    mappings_source,
+    proc_maps_entry_at,
+)
 
 WRITABLE = ("w", "wx")
 """Write access in the document's sense."""
@@ -68,19 +73,21 @@ def sized(got: int, n: int, p: int) -> bool:
 
 def check_span(adapter: Adapter, m: MapInfo, path: Path, n: int, call: str) -> None:
     """Where the OS reports mappings: ``path`` is mapped from ``m.addr`` over ``n``
-    bytes rounded up to whole pages, and not beyond."""
-    if m.addr is None or not Path(f"/proc/{adapter.pid}/maps").exists():
+    bytes rounded up to whole pages of the OS's own (:func:`system_page`: on Windows
+    4 KiB inside the 64 KiB granules of ``pagesize()``), and not beyond."""
+    if m.addr is None or not mappings_shown(adapter.pid):
         return
-    end = m.addr + aligned(n, os_page())
+    end = m.addr + aligned(n, system_page())
     first, last = proc_maps_entry_at(adapter.pid, m.addr), proc_maps_entry_at(adapter.pid, end - 1)
-    target = str(path.resolve())
+    target = mapped_name(path)
+    source = mappings_source(adapter.pid)
     assert first and last and first.path == last.path == target, (
-        f"{call}: /proc/{adapter.pid}/maps does not map {path.name} over "
+        f"{call}: {source} does not map {path.name} over "
         f"[{m.addr:#x}, {end:#x}), {n} bytes rounded up to pages"
     )
     after = proc_maps_entry_at(adapter.pid, end)
     assert after is None or after.path != target, (
-        f"{call}: /proc/{adapter.pid}/maps maps {path.name} beyond {end:#x}, more than {n} "
+        f"{call}: {source} maps {path.name} beyond {end:#x}, more than {n} "
         "bytes rounded up to pages"
     )
 

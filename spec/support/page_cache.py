@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import sys
 from pathlib import Path
 
 from mmapspec.spec.support.files import new_paged_file
 from mmapspec.spec.support.pages import os_page
+from mmapspec.spec.support.platforms import current
 
 _CACHESTAT = 451
 """cachestat(2)'s number, the same on every Linux architecture (Linux 6.5 and later)."""
@@ -44,7 +44,7 @@ def _dirty_pages_are_witnessed(directory: Path) -> bool:
     try:
         fd = os.open(probe, os.O_RDWR)
         try:
-            os.pwrite(fd, b"x", 0)
+            os.write(fd, b"x")
             before = _cachestat(fd, 0, os_page())
             os.fsync(fd)
             return before == 1 and _cachestat(fd, 0, os_page()) == 0
@@ -59,7 +59,7 @@ def dirty_pages(path: Path, offset: int, length: int) -> int | None:
     written to disk (dirty or under writeback), or None where the OS cannot say
     (cachestat(2): Linux 6.5 and later, on a filesystem that writes back). The one
     witness, seen from outside the binding, that a flush reached the disk."""
-    if not sys.platform.startswith("linux"):
+    if not current.cachestat_possible():
         return None
     device = path.stat().st_dev
     if device not in _witness_by_device:

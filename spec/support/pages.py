@@ -33,3 +33,11 @@ def os_page() -> int:
     "a page" and are not about ``pagesize()`` use it, so that a binding's wrong
     ``pagesize()`` fails the pagesize clauses and nothing else."""
     return mmap.ALLOCATIONGRANULARITY
+
+
+def system_page() -> int:
+    """The page of the OS's own view of mappings (/proc/PID/maps, ``VirtualQueryEx``):
+    a mapping shows there as whole pages of this size. The same as :func:`os_page`
+    on Linux and macOS; on Windows 4 KiB, inside the 64 KiB allocation granules that
+    addresses and file offsets are aligned to."""
+    return mmap.PAGESIZE

@@ -1,53 +1,74 @@
-"""What Linux says about the implementation's process through /proc: its mappings
-(/proc/PID/maps), its descriptors (/proc/PID/fd) and its memory (/proc/PID/mem).
-Tests skip, saying why, where the OS has no /proc."""
+"""What the OS says about the implementation's process: its mappings (Linux's
+/proc/PID/maps, Windows' ``VirtualQueryEx``), its descriptors (/proc/PID/fd; Windows
+handles) and its memory (/proc/PID/mem; ``ReadProcessMemory``). Each OS's way is in
+:mod:`.platforms`; tests skip, saying why, where the OS cannot tell."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import os
 from pathlib import Path
 
 import pytest
+from mmapspec.spec.support.platform_common import ProcMapsEntry
+from mmapspec.spec.support.platforms import current
 
-# ----------------------------------------------------------------------------- /proc/PID/maps
+__all__ = [
+    "ProcMapsEntry",
+    "assert_no_new_fds",
+    "backing_file",
+    "fds_to",
+    "is_anonymous",
+    "mapped_bytes_in",
+    "mapped_name",
+    "mappings_shown",
+    "mappings_source",
+    "open_fds",
+    "overlaps",
+    "proc_maps",
+    "proc_maps_entry_at",
+    "read_mem",
+    "require_fds",
+    "require_proc",
+]
 
-
-@dataclasses.dataclass(frozen=True)
-class ProcMapsEntry:
-    """One line of /proc/PID/maps: a range of addresses, its permissions and its file."""
-
-    start: int
-    end: int
-    perms: str
-    path: str
+# ----------------------------------------------------------------------------- mappings
 
 
 def require_proc(pid: int) -> None:
-    """Skip (saying why) where the OS does not report mappings through /proc."""
-    if not Path(f"/proc/{pid}/maps").exists():
-        pytest.skip(f"no /proc/{pid}/maps: the OS's own view of mappings is checked on Linux only")
+    """Skip (saying why) where the OS does not show a process's mappings."""
+    why = current.mappings_unseen(pid)
+    if why is not None:
+        pytest.skip(f"the OS's own view of mappings cannot be had: {why}")
+
+
+def mappings_shown(pid: int) -> bool:
+    """Whether the OS shows the process's mappings (checks that only add to a clause's
+    judgement are made where it does, and left out quietly where not)."""
+    return current.mappings_unseen(pid) is None
+
+
+def mappings_source(pid: int) -> str:
+    """Where the mappings come from, as a message names it (``/proc/PID/maps``)."""
+    return current.mappings_source(pid)
 
 
 def proc_maps(pid: int) -> list[ProcMapsEntry]:
-    """Every line of /proc/PID/maps, in order."""
-    out = []
-    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
-        fields = line.split(maxsplit=5)
-        lo, hi = (int(x, 16) for x in fields[0].split("-"))
-        out.append(ProcMapsEntry(lo, hi, fields[1], fields[5] if len(fields) > 5 else ""))
-    return out
+    """Every mapping of the process, in address order."""
+    return current.mappings(pid)
 
 
 def proc_maps_entry_at(pid: int, addr: int) -> ProcMapsEntry | None:
-    """The line of /proc/PID/maps whose range holds ``addr``, if any."""
+    """The mapping whose range holds ``addr``, if any."""
     return next((r for r in proc_maps(pid) if r.start <= addr < r.end), None)
 
 
 def mapped_bytes_in(pid: int, lo: int, hi: int) -> int:
-    """How many bytes of [lo, hi) the process has mapped."""
+    """How many bytes of [lo, hi) the process has mapped (or reserved)."""
     return sum(max(0, min(hi, r.end) - max(lo, r.start)) for r in proc_maps(pid))
+
+
+def mapped_name(path: Path) -> str:
+    """``path`` as a mapping's ``path`` spells it, to compare the two."""
+    return current.mapped_name(path)
 
 
 def backing_file(entry: ProcMapsEntry) -> str:
@@ -68,35 +89,24 @@ def overlaps(entry: ProcMapsEntry, lo: int, hi: int) -> bool:
     return entry.start < hi and lo < entry.end
 
 
-# ----------------------------------------------------------------------------- /proc/PID/mem
-
-
 def read_mem(pid: int, addr: int, length: int) -> bytes | None:
     """Bytes of another (or this) process's memory, or None where they cannot be read."""
-    try:
-        with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
-            mem.seek(addr)
-            return mem.read(length)
-    except OSError:
-        return None
+    return current.read_mem(pid, addr, length)
 
 
-# ----------------------------------------------------------------------------- /proc/PID/fd
+# ----------------------------------------------------------------------------- descriptors
 
 
 def require_fds(pid: int) -> None:
-    """Skip (saying why) where the OS does not list a process's descriptors in /proc."""
-    if not Path(f"/proc/{pid}/fd").is_dir():
-        pytest.skip(f"no /proc/{pid}/fd: the descriptors of a process are checked on Linux only")
+    """Skip (saying why) where the OS does not list a process's descriptors (handles)."""
+    why = current.descriptors_unseen(pid)
+    if why is not None:
+        pytest.skip(f"the descriptors of a process cannot be listed: {why}")
 
 
 def open_fds(pid: int) -> set[tuple[int, str]]:
-    """The process's open descriptors, each with what it refers to."""
-    found = set()
-    for entry in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):  # closed while we looked
-            found.add((int(entry.name), os.readlink(entry)))
-    return found
+    """The process's open descriptors (Windows: handles), each with what it refers to."""
+    return current.open_descriptors(pid)
 
 
 def assert_no_new_fds(before: set[tuple[int, str]], after: set[tuple[int, str]], what: str) -> None:
@@ -107,6 +117,6 @@ def assert_no_new_fds(before: set[tuple[int, str]], after: set[tuple[int, str]],
 
 
 def fds_to(pid: int, path: Path) -> list[str]:
-    """The process's descriptors open on ``path``."""
-    target = str(path.resolve())
-    return sorted(str(fd) for fd, refers_to in open_fds(pid) if refers_to == target)
+    """What of the process holds ``path`` open (Linux: its descriptors on it; Windows,
+    where no more can be told: anything at all holding it open)."""
+    return current.descriptors_to(pid, path)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mmapspec.spec.support.platforms import current
 
 _CALL = re.compile(r"^(?:\[pid\s+(\d+)\]\s+|(\d+)\s+)?(.*)$")
 _RESUMED = re.compile(r"^<\.\.\. (mmap|munmap) resumed>(.*)$")
@@ -112,16 +113,25 @@ def fixed_into_holes(calls: list[Syscall], page_size: int) -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def traced(pid: int, log: Path) -> Iterator[None]:
-    """strace attached to ``pid`` (every thread) for the block; its log is complete
-    once the block has exited."""
+def require_strace() -> str:
+    """strace's path, or a skip saying why there is none (not Linux, not installed)."""
+    unavailable = current.syscall_trace_unavailable()
+    if unavailable is not None:
+        pytest.skip(unavailable)
     strace = shutil.which("strace")
     if strace is None:
         pytest.skip(
             "strace is not installed: the mirror's mmap and munmap calls cannot be "
             "observed (Debian: apt-get install strace; .ci/install-system)"
         )
+    return strace
+
+
+@contextlib.contextmanager
+def traced(pid: int, log: Path) -> Iterator[None]:
+    """strace attached to ``pid`` (every thread) for the block; its log is complete
+    once the block has exited. Skips, saying why, where there is no strace."""
+    strace = require_strace()
     proc = subprocess.Popen(
         [strace, "-f", "-qq", "-e", "trace=mmap,munmap", "-o", str(log), "-p", str(pid)],
         stderr=subprocess.PIPE,

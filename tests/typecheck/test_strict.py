@@ -1,5 +1,6 @@
 """``mypy --strict`` over the whole package: reference, adapters, spec, runner, bench;
-and over the pipe and the Python harness as on Windows (``--platform win32``).
+and over the pipe, the Python harness and the spec's support (its Windows view of
+processes and shared memory) as on Windows (``--platform win32``).
 
 An editable install hides setuptools' package-dir mapping from mypy, so the test lays
 the package out as it is installed (``mmapspec`` and its subpackages, each a symlink to
@@ -57,10 +58,11 @@ def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
 def test_the_pipe_and_the_python_harness_are_typed_for_windows(tmp_path: Path) -> None:
-    """The pipe's Windows path (threads, no guard, the process tree killed) has
-    never run: mypy with ``--platform win32`` is what checks it here."""
+    """The pipe's Windows path (threads, no guard, the process tree killed) and the
+    spec's Windows observers (``platform_windows``: kernel32 and ntdll through ctypes)
+    run only on Windows: mypy with ``--platform win32`` is what checks them here."""
     root = _installed_layout(tmp_path / "site")
     args = ["--platform", "win32", "-p", "mmapspec.adapters.pipe"]
-    args += ["-m", "mmapspec.adapters.harness"]
+    args += ["-m", "mmapspec.adapters.harness", "-p", "mmapspec.spec.support"]
     done = _mypy(root, tmp_path / "cache", *args)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
