@@ -2,10 +2,10 @@
 the Windows SDK headers, the structures it reads, the foreign functions with their
 prototypes (bound once, at import), and small helpers for calling them.
 
-UNTESTED: written against the Win32 documentation and the Windows SDK headers,
-NOT run on Windows here; ``tests/reference/test_windows_backend_static.py`` parses
-this file to compare the constants, prototypes and structure layouts with the SDK.
-The logic that uses them is in ``_windows.py``.
+Run under Wine 8, NOT on real Windows here (see ``_windows.py``);
+``tests/reference/test_windows_backend_static.py`` parses this file to compare the
+constants, prototypes and structure layouts with the SDK. The logic that uses them is
+in ``_windows.py`` and ``_win_mirror.py``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ ERROR_ACCESS_DENIED = 5
 ERROR_INVALID_HANDLE = 6
 ERROR_NOT_ENOUGH_MEMORY = 8
 ERROR_OUTOFMEMORY = 14
+ERROR_INVALID_PARAMETER = 87
 ERROR_HANDLE_DISK_FULL = 39
 ERROR_DISK_FULL = 112
 ERROR_PROC_NOT_FOUND = 127
@@ -203,6 +204,9 @@ VirtualQuery = _bind(
     ctypes.POINTER(MEMORY_BASIC_INFORMATION),
     _SIZE,
 )
+VirtualAlloc = _bind(
+    _kernel32, "VirtualAlloc", ctypes.c_void_p, ctypes.c_void_p, _SIZE, _DWORD, _DWORD
+)
 VirtualFree = _bind(_kernel32, "VirtualFree", _BOOL, ctypes.c_void_p, _SIZE, _DWORD)
 GetCurrentProcess = _bind(_kernel32, "GetCurrentProcess", HANDLE)
 
@@ -236,7 +240,7 @@ try:
         ctypes.c_void_p,
         ctypes.c_ulong,
     )
-except (OSError, AttributeError):  # older Windows: mirror() reports it, nothing else needs them
+except (OSError, AttributeError):  # older Windows: mirrors take the other way (_win_mirror)
     VirtualAlloc2 = MapViewOfFile3 = None
 
 

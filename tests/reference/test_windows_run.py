@@ -1,0 +1,262 @@
+"""The Windows backend, run: tagnames' section handles, both ways of making a mirror, and
+the 64 KiB allocation granularity. Real sections, views and child processes; no mocks.
+
+Windows only (run under Wine 8 here: what Wine lacks, placeholders, skips and says so).
+The Win32 calls the tests observe with come from the backend's own ``_win32`` module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mmapspec import reference as mm
+
+if sys.platform != "win32":
+    pytest.skip("runs the Windows backend: Windows (or Wine) only", allow_module_level=True)
+
+from mmapspec.reference._platform import _win32 as win32  # noqa: E402
+from mmapspec.reference._platform import _win_mirror, backend  # noqa: E402
+
+GRAN = 1 << 16
+MEM_FREE, MEM_MAPPED = 0x10000, 0x40000
+WIN: Any = backend  # the WindowsBackend, with its Windows-only attributes
+
+
+def _region(addr: int) -> win32.MEMORY_BASIC_INFORMATION:
+    info = win32.MEMORY_BASIC_INFORMATION()
+    assert win32.VirtualQuery(addr, ctypes.byref(info), ctypes.sizeof(info))
+    return info
+
+
+def _name_exists(tagname: str) -> bool:
+    h = win32.OpenFileMappingW(win32.FILE_MAP_READ, False, "Local\\" + tagname)
+    if not h:
+        assert ctypes.get_last_error() == win32.ERROR_FILE_NOT_FOUND
+        return False
+    win32.CloseHandle(h)
+    return True
+
+
+_kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+_kernel32.GetProcessHandleCount.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32)]
+
+
+def _handles() -> int:
+    n = ctypes.c_uint32()
+    assert _kernel32.GetProcessHandleCount(win32.GetCurrentProcess(), ctypes.byref(n))
+    return n.value
+
+
+# -- tagnames: the section handle lives as long as the map --------------------
+
+
+def test_a_second_map_of_a_tagname_sees_the_first(tagname: str) -> None:
+    with mm.map(access="w", size=GRAN, tagname=tagname) as first:
+        first[0:5] = b"hello"
+        with mm.map(tagname=tagname) as second:  # its size: the existing section's
+            assert second.size == GRAN and second[0:5] == b"hello"
+            first[0:5] = b"again"
+            assert second[0:5] == b"again"
+
+
+def test_a_child_process_sees_the_tagname(tagname: str, run_child: Any) -> None:
+    with mm.map(access="w", size=GRAN, tagname=tagname) as m:
+        m[0:5] = b"hello"
+        r = run_child(f"""
+            from mmapspec import reference as mm
+            with mm.map(tagname={tagname!r}, access="w", size={GRAN}) as m:
+                print(m[0:5].decode())
+                m[0:5] = b"world"
+        """)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "hello"
+        assert m[0:5] == b"world"
+
+
+def test_the_name_goes_when_every_map_of_it_is_freed(tagname: str) -> None:
+    first = mm.map(access="w", size=GRAN, tagname=tagname)
+    second = mm.map(access="w", tagname=tagname)
+    first.free()
+    assert _name_exists(tagname), "the second map still holds the name"
+    second.free()
+    assert not _name_exists(tagname)
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(tagname=tagname)
+    assert ei.value.errcode == "no_file"
+
+
+def test_maps_and_failed_maps_of_a_tagname_leak_no_handle(tagname: str) -> None:
+    with mm.map(access="w", size=GRAN) as taken:
+        before = _handles()
+        for _ in range(3):
+            mm.map(access="w", size=GRAN, tagname=tagname).free()
+            with pytest.raises(mm.MmapError) as ei:  # the view fails: the address is in use
+                mm.map(access="w", size=GRAN, tagname=tagname, addr=taken.addr)
+            assert ei.value.errcode == "out_of_mem"
+        assert _handles() == before
+        assert not _name_exists(tagname)
+
+
+# -- mirrors ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["placeholders", "search"])
+def way(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each way of making a mirror, where the system has it (the choice is restored)."""
+    chosen = WIN.placeholders
+    if request.param == "placeholders":
+        have = _win_mirror.have_placeholders(win32.GetCurrentProcess(), GRAN)
+        if not have:
+            pytest.skip(
+                "no placeholders here (Wine 8 refuses MEM_RESERVE_PLACEHOLDER: "
+                "python.exe tools/win_probes.py placeholder_reserve)"
+            )
+    WIN.placeholders = request.param == "placeholders"
+    yield request.param
+    WIN.placeholders = chosen
+
+
+@pytest.mark.parametrize("times", [1, 2, 3])
+def test_mirror_copies_are_one_memory_and_free_releases_all(
+    tmp_path: Path, way: str, times: int
+) -> None:
+    mi = mm.mirror(tmp_path / "ring", 2 * GRAN, times)
+    bases = [m.addr for m in mi.maps]
+    assert bases == [mi.addr + k * 2 * GRAN for k in range(times)]
+    mi.maps[times - 1][0:4] = b"last"
+    mi[2 * GRAN - 2 : 2 * GRAN] = b"up"
+    for k in range(times):
+        assert mi[k * 2 * GRAN : k * 2 * GRAN + 4] == b"last"
+        assert mi.maps[k][2 * GRAN - 2 : 2 * GRAN] == b"up"
+        assert _region(bases[k]).Type == MEM_MAPPED
+    mi.free()
+    assert [_region(b).State for b in bases] == [MEM_FREE] * times
+
+
+def test_mirror_at_a_given_address(tmp_path: Path, way: str) -> None:
+    with mm.map(access="w", size=3 * GRAN) as probe:
+        at = probe.addr
+    with mm.mirror(tmp_path / "ring", GRAN, 3, at) as mi:
+        assert mi.addr == at and [m.addr for m in mi.maps] == [at, at + GRAN, at + 2 * GRAN]
+        mi[0:2] = b"ok"
+        assert mi[2 * GRAN : 2 * GRAN + 2] == b"ok"
+
+
+def test_mirror_over_a_mapping_fails_and_leaves_it(tmp_path: Path, way: str) -> None:
+    with mm.map(access="w", size=2 * GRAN) as probe:
+        at = probe.addr
+    with mm.map(access="w", size=GRAN, addr=at + GRAN) as taken:  # the second copy's place
+        taken[0:4] = b"mine"
+        with pytest.raises(mm.MmapError) as ei:
+            mm.mirror(tmp_path / "ring", GRAN, 2, at)
+        assert ei.value.errcode == "out_of_mem"
+        assert taken[0:4] == b"mine" and _region(at).State == MEM_FREE
+
+
+class _Occupier:
+    """A mirror hook that reserves part of the first ``n`` candidate ranges (the second
+    copy's place: the first copy is then mapped and must be unmapped), with a marker
+    committed there to show nothing replaced it. Real reservations, released by close."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen, self.taken = n, [], []  # type: list[int]
+
+    def __call__(self, base: int) -> None:
+        self.seen.append(base)
+        if len(self.seen) <= self.n:
+            at = win32.VirtualAlloc(base + GRAN, GRAN, 0x3000, win32.PAGE_READWRITE)
+            assert at == base + GRAN, "could not occupy the candidate range"
+            ctypes.memmove(at, b"occupied", 8)
+            self.taken.append(at)
+
+    def check_and_close(self) -> None:
+        for at in self.taken:
+            assert ctypes.string_at(at, 8) == b"occupied"
+            assert _region(at - GRAN).Type != MEM_MAPPED, "a failed attempt left a view"
+            assert win32.VirtualFree(at, 0, win32.MEM_RELEASE)
+
+
+@pytest.fixture
+def occupy() -> Iterator[Callable[[int], _Occupier]]:
+    chosen, made = WIN.placeholders, []
+
+    def start(n: int) -> _Occupier:
+        WIN.placeholders, WIN.mirror_hook = False, _Occupier(n)
+        made.append(WIN.mirror_hook)
+        return WIN.mirror_hook  # type: ignore[no-any-return]
+
+    yield start
+    WIN.placeholders, WIN.mirror_hook = chosen, None
+    for hook in made:
+        hook.check_and_close()
+
+
+def test_a_collision_is_retried_elsewhere_never_clobbered(tmp_path: Path, occupy: Any) -> None:
+    hook = occupy(3)
+    with mm.mirror(tmp_path / "ring", GRAN, 2) as mi:
+        assert len(hook.seen) == 4 and mi.addr == hook.seen[-1]
+        assert mi.addr not in hook.seen[:3]
+        mi[0:2] = b"ok"
+        assert mi[GRAN : GRAN + 2] == b"ok"
+
+
+def test_collisions_give_up_after_the_bound(tmp_path: Path, occupy: Any) -> None:
+    hook = occupy(_win_mirror.ATTEMPTS)
+    path = tmp_path / "ring"
+    with pytest.raises(mm.MmapError) as ei:
+        mm.mirror(path, GRAN, 2)
+    assert ei.value.errcode == "out_of_mem"
+    assert f"{_win_mirror.ATTEMPTS} attempts" in str(ei.value)
+    assert len(hook.seen) == _win_mirror.ATTEMPTS
+    assert not path.exists(), "the file the failed mirror created is removed"
+
+
+def test_the_way_is_chosen_once_per_process(tmp_path: Path) -> None:
+    with mm.mirror(tmp_path / "ring", GRAN):
+        pass
+    have = _win_mirror.have_placeholders(win32.GetCurrentProcess(), GRAN)
+    assert WIN.placeholders is have
+
+
+# -- the 64 KiB allocation granularity ------------------------------------------
+
+
+def test_pagesize_is_the_allocation_granularity() -> None:
+    info = win32.SYSTEM_INFO()
+    win32.GetSystemInfo(ctypes.byref(info))
+    assert mm.pagesize() == info.dwAllocationGranularity == GRAN
+    assert mm.aligned_size(1) == GRAN and mm.aligned_size(GRAN + 1, "left") == GRAN
+    assert mm.aligned_addr(4096) == GRAN and mm.aligned_addr(GRAN - 1, "left") == 0
+
+
+def test_page_aligned_but_not_granule_aligned_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 3 * GRAN)
+    with pytest.raises(ValueError, match="offset"):
+        mm.map(path, offset=4096)
+    with pytest.raises(ValueError, match="addr"):
+        mm.map(size=GRAN, access="w", addr=GRAN + 4096)
+    with pytest.raises(ValueError, match="addr"):
+        mm.mirror(path, GRAN, 2, GRAN + 4096)
+
+
+def test_an_offset_of_one_granule_maps_and_grows_the_file_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"a" * GRAN + b"b" * 10)
+    with mm.map(path, "w", 100, GRAN) as m:
+        assert m[0:10] == b"b" * 10 and m.addr % GRAN == 0
+        m[99:100] = b"z"
+    assert path.stat().st_size == GRAN + 100
+    assert path.read_bytes()[-1:] == b"z"
+
+
+def test_a_mirror_of_one_byte_is_one_granule_per_copy(tmp_path: Path) -> None:
+    with mm.mirror(tmp_path / "ring", 1, 3) as mi:
+        assert mi.size == GRAN and mi.addr % GRAN == 0
+        assert [m.addr - mi.addr for m in mi.maps] == [0, GRAN, 2 * GRAN]
+    assert (tmp_path / "ring").stat().st_size == GRAN
