@@ -24,12 +24,19 @@ What they settle (the Wine expectations cite them by name):
   search-and-map mirror safe).
 * ``tagname_region_size``: what ``VirtualQuery`` reports for a view of a 100-byte
   named section (the reference's default size of an existing tagname).
+* ``view_beyond_address_space``: ``MapViewOfFileEx`` at addresses above
+  ``lpMaximumApplicationAddress`` (Windows fails it; what the view then is, if not).
+* ``huge_pagefile_section``: the error of ``CreateFileMappingW`` for a 2**63-byte
+  pagefile section (out of memory or commitment limit is ``'out_of_mem'``).
+* ``symlink_loop_open``: the error of ``CreateFileW`` on a symbolic link to itself.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +86,9 @@ def _api() -> dict[str, Any]:
         "MapViewOfFileEx": _bind(k32, "MapViewOfFileEx", VP, VP, DWORD, DWORD, DWORD, SIZE, VP),
         "UnmapViewOfFile": _bind(k32, "UnmapViewOfFile", ctypes.c_int, VP),
         "CloseHandle": _bind(k32, "CloseHandle", ctypes.c_int, VP),
+        "CreateFileW": _bind(
+            k32, "CreateFileW", VP, ctypes.c_wchar_p, DWORD, DWORD, VP, DWORD, DWORD, VP
+        ),
         "VirtualAlloc2": _bind(kb, "VirtualAlloc2", VP, VP, VP, SIZE, DWORD, DWORD, VP, DWORD),
         "MapViewOfFile3": _bind(
             kb, "MapViewOfFile3", VP, VP, VP, VP, ctypes.c_uint64, SIZE, DWORD, DWORD, VP, DWORD
@@ -234,6 +244,52 @@ def tagname_region_size() -> str:
     return f"VirtualQuery of a view of a 100-byte named section: RegionSize {region}"
 
 
+def view_beyond_address_space() -> str:
+    section = _section(GRANULARITY)
+    found = []
+    for at in (1 << 47, 1 << 62):
+        view = W["MapViewOfFileEx"](section, FILE_MAP_WRITE, 0, 0, GRANULARITY, at)
+        if not view:
+            found.append(f"at {at:#x} fails, error {_err()}")
+            continue
+        info = (ctypes.c_byte * 64)()
+        queried = W["VirtualQuery"](view, info, ctypes.sizeof(info))
+        what = "queries" if queried else f"VirtualQuery fails, error {_err()}"
+        unmapped = W["UnmapViewOfFile"](view)
+        what += "; unmaps" if unmapped else f"; UnmapViewOfFile fails, error {_err()}"
+        found.append(f"at {at:#x} RETURNS {view:#x} ({what})")
+    W["CloseHandle"](section)
+    return "MapViewOfFileEx above the user address space: " + "; ".join(found)
+
+
+def huge_pagefile_section() -> str:
+    section = W["CreateFileMappingW"](INVALID_HANDLE_VALUE, None, PAGE_READWRITE, 1 << 31, 0, None)
+    if section:
+        W["CloseHandle"](section)
+        return "CreateFileMappingW of 2**63 pagefile bytes SUCCEEDS"
+    return f"CreateFileMappingW of 2**63 pagefile bytes fails, error {_err()}"
+
+
+def symlink_loop_open() -> str:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as d:
+        loop = os.path.join(d, "loop")
+        try:
+            os.symlink("loop", loop)
+        except OSError as e:
+            return f"not run: cannot make a symbolic link here ({e})"
+        h = W["CreateFileW"](
+            loop, 0x80000000, 7, None, 3, 0x80, None
+        )  # GENERIC_READ, OPEN_EXISTING
+        found = f"fails, error {_err()}" if h in (None, INVALID_HANDLE_VALUE) else "OPENS"
+        if h not in (None, INVALID_HANDLE_VALUE):
+            W["CloseHandle"](h)
+        try:
+            os.unlink(loop)
+        except OSError as e:
+            found += f"; removing the link fails too, error {e.winerror}"
+    return f"CreateFileW of a symbolic link to itself: {found}"
+
+
 PROBES: dict[str, Callable[[], str]] = {
     f.__name__: f
     for f in (
@@ -245,6 +301,9 @@ PROBES: dict[str, Callable[[], str]] = {
         tagname_name_after_close,
         view_never_replaces,
         tagname_region_size,
+        view_beyond_address_space,
+        huge_pagefile_section,
+        symlink_loop_open,
     )
 }
 

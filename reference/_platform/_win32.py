@@ -244,16 +244,6 @@ except (OSError, AttributeError):  # older Windows: mirrors take the other way (
     VirtualAlloc2 = MapViewOfFile3 = None
 
 
-SIZE_MAX = 2 ** (8 * ctypes.sizeof(_SIZE)) - 1
-
-
-def check_size(n: int, call: str) -> None:
-    """ctypes truncates an int that overflows SIZE_T without a word: on 32-bit Python a
-    5 GiB request would map 1 GiB while the map claims 5. Refuse it as out of memory."""
-    if n > SIZE_MAX:
-        raise OsCallError(ERROR_NOT_ENOUGH_MEMORY, call)
-
-
 def split(n: int) -> tuple[int, int]:
     """A 64-bit size or offset as the (high, low) DWORD pair the API takes."""
     return n >> 32, n & 0xFFFFFFFF

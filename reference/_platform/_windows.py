@@ -129,6 +129,8 @@ class WindowsBackend:
         info = win32.SYSTEM_INFO()
         win32.GetSystemInfo(ctypes.byref(info))
         self._pagesize = int(info.dwAllocationGranularity)
+        self._lowest = int(info.lpMinimumApplicationAddress or 0)
+        self._highest = int(info.lpMaximumApplicationAddress or 0)
         self._process: int = win32.GetCurrentProcess()  # a constant pseudo-handle; never closed
         self._named: dict[int, int] = {}
         """The section handle of each live tagname view, by the view's address."""
@@ -287,7 +289,7 @@ class WindowsBackend:
         or open the existing one as it is (the public layer has checked its size
         with :meth:`tag_size`); the other modes only open it."""
         protect, view, opening = win32.ACCESS_FLAGS[access]
-        win32.check_size(size, "MapViewOfFileEx")
+        self._check_span(addr, size, "MapViewOfFileEx")
         if tagname is not None:
             name = _TAG_PREFIX + tagname
             if access in _CREATES:
@@ -318,6 +320,19 @@ class WindowsBackend:
             self._named[got] = section
         return got
 
+    def _check_span(self, addr: int | None, size: int, call: str) -> None:
+        """Refuse, before asking, what the user address space cannot hold: a size beyond
+        it (ERROR_NOT_ENOUGH_MEMORY), or a requested range outside it
+        (ERROR_INVALID_ADDRESS, which Windows's own calls give). Wine 8 needs it:
+        ``MapViewOfFileEx`` at an address above the address space returns that address
+        with nothing mapped there (``tools/win_probes.py view_beyond_address_space``),
+        and a huge pagefile section fails with ERROR_INVALID_PARAMETER. It also keeps a
+        size from overflowing a 32-bit SIZE_T, which ctypes would truncate silently."""
+        if size > self._highest - self._lowest + 1:
+            raise OsCallError(win32.ERROR_NOT_ENOUGH_MEMORY, call)
+        if addr is not None and not self._lowest <= addr <= self._highest - size + 1:
+            raise OsCallError(win32.ERROR_INVALID_ADDRESS, call)
+
     def unmap(self, addr: int, size: int) -> None:
         # A view is released whole; its size is implied. A tagname's section handle
         # goes with its view, whether or not the unmap worked (it cannot be retried).
@@ -336,7 +351,10 @@ class WindowsBackend:
 
         A handle opened without write access cannot be flushed (ERROR_ACCESS_DENIED)
         and has nothing to flush, since its views cannot dirty the file. A ``size`` of 0
-        makes FlushViewOfFile flush to the end of the view: more than asked, never less."""
+        flushes nothing: FlushViewOfFile would read it as "to the end of the view", and at
+        the end of a view (``flush(m.addr + m.size, 0)``) fail or reach the next view."""
+        if size == 0:
+            return
         if not win32.FlushViewOfFile(addr, size):
             raise win32.last_error("FlushViewOfFile")
         if not async_ and f is not None and not win32.FlushFileBuffers(f):
@@ -349,7 +367,7 @@ class WindowsBackend:
         back (at ``addr`` if given: a range in use fails with ERROR_INVALID_ADDRESS):
         with placeholders where the system has them, else by search and map (see
         ``_win_mirror``). On failure every view and reservation made is released."""
-        win32.check_size(size * times, "VirtualAlloc")
+        self._check_span(addr, size * times, "VirtualAlloc")
         if self.placeholders is None:  # probed at the first mirror, kept once known
             self.placeholders = _win_mirror.have_placeholders(self._process, self._pagesize)
         section = win32.create_section(f, win32.PAGE_READWRITE, 0, None)

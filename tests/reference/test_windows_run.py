@@ -260,3 +260,48 @@ def test_a_mirror_of_one_byte_is_one_granule_per_copy(tmp_path: Path) -> None:
         assert mi.size == GRAN and mi.addr % GRAN == 0
         assert [m.addr - mi.addr for m in mi.maps] == [0, GRAN, 2 * GRAN]
     assert (tmp_path / "ring").stat().st_size == GRAN
+
+
+# -- what the address space cannot hold, and other edges --------------------------
+
+
+@pytest.mark.parametrize("at", [1 << 47, 1 << 62])
+def test_an_address_beyond_the_address_space_is_out_of_mem(tmp_path: Path, at: int) -> None:
+    """Wine 8 'maps' a view there with nothing behind it; Windows refuses it."""
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(size=GRAN, access="w", addr=at)
+    assert ei.value.errcode == "out_of_mem"
+    with pytest.raises(mm.MmapError) as ei:
+        mm.mirror(tmp_path / "ring", GRAN, 2, at)
+    assert ei.value.errcode == "out_of_mem"
+
+
+def test_a_range_reaching_past_the_address_space_is_out_of_mem() -> None:
+    info = win32.SYSTEM_INFO()
+    win32.GetSystemInfo(ctypes.byref(info))
+    last = mm.aligned_addr(info.lpMaximumApplicationAddress, "left")  # its last granule
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(size=2 * GRAN, access="w", addr=last)
+    assert ei.value.errcode == "out_of_mem"
+
+
+@pytest.mark.parametrize("size", [1 << 62, 1 << 63])
+def test_a_pagefile_map_larger_than_the_address_space_is_out_of_mem(size: int) -> None:
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(size=size, access="w")
+    assert ei.value.errcode == "out_of_mem"
+
+
+def test_a_flush_of_nothing_at_the_end_of_a_map_succeeds(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(bytes(2 * GRAN))
+    with mm.map(path, "w") as m:
+        assert m.flush(m.addr + m.size, 0) is True
+        assert m.flush(False, m.addr + GRAN, 0) is True
+
+
+def test_messages_name_a_path_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "missing"
+    with pytest.raises(mm.MmapError) as ei:
+        mm.map(path)
+    assert f"'{path}'" in str(ei.value) and "\\\\" not in str(ei.value)
