@@ -41,25 +41,28 @@ occupy it there with a real reservation, to make a collision happen on purpose).
 
 
 def have_placeholders(process: int, granularity: int) -> bool | None:
-    """Whether this system has placeholders: True if a placeholder can be reserved
-    (it is released again), False if the functions are missing or the flag is refused
-    (ERROR_INVALID_PARAMETER), None if the probe failed otherwise (out of memory, say:
-    ask again next time)."""
+    """Whether this system makes mirrors with placeholders: True if a mirror of two
+    granules of a pagefile section can be made that way (and it is released again);
+    False if the functions are missing or a call refuses its placeholder flags
+    (ERROR_INVALID_PARAMETER: Wine 8's ``VirtualAlloc2``); None if the probe failed
+    otherwise (out of memory, say: ask again next time)."""
     if win32.VirtualAlloc2 is None or win32.MapViewOfFile3 is None:
         return False
-    base: int | None = win32.VirtualAlloc2(
-        process,
-        None,
-        granularity,
-        win32.MEM_RESERVE | win32.MEM_RESERVE_PLACEHOLDER,
-        win32.PAGE_NOACCESS,
-        None,
-        0,
-    )
-    if base:
-        win32.VirtualFree(base, 0, win32.MEM_RELEASE)
-        return True
-    return False if ctypes.get_last_error() == win32.ERROR_INVALID_PARAMETER else None
+    try:
+        section = win32.create_section(
+            win32.INVALID_HANDLE_VALUE, win32.PAGE_READWRITE, granularity, None
+        )
+    except OsCallError:
+        return None
+    try:
+        base = with_placeholders(section, process, granularity, 2, None)
+    except OsCallError as e:
+        return False if e.err == win32.ERROR_INVALID_PARAMETER else None
+    finally:
+        win32.CloseHandle(section)
+    win32.UnmapViewOfFile(base)
+    win32.UnmapViewOfFile(base + granularity)
+    return True
 
 
 def with_placeholders(section: int, process: int, size: int, times: int, addr: int | None) -> int:

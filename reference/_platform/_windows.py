@@ -255,9 +255,16 @@ class WindowsBackend:
             raise win32.last_error("SetFileInformationByHandle(FileEndOfFileInfo)")
 
     def unmap_copies(self, addr: int, size: int, times: int) -> None:
-        # Each copy is a view of its own, released by its own call.
+        # Each copy is a view of its own, released by its own call; one failing does not
+        # keep the others mapped (the first failure is reported).
+        failed: OsCallError | None = None
         for i in range(times):
-            self.unmap(addr + i * size, size)
+            try:
+                self.unmap(addr + i * size, size)
+            except OsCallError as e:
+                failed = failed or e
+        if failed is not None:
+            raise failed
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
         """Allocate ``end`` bytes of clusters, then move the end of file (the new range

@@ -19,8 +19,8 @@ from mmapspec import reference as mm
 if sys.platform != "win32":
     pytest.skip("runs the Windows backend: Windows (or Wine) only", allow_module_level=True)
 
+from mmapspec.reference._platform import OsCallError, _win_mirror, backend  # noqa: E402
 from mmapspec.reference._platform import _win32 as win32  # noqa: E402
-from mmapspec.reference._platform import _win_mirror, backend  # noqa: E402
 
 GRAN = 1 << 16
 MEM_FREE, MEM_MAPPED = 0x10000, 0x40000
@@ -214,6 +214,20 @@ def test_collisions_give_up_after_the_bound(tmp_path: Path, occupy: Any) -> None
     assert f"{_win_mirror.ATTEMPTS} attempts" in str(ei.value)
     assert len(hook.seen) == _win_mirror.ATTEMPTS
     assert not path.exists(), "the file the failed mirror created is removed"
+
+
+def test_unmapping_the_copies_goes_on_past_one_that_fails(tmp_path: Path) -> None:
+    f, _ = WIN.open_path(str(tmp_path / "ring"), True)
+    try:
+        WIN.truncate(f, GRAN)
+        base = WIN.mirror(f, GRAN, 3, None)
+        WIN.unmap(base + GRAN, GRAN)  # the middle copy goes first: its unmap will fail
+        with pytest.raises(OsCallError) as ei:
+            WIN.unmap_copies(base, GRAN, 3)
+        assert ei.value.err == win32.ERROR_INVALID_ADDRESS
+        assert [_region(base + k * GRAN).State for k in range(3)] == [MEM_FREE] * 3
+    finally:
+        WIN.close(f)
 
 
 def test_the_way_is_chosen_once_per_process(tmp_path: Path) -> None:
