@@ -1,15 +1,15 @@
-"""The Windows backend, run: tagnames' section handles, both ways of making a mirror, and
-the 64 KiB allocation granularity. Real sections, views and child processes; no mocks.
+"""The Windows backend, run: tagnames' section handles, the 64 KiB allocation
+granularity, what the address space cannot hold, and the kinds of file. Real sections,
+views and child processes; no mocks (mirrors: ``test_windows_mirror.py``).
 
-Windows only (run under Wine 8 here: what Wine lacks, placeholders, skips and says so).
-The Win32 calls the tests observe with come from the backend's own ``_win32`` module.
+Windows only (run under Wine 8 here). The Win32 calls the tests observe with come from
+the backend's own ``_win32`` module.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,8 @@ from mmapspec import reference as mm
 if sys.platform != "win32":
     pytest.skip("runs the Windows backend: Windows (or Wine) only", allow_module_level=True)
 
-from mmapspec.reference._platform import OsCallError, _win_mirror, backend  # noqa: E402
 from mmapspec.reference._platform import _win32 as win32  # noqa: E402
+from mmapspec.reference._platform import backend  # noqa: E402
 
 GRAN = 1 << 16
 MEM_FREE, MEM_MAPPED = 0x10000, 0x40000
@@ -100,141 +100,6 @@ def test_maps_and_failed_maps_of_a_tagname_leak_no_handle(tagname: str) -> None:
             assert ei.value.errcode == "out_of_mem"
         assert _handles() == before
         assert not _name_exists(tagname)
-
-
-# -- mirrors ------------------------------------------------------------------
-
-
-@pytest.fixture(params=["placeholders", "search"])
-def way(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each way of making a mirror, where the system has it (the choice is restored)."""
-    chosen = WIN.placeholders
-    if request.param == "placeholders":
-        have = _win_mirror.have_placeholders(win32.GetCurrentProcess(), GRAN)
-        if not have:
-            pytest.skip(
-                "no placeholders here (Wine 8 refuses MEM_RESERVE_PLACEHOLDER: "
-                "python.exe tools/win_probes.py placeholder_reserve)"
-            )
-    WIN.placeholders = request.param == "placeholders"
-    yield request.param
-    WIN.placeholders = chosen
-
-
-@pytest.mark.parametrize("times", [1, 2, 3])
-def test_mirror_copies_are_one_memory_and_free_releases_all(
-    tmp_path: Path, way: str, times: int
-) -> None:
-    mi = mm.mirror(tmp_path / "ring", 2 * GRAN, times)
-    bases = [m.addr for m in mi.maps]
-    assert bases == [mi.addr + k * 2 * GRAN for k in range(times)]
-    mi.maps[times - 1][0:4] = b"last"
-    mi[2 * GRAN - 2 : 2 * GRAN] = b"up"
-    for k in range(times):
-        assert mi[k * 2 * GRAN : k * 2 * GRAN + 4] == b"last"
-        assert mi.maps[k][2 * GRAN - 2 : 2 * GRAN] == b"up"
-        assert _region(bases[k]).Type == MEM_MAPPED
-    mi.free()
-    assert [_region(b).State for b in bases] == [MEM_FREE] * times
-
-
-def test_mirror_at_a_given_address(tmp_path: Path, way: str) -> None:
-    with mm.map(access="w", size=3 * GRAN) as probe:
-        at = probe.addr
-    with mm.mirror(tmp_path / "ring", GRAN, 3, at) as mi:
-        assert mi.addr == at and [m.addr for m in mi.maps] == [at, at + GRAN, at + 2 * GRAN]
-        mi[0:2] = b"ok"
-        assert mi[2 * GRAN : 2 * GRAN + 2] == b"ok"
-
-
-def test_mirror_over_a_mapping_fails_and_leaves_it(tmp_path: Path, way: str) -> None:
-    with mm.map(access="w", size=2 * GRAN) as probe:
-        at = probe.addr
-    with mm.map(access="w", size=GRAN, addr=at + GRAN) as taken:  # the second copy's place
-        taken[0:4] = b"mine"
-        with pytest.raises(mm.MmapError) as ei:
-            mm.mirror(tmp_path / "ring", GRAN, 2, at)
-        assert ei.value.errcode == "out_of_mem"
-        assert taken[0:4] == b"mine" and _region(at).State == MEM_FREE
-
-
-class _Occupier:
-    """A mirror hook that reserves part of the first ``n`` candidate ranges (the second
-    copy's place: the first copy is then mapped and must be unmapped), with a marker
-    committed there to show nothing replaced it. Real reservations, released by close."""
-
-    def __init__(self, n: int) -> None:
-        self.n, self.seen, self.taken = n, [], []  # type: list[int]
-
-    def __call__(self, base: int) -> None:
-        self.seen.append(base)
-        if len(self.seen) <= self.n:
-            at = win32.VirtualAlloc(base + GRAN, GRAN, 0x3000, win32.PAGE_READWRITE)
-            assert at == base + GRAN, "could not occupy the candidate range"
-            ctypes.memmove(at, b"occupied", 8)
-            self.taken.append(at)
-
-    def check_and_close(self) -> None:
-        for at in self.taken:
-            assert ctypes.string_at(at, 8) == b"occupied"
-            assert _region(at - GRAN).Type != MEM_MAPPED, "a failed attempt left a view"
-            assert win32.VirtualFree(at, 0, win32.MEM_RELEASE)
-
-
-@pytest.fixture
-def occupy() -> Iterator[Callable[[int], _Occupier]]:
-    chosen, made = WIN.placeholders, []
-
-    def start(n: int) -> _Occupier:
-        WIN.placeholders, WIN.mirror_hook = False, _Occupier(n)
-        made.append(WIN.mirror_hook)
-        return WIN.mirror_hook  # type: ignore[no-any-return]
-
-    yield start
-    WIN.placeholders, WIN.mirror_hook = chosen, None
-    for hook in made:
-        hook.check_and_close()
-
-
-def test_a_collision_is_retried_elsewhere_never_clobbered(tmp_path: Path, occupy: Any) -> None:
-    hook = occupy(3)
-    with mm.mirror(tmp_path / "ring", GRAN, 2) as mi:
-        assert len(hook.seen) == 4 and mi.addr == hook.seen[-1]
-        assert mi.addr not in hook.seen[:3]
-        mi[0:2] = b"ok"
-        assert mi[GRAN : GRAN + 2] == b"ok"
-
-
-def test_collisions_give_up_after_the_bound(tmp_path: Path, occupy: Any) -> None:
-    hook = occupy(_win_mirror.ATTEMPTS)
-    path = tmp_path / "ring"
-    with pytest.raises(mm.MmapError) as ei:
-        mm.mirror(path, GRAN, 2)
-    assert ei.value.errcode == "out_of_mem"
-    assert f"{_win_mirror.ATTEMPTS} attempts" in str(ei.value)
-    assert len(hook.seen) == _win_mirror.ATTEMPTS
-    assert not path.exists(), "the file the failed mirror created is removed"
-
-
-def test_unmapping_the_copies_goes_on_past_one_that_fails(tmp_path: Path) -> None:
-    f, _ = WIN.open_path(str(tmp_path / "ring"), True)
-    try:
-        WIN.truncate(f, GRAN)
-        base = WIN.mirror(f, GRAN, 3, None)
-        WIN.unmap(base + GRAN, GRAN)  # the middle copy goes first: its unmap will fail
-        with pytest.raises(OsCallError) as ei:
-            WIN.unmap_copies(base, GRAN, 3)
-        assert ei.value.err == win32.ERROR_INVALID_ADDRESS
-        assert [_region(base + k * GRAN).State for k in range(3)] == [MEM_FREE] * 3
-    finally:
-        WIN.close(f)
-
-
-def test_the_way_is_chosen_once_per_process(tmp_path: Path) -> None:
-    with mm.mirror(tmp_path / "ring", GRAN):
-        pass
-    have = _win_mirror.have_placeholders(win32.GetCurrentProcess(), GRAN)
-    assert WIN.placeholders is have
 
 
 # -- the 64 KiB allocation granularity ------------------------------------------
