@@ -24,7 +24,7 @@ from mmapspec.reference._platform import OsCallError, _win_mirror, backend  # no
 from mmapspec.reference._platform import _win32 as win32  # noqa: E402
 
 GRAN = 1 << 16
-MEM_FREE, MEM_MAPPED = 0x10000, 0x40000
+MEM_FREE, MEM_PRIVATE, MEM_MAPPED = 0x10000, 0x20000, 0x40000
 WIN: Any = backend  # the WindowsBackend, with its Windows-only attributes
 
 
@@ -88,26 +88,45 @@ def test_mirror_over_a_mapping_fails_and_leaves_it(tmp_path: Path, way: str) -> 
 
 
 class _Occupier:
-    """A mirror hook that reserves part of the first ``n`` candidate ranges (the second
-    copy's place: the first copy is then mapped and must be unmapped), with a marker
-    committed there to show nothing replaced it. Real reservations, released by close."""
+    """A mirror hook that occupies the second copy's place in each of the first ``n``
+    candidate ranges (so that the first copy is mapped, then must be unmapped): with a
+    view of a section of its own on even candidates, committed memory on odd ones, each
+    marked to show that nothing replaced it. Real mappings, released by close."""
 
     def __init__(self, n: int) -> None:
-        self.n, self.seen, self.taken = n, [], []  # type: list[int]
+        self.n = n
+        self.seen: list[int] = []
+        self.taken: list[tuple[int, bool]] = []  # (address, whether a view)
+        self.section = win32.create_section(
+            win32.INVALID_HANDLE_VALUE, win32.PAGE_READWRITE, GRAN, None
+        )
 
     def __call__(self, base: int) -> None:
         self.seen.append(base)
-        if len(self.seen) <= self.n:
-            at = win32.VirtualAlloc(base + GRAN, GRAN, 0x3000, win32.PAGE_READWRITE)
-            assert at == base + GRAN, "could not occupy the candidate range"
-            ctypes.memmove(at, b"occupied", 8)
-            self.taken.append(at)
+        if len(self.seen) > self.n:
+            return
+        view = len(self.seen) % 2 == 0
+        if view:
+            at = win32.MapViewOfFileEx(self.section, win32.FILE_MAP_WRITE, 0, 0, GRAN, base + GRAN)
+        else:
+            at = win32.VirtualAlloc(base + GRAN, GRAN, 0x3000, win32.PAGE_READWRITE)  # commit
+        assert at == base + GRAN, "could not occupy the candidate range"
+        ctypes.memmove(at, b"occupied", 8)
+        self.taken.append((at, view))
 
     def check_and_close(self) -> None:
-        for at in self.taken:
-            assert ctypes.string_at(at, 8) == b"occupied"
-            assert _region(at - GRAN).Type != MEM_MAPPED, "a failed attempt left a view"
-            assert win32.VirtualFree(at, 0, win32.MEM_RELEASE)
+        try:
+            for at, view in self.taken:
+                assert _region(at).Type == (MEM_MAPPED if view else MEM_PRIVATE)
+                assert ctypes.string_at(at, 8) == b"occupied", "replaced"
+                assert _region(at - GRAN).Type != MEM_MAPPED, "a failed attempt left a view"
+        finally:
+            for at, view in self.taken:
+                if view:
+                    win32.UnmapViewOfFile(at)
+                else:
+                    win32.VirtualFree(at, 0, win32.MEM_RELEASE)
+            win32.CloseHandle(self.section)
 
 
 @pytest.fixture
