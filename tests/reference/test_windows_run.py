@@ -9,6 +9,7 @@ the backend's own ``_win32`` module.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,49 @@ def test_messages_name_a_path_as_written(tmp_path: Path) -> None:
     with pytest.raises(mm.MmapError) as ei:
         mm.map(path)
     assert f"'{path}'" in str(ei.value) and "\\\\" not in str(ei.value)
+
+
+# -- the kinds of file --------------------------------------------------------------
+
+
+def _created(tmp_path: Path) -> Path:
+    path = tmp_path / "f"
+    path.write_bytes(b"content" + bytes(GRAN))
+    return path
+
+
+def test_a_handle_maps_like_the_name_and_stays_the_callers(tmp_path: Path) -> None:
+    path = _created(tmp_path)
+    share = win32.FILE_SHARE_READ | win32.FILE_SHARE_WRITE | win32.FILE_SHARE_DELETE
+    rights = win32.GENERIC_READ | win32.GENERIC_WRITE
+    h = win32.CreateFileW(str(path), rights, share, None, win32.OPEN_EXISTING, 0x80, None)
+    assert h and h != win32.INVALID_HANDLE_VALUE
+    try:
+        with mm.map(ctypes.c_void_p(h), "w", 2 * GRAN) as m:  # grown through the handle
+            assert m[0:7] == b"content"
+            m[0:3] = b"CON"
+            assert m.flush() is True
+        size = ctypes.c_int64()
+        assert win32.GetFileSizeEx(h, ctypes.byref(size)), "free() closed the caller's handle"
+        assert size.value == 2 * GRAN
+    finally:
+        win32.CloseHandle(h)
+    assert path.read_bytes()[:7] == b"CONtent"
+
+
+def test_a_descriptor_and_a_file_object_map_like_the_name(tmp_path: Path) -> None:
+    path = _created(tmp_path)
+    fd = os.open(path, os.O_RDWR | os.O_BINARY)
+    try:
+        with mm.map(fd, "w") as m:
+            m[0:3] = b"FD "
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert os.read(fd, 3) == b"FD ", "free() closed the caller's descriptor"
+    finally:
+        os.close(fd)
+    with open(path, "r+b") as f:
+        f.write(b"buffered")  # left in the buffer: map() flushes it first
+        with mm.map(f, "c") as m:
+            assert m[0:8] == b"buffered"
+            m[0:3] = b"cow"  # copy-on-write: never reaches the file
+    assert path.read_bytes()[:8] == b"buffered"
