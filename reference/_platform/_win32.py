@@ -51,6 +51,8 @@ FILE_TYPE_UNKNOWN = 0x0000
 FILE_TYPE_DISK = 0x0001
 FILE_TYPE_CHAR = 0x0002
 FILE_TYPE_PIPE = 0x0003
+# winnt.h: section access (what an executable view needs of an opened section's handle)
+SECTION_MAP_EXECUTE = 0x0008
 # memoryapi.h: view access
 FILE_MAP_COPY = 0x0001
 FILE_MAP_WRITE = 0x0002
@@ -84,7 +86,10 @@ INVALID_HANDLE_VALUE: int = ctypes.c_void_p(-1).value or 0
 
 
 # access -> (section protection, view access for MapViewOfFileEx,
-#            desired access for OpenFileMappingW on an existing named section)
+#            desired access for OpenFileMappingW on an existing named section).
+# An executable view of an opened section needs SECTION_MAP_EXECUTE on its handle, which
+# FILE_MAP_EXECUTE (SECTION_MAP_EXECUTE_EXPLICIT) does not grant: both are asked for
+# (under Wine 8 an 'x' view of a handle opened without it fails with ERROR_ACCESS_DENIED).
 ACCESS_FLAGS: dict[str, tuple[int, int, int]] = {
     "": (PAGE_READONLY, FILE_MAP_READ, FILE_MAP_READ),
     "w": (PAGE_READWRITE, FILE_MAP_WRITE, FILE_MAP_READ | FILE_MAP_WRITE),
@@ -92,17 +97,17 @@ ACCESS_FLAGS: dict[str, tuple[int, int, int]] = {
     "x": (
         PAGE_EXECUTE_READ,
         FILE_MAP_READ | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
     "wx": (
         PAGE_EXECUTE_READWRITE,
         FILE_MAP_WRITE | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
     "cx": (
         PAGE_EXECUTE_WRITECOPY,
         FILE_MAP_COPY | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
 }
 

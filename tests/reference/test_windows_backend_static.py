@@ -57,6 +57,7 @@ SDK_CONSTANTS: dict[str, tuple[int, str]] = {
     "FILE_TYPE_DISK": (0x0001, "winbase.h"),
     "FILE_TYPE_CHAR": (0x0002, "winbase.h"),
     "FILE_TYPE_PIPE": (0x0003, "winbase.h"),
+    "SECTION_MAP_EXECUTE": (0x0008, "winnt.h"),
     "FILE_MAP_COPY": (0x0001, "memoryapi.h"),
     "FILE_MAP_WRITE": (0x0002, "memoryapi.h"),
     "FILE_MAP_READ": (0x0004, "memoryapi.h"),
@@ -107,13 +108,14 @@ SDK_FUNCTIONS: dict[str, tuple[str, int]] = {
 # What each access mode asks of CreateFileMappingW / MapViewOfFileEx / OpenFileMappingW,
 # per their documentation: the section's protection must allow the view's access.
 R, W, C, X = "FILE_MAP_READ", "FILE_MAP_WRITE", "FILE_MAP_COPY", "FILE_MAP_EXECUTE"
+SX = "SECTION_MAP_EXECUTE"  # what an executable view needs of an opened section's handle
 EXPECTED_ACCESS = {
     "": ("PAGE_READONLY", {R}, {R}),
     "w": ("PAGE_READWRITE", {W}, {R, W}),
     "c": ("PAGE_WRITECOPY", {C}, {R}),
-    "x": ("PAGE_EXECUTE_READ", {R, X}, {R, X}),
-    "wx": ("PAGE_EXECUTE_READWRITE", {W, X}, {R, W, X}),
-    "cx": ("PAGE_EXECUTE_WRITECOPY", {C, X}, {R, X}),
+    "x": ("PAGE_EXECUTE_READ", {R, X}, {R, X, SX}),
+    "wx": ("PAGE_EXECUTE_READWRITE", {W, X}, {R, W, X, SX}),
+    "cx": ("PAGE_EXECUTE_WRITECOPY", {C, X}, {R, X, SX}),
 }
 
 

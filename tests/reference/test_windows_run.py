@@ -103,6 +103,17 @@ def test_maps_and_failed_maps_of_a_tagname_leak_no_handle(tagname: str) -> None:
         assert not _name_exists(tagname)
 
 
+@pytest.mark.parametrize("access", ["", "w", "c", "x", "wx", "cx"])
+def test_an_executable_tagname_opens_in_every_mode(tagname: str, access: str) -> None:
+    with mm.map(access="wx", size=GRAN, tagname=tagname) as first:
+        first[0:2] = b"ok"
+        with mm.map(tagname=tagname, access=access) as second:
+            assert second[0:2] == b"ok"
+            if "w" in access or "c" in access:
+                second[0:2] = b"me"
+                assert first[0:2] == (b"ok" if "c" in access else b"me")
+
+
 # -- the 64 KiB allocation granularity ------------------------------------------
 
 
