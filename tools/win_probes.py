@@ -29,6 +29,9 @@ What they settle (the Wine expectations cite them by name):
 * ``huge_pagefile_section``: the error of ``CreateFileMappingW`` for a 2**63-byte
   pagefile section (out of memory or commitment limit is ``'out_of_mem'``).
 * ``symlink_loop_open``: the error of ``CreateFileW`` on a symbolic link to itself.
+* ``section_execute_access``: the rights an executable view needs of a handle from
+  ``OpenFileMappingW``: ``FILE_MAP_EXECUTE`` alone, or with ``SECTION_MAP_EXECUTE``; and
+  an executable view of a section created without execute protection.
 """
 
 from __future__ import annotations
@@ -290,6 +293,31 @@ def symlink_loop_open() -> str:
     return f"CreateFileW of a symbolic link to itself: {found}"
 
 
+def _executable_view(protect: int, desired: int) -> str:
+    name = f"Local\\mmapspec-probe-exec-{protect:x}-{desired:x}"
+    section = W["CreateFileMappingW"](INVALID_HANDLE_VALUE, None, protect, 0, GRANULARITY, name)
+    opened = W["OpenFileMappingW"](desired, 0, name)
+    view = W["MapViewOfFileEx"](opened, FILE_MAP_READ | 0x20, 0, 0, 0, None) if opened else None
+    found = "maps" if view else f"fails, error {_err()}"
+    if view:
+        W["UnmapViewOfFile"](view)
+    for h in (opened, section):
+        if h:
+            W["CloseHandle"](h)
+    return found
+
+
+def section_execute_access() -> str:
+    rwx, rw, read_exec, section_exec = 0x40, PAGE_READWRITE, FILE_MAP_READ | 0x20, 0x8
+    return (
+        "READ|EXECUTE view of an opened PAGE_EXECUTE_READWRITE section: handle with "
+        f"FILE_MAP_READ|FILE_MAP_EXECUTE {_executable_view(rwx, read_exec)}; with "
+        f"SECTION_MAP_EXECUTE too {_executable_view(rwx, read_exec | section_exec)}; "
+        "of a PAGE_READWRITE section, with SECTION_MAP_EXECUTE "
+        f"{_executable_view(rw, read_exec | section_exec)}"
+    )
+
+
 PROBES: dict[str, Callable[[], str]] = {
     f.__name__: f
     for f in (
@@ -304,6 +332,7 @@ PROBES: dict[str, Callable[[], str]] = {
         view_beyond_address_space,
         huge_pagefile_section,
         symlink_loop_open,
+        section_execute_access,
     )
 }
 
