@@ -40,7 +40,7 @@ numbers this library reports when it refuses a file by its kind (``UNSIZED``,
 numbers differ per OS. Constants live in each backend (``_linux.py``,
 ``_darwin.py``; Windows's in ``_win32.py``, beside ``_windows.py``); the POSIX
 logic common to Linux and macOS is in ``_posix.py``. Linux is tested here, and Windows
-under Wine 8 (``tests/reference/test_windows_run.py``); the macOS backend is written
+under Wine 8 (``tests/reference/test_windows_*.py``); the macOS backend is written
 against its documentation and is untested.
 """
 

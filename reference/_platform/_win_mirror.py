@@ -16,7 +16,7 @@
   A requested address is not searched for: a range in use there fails at once.
 
 Which way is chosen once per process, at the first mirror (:func:`have_placeholders`).
-Run under Wine 8 by ``tests/reference/test_windows_run.py`` (the search-and-map way
+Run under Wine 8 by ``tests/reference/test_windows_mirror.py`` (the search-and-map way
 only: Wine 8 has no placeholders); the placeholder way is NOT run here.
 """
 
@@ -37,7 +37,7 @@ ATTEMPTS = 64
 
 Hook = Callable[[int], None]
 """Called with each candidate base address between its free and the first view (tests
-occupy it there with a real reservation, to make a collision happen on purpose)."""
+occupy it there with a real mapping, to make a collision happen on purpose)."""
 
 
 def have_placeholders(process: int, granularity: int) -> bool | None:

@@ -2,11 +2,13 @@
 itself (constants, structures, prototypes) is in ``_win32.py``, mirrors in
 ``_win_mirror.py``.
 
-Run under Wine 8 (``tests/reference/test_windows_run.py``, and the spec with
-``--mmap-adapter reference``), NOT on real Windows here; statically, ``mypy --platform
-win32 --strict`` checks this module against the :class:`~.base.Backend` Protocol, and
-``tests/reference/test_windows_backend_static.py`` compares the constants and calls
-with the SDK's. Wine is not Windows: what it lacks (placeholders) is not run at all.
+Run under Wine 8 (``tests/reference/test_windows_run.py`` and ``test_windows_mirror.py``,
+and the spec with ``--mmap-adapter reference``), NOT on real Windows here; statically,
+``mypy --platform win32 --strict`` checks this module against the
+:class:`~.base.Backend` Protocol, and ``tests/reference/test_windows_backend_static.py``
+compares the constants and calls with the SDK's. Wine is not Windows: what it lacks
+(placeholders) is not run at all, and what it does differently is in
+``tools/win_probes.py``.
 
 How the documented API lands on Win32:
 
