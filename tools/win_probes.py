@@ -17,6 +17,10 @@ What they settle (the Wine expectations cite them by name):
 * ``placeholder_split`` and ``placeholder_replace``: ``VirtualFree(MEM_RELEASE |
   MEM_PRESERVE_PLACEHOLDER)`` and ``MapViewOfFile3(MEM_REPLACE_PLACEHOLDER)`` on a
   placeholder, where one can be made.
+* ``mapviewoffile3_alone``: ``MapViewOfFile3`` with no placeholder (flags 0 at no
+  address; and ``MEM_REPLACE_PLACEHOLDER`` at no address, which has nothing to replace),
+  and ``VirtualFree(MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)`` of a plain reservation:
+  whether the functions work apart from placeholders.
 * ``tagname_name_after_close``: a named section's name goes with its last handle,
   even while a view of it lives (why the backend keeps a tagname's handle).
 * ``view_never_replaces``: ``MapViewOfFileEx`` at an address in use fails
@@ -211,6 +215,32 @@ def placeholder_replace() -> str:
     return f"MapViewOfFile3(MEM_REPLACE_PLACEHOLDER) over a split placeholder: {found}"
 
 
+def mapviewoffile3_alone() -> str:
+    if W["MapViewOfFile3"] is None:
+        return "MapViewOfFile3 is not exported by kernelbase.dll"
+    section = _section(GRANULARITY)
+    proc = W["GetCurrentProcess"]()
+    found = []
+    for flags, what in ((0, "flags 0"), (MEM_REPLACE_PLACEHOLDER, "MEM_REPLACE_PLACEHOLDER")):
+        view = W["MapViewOfFile3"](
+            section, proc, None, 0, GRANULARITY, flags, PAGE_READWRITE, None, 0
+        )
+        found.append(
+            f"{what} at no address " + (f"maps at {view:#x}" if view else f"fails, error {_err()}")
+        )
+        if view:
+            W["UnmapViewOfFile"](view)
+    W["CloseHandle"](section)
+    plain = W["VirtualAlloc"](None, 2 * GRANULARITY, MEM_RESERVE, PAGE_NOACCESS)
+    ok = W["VirtualFree"](plain, GRANULARITY, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)
+    found.append(
+        "VirtualFree(MEM_RELEASE|MEM_PRESERVE_PLACEHOLDER) of half a plain reservation "
+        + ("splits it" if ok else f"fails, error {_err()}")
+    )
+    W["VirtualFree"](plain, 0, MEM_RELEASE)
+    return "MapViewOfFile3 with no placeholder: " + "; ".join(found)
+
+
 def tagname_name_after_close() -> str:
     name = "Local\\mmapspec-probe-name-after-close"
     section = _section(GRANULARITY, name)
@@ -326,6 +356,7 @@ PROBES: dict[str, Callable[[], str]] = {
         placeholder_at_address,
         placeholder_split,
         placeholder_replace,
+        mapviewoffile3_alone,
         tagname_name_after_close,
         view_never_replaces,
         tagname_region_size,
