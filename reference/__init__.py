@@ -17,8 +17,8 @@ the process (SIGBUS), e.g. reading past the end of a file truncated while
 mapped. Never shrink a mapped file; let ``map`` extend files (it reserves the
 blocks, so a full disk fails the map with ``'disk_full'`` rather than later).
 
-Linux is tested; the macOS and Windows backends are written to their APIs but
-untested.
+Linux is tested; the Windows backend is run under Wine 8 (not on real Windows), and
+the macOS backend is written to its API but untested.
 """
 
 from __future__ import annotations

@@ -67,8 +67,14 @@ class Opened:
         if isinstance(src, ctypes.c_void_p):
             return f"handle {src.value}"
         if isinstance(src, (str, bytes, os.PathLike)):
-            return repr(self.path)
+            return quoted(str(self.path))
         return f"file object {src!r}"
+
+
+def quoted(path: str) -> str:
+    """A path in quotes as written, for messages: repr() would double Windows's
+    backslashes; it is kept for paths with quotes or unprintable characters."""
+    return f"'{path}'" if path.isprintable() and "'" not in path else repr(path)
 
 
 def _path_of(file: object) -> str | None:
@@ -173,7 +179,7 @@ def _open_file(file: object, write: bool, step: Step, func: str, execute: bool) 
         try:
             f, created = backend.open_path(path, write, execute)
         except OsCallError as e:
-            raise os_failure(e, step, f"{func}: cannot open {path!r}", path) from None
+            raise os_failure(e, step, f"{func}: cannot open {quoted(path)}", path) from None
         return Opened(f, True, created, path, None, file)
     if isinstance(file, ctypes.c_void_p):
         if backend.name != "windows":

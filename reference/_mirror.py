@@ -171,6 +171,10 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
     Race-free: the whole ``size * times`` range is reserved first, then each copy
     is mapped over the reservation at a fixed address; there is no retry loop. (On
     POSIX the reservation is copy 0 itself: the file mapped over the whole range.)
+    Windows without placeholders (before 10 1803; Wine 8) cannot hold a range while
+    mapping into it: there a free range is found and each copy mapped at its place,
+    which never replaces a mapping, so a collision is retried elsewhere (at most 64
+    times, then ``'out_of_mem'``).
     """
     if file is None:
         raise ValueError("file: the file to map: required")

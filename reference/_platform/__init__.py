@@ -39,8 +39,9 @@ numbers this library reports when it refuses a file by its kind (``UNSIZED``,
 ``UNMAPPABLE``) or a tagname object by its owner (``FOREIGN``), because the
 numbers differ per OS. Constants live in each backend (``_linux.py``,
 ``_darwin.py``; Windows's in ``_win32.py``, beside ``_windows.py``); the POSIX
-logic common to Linux and macOS is in ``_posix.py``. Only Linux is tested here; the
-macOS and Windows backends are written against their documentation and are untested.
+logic common to Linux and macOS is in ``_posix.py``. Linux is tested here, and Windows
+under Wine 8 (``tests/reference/test_windows_*.py``); the macOS backend is written
+against its documentation and is untested.
 """
 
 from __future__ import annotations

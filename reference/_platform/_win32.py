@@ -2,10 +2,10 @@
 the Windows SDK headers, the structures it reads, the foreign functions with their
 prototypes (bound once, at import), and small helpers for calling them.
 
-UNTESTED: written against the Win32 documentation and the Windows SDK headers,
-NOT run on Windows here; ``tests/reference/test_windows_backend_static.py`` parses
-this file to compare the constants, prototypes and structure layouts with the SDK.
-The logic that uses them is in ``_windows.py``.
+Run under Wine 8, NOT on real Windows here (see ``_windows.py``);
+``tests/reference/test_windows_backend_static.py`` parses this file to compare the
+constants, prototypes and structure layouts with the SDK. The logic that uses them is
+in ``_windows.py`` and ``_win_mirror.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ FILE_TYPE_UNKNOWN = 0x0000
 FILE_TYPE_DISK = 0x0001
 FILE_TYPE_CHAR = 0x0002
 FILE_TYPE_PIPE = 0x0003
+# winnt.h: section access (what an executable view needs of an opened section's handle)
+SECTION_MAP_EXECUTE = 0x0008
 # memoryapi.h: view access
 FILE_MAP_COPY = 0x0001
 FILE_MAP_WRITE = 0x0002
@@ -69,6 +71,7 @@ ERROR_ACCESS_DENIED = 5
 ERROR_INVALID_HANDLE = 6
 ERROR_NOT_ENOUGH_MEMORY = 8
 ERROR_OUTOFMEMORY = 14
+ERROR_INVALID_PARAMETER = 87
 ERROR_HANDLE_DISK_FULL = 39
 ERROR_DISK_FULL = 112
 ERROR_PROC_NOT_FOUND = 127
@@ -83,7 +86,10 @@ INVALID_HANDLE_VALUE: int = ctypes.c_void_p(-1).value or 0
 
 
 # access -> (section protection, view access for MapViewOfFileEx,
-#            desired access for OpenFileMappingW on an existing named section)
+#            desired access for OpenFileMappingW on an existing named section).
+# An executable view of an opened section needs SECTION_MAP_EXECUTE on its handle, which
+# FILE_MAP_EXECUTE (SECTION_MAP_EXECUTE_EXPLICIT) does not grant: both are asked for
+# (under Wine 8 an 'x' view of a handle opened without it fails with ERROR_ACCESS_DENIED).
 ACCESS_FLAGS: dict[str, tuple[int, int, int]] = {
     "": (PAGE_READONLY, FILE_MAP_READ, FILE_MAP_READ),
     "w": (PAGE_READWRITE, FILE_MAP_WRITE, FILE_MAP_READ | FILE_MAP_WRITE),
@@ -91,17 +97,17 @@ ACCESS_FLAGS: dict[str, tuple[int, int, int]] = {
     "x": (
         PAGE_EXECUTE_READ,
         FILE_MAP_READ | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
     "wx": (
         PAGE_EXECUTE_READWRITE,
         FILE_MAP_WRITE | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
     "cx": (
         PAGE_EXECUTE_WRITECOPY,
         FILE_MAP_COPY | FILE_MAP_EXECUTE,
-        FILE_MAP_READ | FILE_MAP_EXECUTE,
+        FILE_MAP_READ | FILE_MAP_EXECUTE | SECTION_MAP_EXECUTE,
     ),
 }
 
@@ -203,6 +209,9 @@ VirtualQuery = _bind(
     ctypes.POINTER(MEMORY_BASIC_INFORMATION),
     _SIZE,
 )
+VirtualAlloc = _bind(
+    _kernel32, "VirtualAlloc", ctypes.c_void_p, ctypes.c_void_p, _SIZE, _DWORD, _DWORD
+)
 VirtualFree = _bind(_kernel32, "VirtualFree", _BOOL, ctypes.c_void_p, _SIZE, _DWORD)
 GetCurrentProcess = _bind(_kernel32, "GetCurrentProcess", HANDLE)
 
@@ -236,18 +245,8 @@ try:
         ctypes.c_void_p,
         ctypes.c_ulong,
     )
-except (OSError, AttributeError):  # older Windows: mirror() reports it, nothing else needs them
+except (OSError, AttributeError):  # older Windows: mirrors take the other way (_win_mirror)
     VirtualAlloc2 = MapViewOfFile3 = None
-
-
-SIZE_MAX = 2 ** (8 * ctypes.sizeof(_SIZE)) - 1
-
-
-def check_size(n: int, call: str) -> None:
-    """ctypes truncates an int that overflows SIZE_T without a word: on 32-bit Python a
-    5 GiB request would map 1 GiB while the map claims 5. Refuse it as out of memory."""
-    if n > SIZE_MAX:
-        raise OsCallError(ERROR_NOT_ENOUGH_MEMORY, call)
 
 
 def split(n: int) -> tuple[int, int]:

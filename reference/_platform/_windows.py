@@ -1,12 +1,14 @@
 """Windows backend over the Win32 API (kernel32, kernelbase) through ctypes; the API
-itself (constants, structures, prototypes) is in ``_win32.py``.
+itself (constants, structures, prototypes) is in ``_win32.py``, mirrors in
+``_win_mirror.py``.
 
-UNTESTED: written against the Win32 documentation and the Windows SDK headers,
-NOT run on Windows here (the project's machine is Linux). What is verified is
-static only: ``mypy --platform win32 --strict`` checks this module against the
+Run under Wine 8 (``tests/reference/test_windows_run.py`` and ``test_windows_mirror.py``,
+and the spec with ``--mmap-adapter reference``), NOT on real Windows here; statically,
+``mypy --platform win32 --strict`` checks this module against the
 :class:`~.base.Backend` Protocol, and ``tests/reference/test_windows_backend_static.py``
-checks the constants and calls against the SDK values by parsing both modules. It
-stays untested until a Windows CI runner exists.
+compares the constants and calls with the SDK's. Wine is not Windows: what it lacks
+(placeholders) is not run at all, and what it does differently is in
+``tools/win_probes.py``.
 
 How the documented API lands on Win32:
 
@@ -15,15 +17,18 @@ How the documented API lands on Win32:
   addresses must be multiples of the allocation granularity, and the doc calls
   ``pagesize`` the allocation granularity that offsets must be aligned to.
 * A map is a section (``CreateFileMappingW``) plus a view (``MapViewOfFileEx``).
-  The section handle is closed right after mapping the view: the view keeps the
-  section alive. The file handle is kept by the map (``KEEPS_FILE``), because a
-  synchronous flush needs ``FlushFileBuffers`` on it after ``FlushViewOfFile``.
+  An unnamed section's handle is closed right after mapping the view: the view keeps
+  the section alive. A tagname's is kept until the view is unmapped: the view keeps
+  the object but not its name, which Windows removes with the last handle, and then
+  no one could open the tagname while the map lives. The file handle is kept by the
+  map (``KEEPS_FILE``), because a synchronous flush needs ``FlushFileBuffers`` on it
+  after ``FlushViewOfFile``.
 * A requested address is passed to ``MapViewOfFileEx``, which never replaces an
   existing mapping: a range in use fails with ``ERROR_INVALID_ADDRESS``, which is
   in :attr:`OUT_OF_MEM`.
 * Tagnames name pagefile-backed section objects in the session namespace
-  (``Local\\<tagname>``), not files (``SHM_FILES = False``): the object lives
-  while some process holds a view or handle, so ``unlink`` has nothing to do, as
+  (``Local\\<tagname>``), not files (``SHM_FILES = False``): the object and its
+  name live while some process holds a map of it, so ``unlink`` has nothing to do, as
   the doc says ("not so on Windows"). Sections get the creator's default
   security (its token's default DACL: the user, SYSTEM, Administrators), the
   Windows counterpart of the POSIX 0600.
@@ -38,9 +43,10 @@ How the documented API lands on Win32:
   reports whole pages (4 KiB): Win32 has no documented call for a section's
   exact size, so a tagname map without a size spans the page-rounded size.
 * ``mirror`` is race-free with placeholders (Windows 10 1803 and later): one
-  ``VirtualAlloc2`` placeholder over all copies, split per copy, each replaced by
-  a view with ``MapViewOfFile3``. Where those functions are missing the call fails
-  with ``ERROR_PROC_NOT_FOUND`` and says so; there is no retry loop.
+  ``VirtualAlloc2`` placeholder over all copies, split per copy, each replaced by a
+  view with ``MapViewOfFile3``. Without them (older Windows, Wine 8) it finds a free
+  range, frees it and maps each copy there with ``MapViewOfFileEx``, which never
+  replaces a mapping: a collision is a retry, never a clobber (``_win_mirror.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ assert sys.platform == "win32", "the Windows backend is for Windows only"
 import msvcrt  # noqa: E402  (after the platform assertion, for mypy)
 
 from . import _win32 as win32  # noqa: E402
+from . import _win_mirror  # noqa: E402
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -71,7 +78,7 @@ _CREATES = frozenset({"w", "wx"})
 
 
 class WindowsBackend:
-    """Win32 primitives (see the module docstring; UNTESTED on Windows)."""
+    """Win32 primitives (see the module docstring)."""
 
     name: ClassVar[str] = "windows"
     NOT_FOUND: ClassVar[frozenset[int]] = frozenset(
@@ -124,7 +131,16 @@ class WindowsBackend:
         info = win32.SYSTEM_INFO()
         win32.GetSystemInfo(ctypes.byref(info))
         self._pagesize = int(info.dwAllocationGranularity)
+        self._lowest = int(info.lpMinimumApplicationAddress or 0)
+        self._highest = int(info.lpMaximumApplicationAddress or 0)
         self._process: int = win32.GetCurrentProcess()  # a constant pseudo-handle; never closed
+        self._named: dict[int, int] = {}
+        """The section handle of each live tagname view, by the view's address."""
+        self.placeholders: bool | None = None
+        """Whether mirrors use placeholders: None until the first mirror probes it. A
+        test may set False to take the search-and-map way where placeholders work."""
+        self.mirror_hook: _win_mirror.Hook | None = None
+        """For tests: called with each candidate address of a search-and-map mirror."""
 
     # -- files ----------------------------------------------------------------
 
@@ -241,9 +257,16 @@ class WindowsBackend:
             raise win32.last_error("SetFileInformationByHandle(FileEndOfFileInfo)")
 
     def unmap_copies(self, addr: int, size: int, times: int) -> None:
-        # Each copy is a view of its own, released by its own call.
+        # Each copy is a view of its own, released by its own call; one failing does not
+        # keep the others mapped (the first failure is reported).
+        failed: OsCallError | None = None
         for i in range(times):
-            self.unmap(addr + i * size, size)
+            try:
+                self.unmap(addr + i * size, size)
+            except OsCallError as e:
+                failed = failed or e
+        if failed is not None:
+            raise failed
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
         """Allocate ``end`` bytes of clusters, then move the end of file (the new range
@@ -275,7 +298,7 @@ class WindowsBackend:
         or open the existing one as it is (the public layer has checked its size
         with :meth:`tag_size`); the other modes only open it."""
         protect, view, opening = win32.ACCESS_FLAGS[access]
-        win32.check_size(size, "MapViewOfFileEx")
+        self._check_span(addr, size, "MapViewOfFileEx")
         if tagname is not None:
             name = _TAG_PREFIX + tagname
             if access in _CREATES:
@@ -293,18 +316,43 @@ class WindowsBackend:
             # Maximum size 0: the file's current size. The public layer has already grown
             # the file; a larger maximum would silently grow it again (unreserved).
             section = win32.create_section(f, protect, 0, None)
-        try:
-            got: int | None = win32.MapViewOfFileEx(section, view, *win32.split(offset), size, addr)
-            if not got:
-                raise win32.last_error("MapViewOfFileEx")
-            return got
-        finally:
-            win32.CloseHandle(section)  # the view keeps the section alive
+        got: int | None = win32.MapViewOfFileEx(section, view, *win32.split(offset), size, addr)
+        if not got:
+            err = ctypes.get_last_error()
+            win32.CloseHandle(section)
+            raise OsCallError(err, "MapViewOfFileEx")
+        if tagname is None:
+            win32.CloseHandle(section)  # unnamed: the view keeps the section alive
+        else:
+            # The view keeps the object alive but not its name, which goes with the
+            # last handle: kept until unmap, so that others can open the tagname.
+            self._named[got] = section
+        return got
+
+    def _check_span(self, addr: int | None, size: int, call: str) -> None:
+        """Refuse, before asking, what the user address space cannot hold: a size beyond
+        it (ERROR_NOT_ENOUGH_MEMORY), or a requested range outside it
+        (ERROR_INVALID_ADDRESS, which Windows's own calls give). Wine 8 needs it:
+        ``MapViewOfFileEx`` at an address above the address space returns that address
+        with nothing mapped there (``tools/win_probes.py view_beyond_address_space``),
+        and a huge pagefile section fails with ERROR_INVALID_PARAMETER. It also keeps a
+        size from overflowing a 32-bit SIZE_T, which ctypes would truncate silently."""
+        if size > self._highest - self._lowest + 1:
+            raise OsCallError(win32.ERROR_NOT_ENOUGH_MEMORY, call)
+        if addr is not None and not self._lowest <= addr <= self._highest - size + 1:
+            raise OsCallError(win32.ERROR_INVALID_ADDRESS, call)
 
     def unmap(self, addr: int, size: int) -> None:
-        # A view is released whole; its size is implied.
-        if not win32.UnmapViewOfFile(addr):
-            raise win32.last_error("UnmapViewOfFile")
+        # A view is released whole; its size is implied. A tagname's section handle
+        # goes with its view, whether or not the unmap worked (it cannot be retried).
+        # Popped before the unmap: while the view exists no other map can get its address.
+        section = self._named.pop(addr, None)
+        unmapped = win32.UnmapViewOfFile(addr)
+        err = ctypes.get_last_error()
+        if section is not None:
+            win32.CloseHandle(section)
+        if not unmapped:
+            raise OsCallError(err, "UnmapViewOfFile")
 
     def flush(self, addr: int, size: int, async_: bool, f: OsFile | None) -> None:
         """FlushViewOfFile starts writing the dirty pages and returns (async); a
@@ -312,7 +360,10 @@ class WindowsBackend:
 
         A handle opened without write access cannot be flushed (ERROR_ACCESS_DENIED)
         and has nothing to flush, since its views cannot dirty the file. A ``size`` of 0
-        makes FlushViewOfFile flush to the end of the view: more than asked, never less."""
+        flushes nothing: FlushViewOfFile would read it as "to the end of the view", and at
+        the end of a view (``flush(m.addr + m.size, 0)``) fail or reach the next view."""
+        if size == 0:
+            return
         if not win32.FlushViewOfFile(addr, size):
             raise win32.last_error("FlushViewOfFile")
         if not async_ and f is not None and not win32.FlushFileBuffers(f):
@@ -321,71 +372,20 @@ class WindowsBackend:
                 raise OsCallError(err, "FlushFileBuffers")
 
     def mirror(self, f: OsFile, size: int, times: int, addr: int | None) -> int:
-        """Reserve one placeholder over all copies (at ``addr`` if given: a range in use
-        fails with ERROR_INVALID_ADDRESS), split it per copy, and replace each piece by a
-        read+write shared view of the file's first ``size`` bytes. On failure every piece
-        (view or placeholder) is released."""
-        win32.check_size(size * times, "VirtualAlloc2")
-        if win32.VirtualAlloc2 is None or win32.MapViewOfFile3 is None:
-            raise OsCallError(
-                win32.ERROR_PROC_NOT_FOUND,
-                "VirtualAlloc2/MapViewOfFile3 in "
-                "kernelbase.dll (race-free mirrors need Windows 10 1803+)",
-            )
+        """``times`` read+write shared views of the file's first ``size`` bytes, back to
+        back (at ``addr`` if given: a range in use fails with ERROR_INVALID_ADDRESS):
+        with placeholders where the system has them, else by search and map (see
+        ``_win_mirror``). On failure every view and reservation made is released."""
+        self._check_span(addr, size * times, "VirtualAlloc")
+        if self.placeholders is None:  # probed at the first mirror, kept once known
+            self.placeholders = _win_mirror.have_placeholders(self._process, self._pagesize)
         section = win32.create_section(f, win32.PAGE_READWRITE, 0, None)
         try:
-            base: int | None = win32.VirtualAlloc2(
-                self._process,
-                addr,
-                size * times,
-                win32.MEM_RESERVE | win32.MEM_RESERVE_PLACEHOLDER,
-                win32.PAGE_NOACCESS,
-                None,
-                0,
-            )
-            if not base:
-                raise win32.last_error("VirtualAlloc2")
-            self._views_over_placeholder(section, base, size, times)
-            return base
+            if self.placeholders:
+                return _win_mirror.with_placeholders(section, self._process, size, times, addr)
+            return _win_mirror.by_search(section, size, times, addr, self.mirror_hook)
         finally:
-            win32.CloseHandle(section)  # the views keep the section alive
-
-    def _views_over_placeholder(self, section: int, base: int, size: int, times: int) -> None:
-        """Split the placeholder at ``base`` into ``times`` pieces of ``size`` bytes and
-        replace each by a view of ``section``; on failure release every piece."""
-        pieces = [base]  # placeholder starts; the first `mapped` are views by now
-        mapped = 0
-        try:
-            for i in range(1, times):  # split the rest off the last piece
-                if not win32.VirtualFree(
-                    pieces[-1], size, win32.MEM_RELEASE | win32.MEM_PRESERVE_PLACEHOLDER
-                ):
-                    raise win32.last_error("VirtualFree(MEM_PRESERVE_PLACEHOLDER)")
-                pieces.append(base + i * size)
-            for at in pieces:
-                if (
-                    win32.MapViewOfFile3(
-                        section,
-                        self._process,
-                        at,
-                        0,
-                        size,
-                        win32.MEM_REPLACE_PLACEHOLDER,
-                        win32.PAGE_READWRITE,
-                        None,
-                        0,
-                    )
-                    != at
-                ):
-                    raise win32.last_error("MapViewOfFile3")
-                mapped += 1
-        except OsCallError:
-            for i, at in enumerate(pieces):
-                if i < mapped:
-                    win32.UnmapViewOfFile(at)
-                else:
-                    win32.VirtualFree(at, 0, win32.MEM_RELEASE)
-            raise
+            win32.CloseHandle(section)  # unnamed: the views keep the section alive
 
 
 if TYPE_CHECKING:

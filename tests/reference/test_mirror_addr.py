@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import subprocess
 import sys
 from pathlib import Path
@@ -91,8 +92,21 @@ def test_huge_pagefile_map_is_out_of_mem() -> None:
     assert ei.value.errcode == "out_of_mem"
 
 
+needs_maps = pytest.mark.skipif(
+    sys.platform != "win32" and not Path("/proc/self/maps").exists(),
+    reason="needs /proc/self/maps",
+)
+
+
 def _mapped(addr: int) -> bool:
-    """Whether ``addr`` lies in a mapping of this process (per /proc/self/maps)."""
+    """Whether ``addr`` lies in a mapping of this process (per /proc/self/maps, or on
+    Windows VirtualQuery: under Wine, /proc/self/maps shows Wine's own reservations)."""
+    if sys.platform == "win32":
+        from mmapspec.reference._platform import _win32 as win32
+
+        info = win32.MEMORY_BASIC_INFORMATION()
+        assert win32.VirtualQuery(addr, ctypes.byref(info), ctypes.sizeof(info))
+        return bool(info.State != 0x10000)  # not MEM_FREE
     with open("/proc/self/maps") as f:
         for line in f:
             lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
@@ -101,7 +115,7 @@ def _mapped(addr: int) -> bool:
     return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+@needs_maps
 def test_freeing_a_mirror_releases_every_copy_whether_or_not_its_maps_were_taken(
     tmp_path: Path,
 ) -> None:
@@ -115,7 +129,7 @@ def test_freeing_a_mirror_releases_every_copy_whether_or_not_its_maps_were_taken
         assert not any(_mapped(base + k * PS) for k in range(3)), f"maps taken: {take_maps}"
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+@needs_maps
 def test_freeing_a_mirror_spares_what_was_mapped_where_a_freed_copy_was(tmp_path: Path) -> None:
     # A copy freed on its own leaves a hole that another map may take; the mirror's
     # free() then releases only its remaining copies, never the whole span at once.

@@ -28,6 +28,7 @@ def test_full_shm_filesystem_is_disk_full_and_leaves_nothing(tagname: str) -> No
     assert not os.path.exists(f"/dev/shm/{tagname}")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE (the resource module) is POSIX")
 def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path, run_child: Any) -> None:
     # RLIMIT_FSIZE makes the kernel refuse growth with EFBIG, a real "cannot extend".
     old = tmp_path / "old"
@@ -59,6 +60,10 @@ def test_file_size_limit_is_disk_full_and_restores_the_file(tmp_path: Path, run_
     assert not (tmp_path / "new").exists() and not (tmp_path / "ring").exists()
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows refuses to truncate a mapped file (ERROR_USER_MAPPED_FILE): no SIGBUS",
+)
 def test_truncated_mapped_file_crashes_with_sigbus_in_a_child(
     tmp_path: Path, run_child: Any
 ) -> None:
