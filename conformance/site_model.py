@@ -50,7 +50,7 @@ MEANINGS: Mapping[str, str] = {
     "differs-from-reading": "the document is ambiguous or silent here and the implementation "
     "reads it differently from the suite (a deviation only under --strict)",
     "blocked": "not judged: a clause its test relies on did not pass",
-    "error": "not judged: the suite's own code raised; the run is incomplete",
+    "error": "not judged: the suite's own code raised, not the implementation",
     "unsupported": "the adapter does not declare a capability the clause needs",
     "skipped": "not checked on this machine",
     "expected-fail": "deviates as the implementation's expectations file says, for the "
