@@ -31,7 +31,8 @@ Wire = Literal["int", "handle", "file", "bytes", "str", "bool", "form"]
 Result = Literal["int", "null", "mapinfo", "mirrorinfo", "base64", "success"]
 """What a successful response's ``value`` is; the schema's ``response_<result>``
 describes each: an integer, ``null``, a map's or a mirror's fields, bytes as base64,
-or the implementation's success value as it returned it (``flush``)."""
+or the implementation's success value as a JSON boolean, ``null`` when it returned
+nothing (``flush``)."""
 
 NO_DEFAULT = inspect.Parameter.empty
 """The default of a parameter that has none (what ``inspect`` reports for it)."""
@@ -126,7 +127,7 @@ OPERATIONS: tuple[Operation, ...] = (
             _given("size", "int"),
         ),
         "success",
-        "what `map:flush` returned (`true` per the doc; reported as returned, not coerced)",
+        "what `map:flush` returned, as a JSON boolean (`true` per the doc; `null` if nothing)",
         args_note="The documented form is chosen from the keys present: none -> flush(); "
         "async -> flush(async); addr and size -> flush(addr, size); "
         "all three -> flush(async, addr, size).",

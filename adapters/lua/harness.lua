@@ -168,7 +168,7 @@ end
 local function entry_of(h)
 	local e = live[h]
 	if not e then
-		error(outcome{outcome = 'raised', message = 'handle '..tostring(h)..': no such map or mirror'}, 0)
+		error(outcome{outcome = 'raised', message = 'handle '..tostring(h)..': no such map or mirror (freed, or never issued)'}, 0)
 	end
 	return e
 end
@@ -189,6 +189,12 @@ local function span(a, offset, length)
 	local e = entry_of(a.handle)
 	if e.freed then
 		error(outcome{outcome = 'raised', message = 'handle '..a.handle..': the map was freed'}, 0)
+	end
+	for i, m in ipairs(e.maps or {}) do -- a copy freed on its own left a hole: never touch it
+		if m.freed then
+			error(outcome{outcome = 'raised', message = 'handle '..a.handle..': its copy '..i..
+				' was freed on its own, so the mirror\'s memory has a hole'}, 0)
+		end
 	end
 	offset, length = num(offset), num(length)
 	if offset < 0 or length < 0 or offset + length > e.span then
@@ -260,7 +266,8 @@ function ops.mirror(a)
 	for i = 1, #m do
 		local me = {obj = m[i], span = tonumber(m[i].size), in_mirror = true}
 		e.maps[i] = me
-		maps[i] = map_info(new_handle(me), m[i])
+		me.handle = new_handle(me)
+		maps[i] = map_info(me.handle, m[i])
 	end
 	return {handle = h, addr = addr_int(m.addr), size = int(m.size), maps = maps}
 end
@@ -284,6 +291,8 @@ function ops.free(a)
 	local e = entry_of(a.handle)
 	try(e.obj.free, e.obj)
 	release(e)
+	live[a.handle] = nil -- a freed handle names nothing: freeing it again is raised
+	for _, m in ipairs(e.maps or {}) do live[m.handle] = nil end
 	return NULL
 end
 

@@ -227,4 +227,18 @@ def schema_violation(op: str, message: Any) -> str | None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(the whole message)"
     rule = "/".join(str(p) for p in error.absolute_schema_path)
-    return f"at {where}: {error.message} (schema rule {rule})"
+    return f"at {where}: {_why(error)} (schema rule {rule})"
+
+
+def _why(error: Any) -> str:
+    """The rule broken, in words: the pattern of a big integer is unreadable, and a
+    small one sent as a string is the mistake it is there to catch."""
+    value = error.instance
+    if error.validator == "pattern" and type(value) is str and value.lstrip("-").isdigit():
+        if -SAFE_INT <= int(value) <= SAFE_INT:
+            return (
+                f"{value!r} is an integer within +-(2^53-1) sent as a string: "
+                "such integers are JSON numbers"
+            )
+        return f"{value!r} has a leading zero: an integer beyond +-(2^53-1) is its decimal digits"
+    return str(error.message)
