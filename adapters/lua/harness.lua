@@ -130,6 +130,7 @@ local function capabilities(mod)
 		anonymous = true, tagname = true, unlink = true, mirror = true,
 		addr = true, addr_request = true, async_flush = true, range_flush = true,
 		filesize = true, pagesize = true, alignment = true,
+		int_range = 'u64', -- LuaJIT numbers are doubles, but cdata int64 carries 64 bits
 	}
 	local function override(t)
 		-- A table written before the split names alignment_helpers, whose addr

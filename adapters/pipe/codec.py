@@ -15,6 +15,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from mmapspec.adapters.interface import (
+    INT_RANGES,
     ArgumentError,
     Capabilities,
     DocumentedFailure,
@@ -87,6 +88,7 @@ def encode_capabilities(caps: Capabilities) -> dict[str, Any]:
         "access_modes": sorted(caps.access_modes),
         "call_forms": sorted(caps.call_forms),
         **{name: getattr(caps, name) for name in _BOOL_CAPABILITIES},
+        "int_range": caps.int_range,
     }
 
 
@@ -105,7 +107,13 @@ def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
             "addr_request": flags["addr"],
         }
         flags |= {name: claimed for name, claimed in old.items() if name not in obj}
+    int_range = obj.get("int_range", "u64")
+    if int_range not in INT_RANGES:
+        raise ProtocolError(
+            f"capabilities: int_range must be one of {', '.join(INT_RANGES)}, got {int_range!r}"
+        )
     return Capabilities(
+        int_range=int_range,
         file_kinds=frozenset(obj.get("file_kinds", ())),
         access_modes=frozenset(obj.get("access_modes", ())),
         call_forms=frozenset(obj.get("call_forms", ())),

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import lua_harness, python_harness
-from mmapspec.adapters.interface import ArgumentError, FileRef
+from mmapspec.adapters.interface import ArgumentError, Capabilities, FileRef
 from mmapspec.adapters.pipe import PipeAdapter, ProtocolError, schema_violation
-from mmapspec.adapters.pipe.codec import SAFE_INT
+from mmapspec.adapters.pipe.codec import SAFE_INT, decode_capabilities, encode_capabilities
 
 HERE = Path(__file__).resolve().parent
 
@@ -123,3 +123,25 @@ def test_the_open_cases_are_answered_by_the_rules(harness: str, tmp_path: Path) 
         for handle in (mirror.handle, mirror.maps[1].handle):
             with pytest.raises(ArgumentError):
                 a.free(handle)
+
+
+def test_the_declared_integer_range_travels_in_start() -> None:
+    """``int_range`` is u64 unless declared; an unknown one breaks the protocol."""
+    assert decode_capabilities({}).int_range == "u64"
+    for declared in ("u64", "i64", "f64"):
+        caps = Capabilities(int_range=declared)
+        sent = encode_capabilities(caps)
+        assert sent["int_range"] == declared and decode_capabilities(sent) == caps
+        assert f"int:{declared}" in caps.names()
+        hello = {"protocol": 1, "implementation": {"name": "x", "version": "1"}, "pid": 1}
+        start = _value({**hello, "capabilities": sent})
+        assert schema_violation("start", start) is None
+    with pytest.raises(ProtocolError, match="int_range must be one of u64, i64, f64, got 'i32'"):
+        decode_capabilities({"int_range": "i32"})
+    bad = _value({**hello, "capabilities": {"int_range": "i32"}})
+    assert "at value/capabilities/int_range" in (schema_violation("start", bad) or "")
+
+
+def test_the_lua_harness_declares_what_it_is_told(tmp_path: Path) -> None:
+    with PipeAdapter(lua_harness(env='MMAPSPEC_CAPS=\'{"int_range":"f64"}\'')) as a:
+        assert a.capabilities.int_range == "f64"
