@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib import resources
 from json.encoder import encode_basestring_ascii
@@ -127,9 +128,51 @@ def decode_bytes(value: Any) -> bytes:
     return base64.b64decode(value, validate=True)
 
 
-def request_args(**kwargs: Any) -> dict[str, Any]:
-    """Request arguments: None means "not given" and is left out of the message."""
-    return {k: encode_int(v) for k, v in kwargs.items() if v is not None}
+def encode_bytes(value: Any) -> Any:
+    """Bytes as base64 text; anything else passed through for the harness to judge."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+WIRE_ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "int": encode_int,
+    "addr": encode_int,
+    "handle": _as_is,
+    "file": lambda f: encode_file(f) if isinstance(f, FileRef) else f,
+    "bytes": encode_bytes,
+    "str": _as_is,
+    "bool": _as_is,
+    "form": _as_is,
+}
+"""How the runner sends an argument of each wire type (``operations.py``); a handle
+is first made the harness's own (the client does that)."""
+
+WIRE_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "int": decode_int,
+    "addr": decode_int,
+    "handle": _as_is,
+    "file": decode_file,
+    "bytes": lambda v: base64.b64decode(v, validate=True),
+    "str": _as_is,
+    "bool": _as_is,
+    "form": _as_is,
+}
+"""How a harness reads an argument of each wire type."""
+
+RESULT_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "int": decode_int,
+    "addr": decode_int,
+    "null": lambda v: None,
+    "base64": decode_bytes,
+    "success": _as_is,
+}
+"""How the runner reads a value of each result type (a map's and a mirror's fields
+make handles: the client decodes those)."""
 
 
 # -- lines -------------------------------------------------------------------------

@@ -142,6 +142,8 @@ def test_the_declared_integer_range_travels_in_start() -> None:
     assert "at value/capabilities/int_range" in (schema_violation("start", bad) or "")
 
 
-def test_the_lua_harness_declares_what_it_is_told(tmp_path: Path) -> None:
-    with PipeAdapter(lua_harness(env='MMAPSPEC_CAPS=\'{"int_range":"f64"}\'')) as a:
+def test_the_lua_harness_declares_lua_numbers_unless_told_otherwise() -> None:
+    with PipeAdapter(lua_harness()) as a:
         assert a.capabilities.int_range == "f64"
+    with PipeAdapter(lua_harness(env='MMAPSPEC_CAPS=\'{"int_range":"i64"}\'')) as a:
+        assert a.capabilities.int_range == "i64"

@@ -37,8 +37,8 @@ def _narrowing(method: Callable[..., Any], op: str, narrow: Callable[[int], int]
     """``method`` with its integer arguments (by the operation's wire types) and an
     integer result passed through ``narrow``."""
     spec = next(o for o in OPERATIONS if o.name == op)
-    ints = {a.name for a in spec.args if a.wire == "int"}
-    positions = [i for i, a in enumerate(spec.args) if a.wire == "int"]
+    ints = {a.name for a in spec.args if a.wire in ("int", "addr")}
+    positions = [i for i, a in enumerate(spec.args) if a.wire in ("int", "addr")]
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -47,7 +47,8 @@ def _narrowing(method: Callable[..., Any], op: str, narrow: Callable[[int], int]
         )
         kwargs = {k: narrow(v) if k in ints and type(v) is int else v for k, v in kwargs.items()}
         result = method(self, *args, **kwargs)
-        return narrow(result) if spec.result == "int" and type(result) is int else result
+        wide = spec.result in ("int", "addr") and type(result) is int
+        return narrow(result) if wide else result
 
     return wrapper
 
@@ -70,7 +71,7 @@ class _Narrow(Deviant):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for op in OPERATIONS:
-            if any(a.wire == "int" for a in op.args) or op.result == "int":
+            if any(a.wire in ("int", "addr") for a in op.args) or op.result in ("int", "addr"):
                 setattr(cls, op.name, _narrowing(getattr(cls, op.name), op.name, cls.narrow))
 
 
