@@ -94,8 +94,10 @@ def test_validate_refuses_a_harness_that_recodes(
         assert (result, m.size) in ((1, 8192), (True, 8192)), (result, m)
 
 
-@pytest.fixture(params=["python", "lua"])
+@pytest.fixture(params=["python", "lua", "c"])
 def harness(request: pytest.FixtureRequest) -> str:
+    if request.param == "c":
+        return str(request.getfixturevalue("c_harness"))
     return python_harness("reference") if request.param == "python" else lua_harness()
 
 
