@@ -9,9 +9,11 @@ checked against :data:`OPERATIONS`:
   ``protocol.schema.json`` and the table of operations in ``PROTOCOL.md``
   (``python -m mmapspec.adapters.protocol_docs --write`` rewrites both;
   ``tests/adapters/test_protocol_docs.py`` fails while they are stale);
+* generated from it too: ``lua/operations.lua`` and ``c/operations.h``, the table as
+  the Lua and the C harness read it;
 * checked against it (``tests/adapters/test_operations_agree.py``): the methods of
   ``Adapter`` and of every adapter shipped or tested here, the Python harness's
-  handlers and the Lua harness's.
+  encoders and decoders, and the binding calls of the Lua and the C harness.
 
 Both ends of the pipe are driven by the table: the client builds each request
 from the method's arguments by their wire types and decodes the value by the

@@ -3,10 +3,12 @@
     python -m mmapspec.adapters.protocol_docs [--write]
 
 renders the ``request``, ``args_<op>`` and ``response_<op>`` parts of
-``protocol.schema.json`` and the table of operations in ``PROTOCOL.md`` from
+``protocol.schema.json``, the table of operations in ``PROTOCOL.md``, and the table as
+the Lua and the C harness read it (``lua/operations.lua``, ``c/operations.h``) from
 :data:`~mmapspec.adapters.operations.OPERATIONS`, and says which file is stale
-(exit status 1), or with ``--write`` rewrites it. The rest of both files is written
-by hand. Both stay committed, so that they read as documents and ship in the wheel.
+(exit status 1), or with ``--write`` rewrites it. The rest of the schema and of
+PROTOCOL.md is written by hand. All stay committed, so that they read as documents
+and ship in the wheel.
 """
 
 from __future__ import annotations

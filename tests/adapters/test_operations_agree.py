@@ -113,6 +113,18 @@ def test_the_lua_harness_handles_exactly_the_operations_and_start_and_stop() -> 
     )
 
 
+def test_the_c_harness_calls_the_binding_for_exactly_the_operations() -> None:
+    source = (Path(LUA_HARNESS).parent.parent / "c" / "harness.c").read_text(encoding="utf-8")
+    table = source[
+        source.index("BINDING[] = {") : source.index("};", source.index("BINDING[] = {"))
+    ]
+    calls = set(re.findall(r'\{"(\w+)", c_\1\}', table))
+    assert calls == NAMES, (
+        f"only in the C harness: {sorted(calls - NAMES)}; "
+        f"only in the table: {sorted(NAMES - calls)}"
+    )
+
+
 def _sample(wire: str, tmp_path: Path) -> Any:
     return {
         "int": 4096,
