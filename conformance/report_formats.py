@@ -134,7 +134,8 @@ def range_line(report: Report) -> str | None:
     if not narrowed:
         return None
     ids = ", ".join(c.id for c in narrowed)
-    return f"integer range: {narrowed[0].tested_range}, in {len(narrowed)} clauses: {ids}"
+    n = len(narrowed)
+    return f"integer range: {narrowed[0].tested_range}, in {n} clause{'s' * (n != 1)}: {ids}"
 
 
 def _after_verdict(report: Report) -> list[str]:
