@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from mmapspec.adapters.interface import Adapter
-from mmapspec.spec.support import Maps, int_range
+from mmapspec.spec.support import Maps
+from mmapspec.spec.support.int_range import declare, kept_out
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +29,11 @@ def _declared_int_range(
 ) -> Iterator[None]:
     """Values beyond the integer range the binding declares are never sent; what that
     kept out of this test becomes its note ``int_range``, which the report shows."""
-    int_range.declare(adapter)
+    declare(adapter)
     yield
-    kept_out = int_range.kept_out()
-    if kept_out is not None:
-        record_property("int_range", kept_out)
+    narrowed = kept_out()
+    if narrowed is not None:
+        record_property("int_range", narrowed)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import example, given
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec import strategies as sst
-from mmapspec.spec.support import int_range, os_page
+from mmapspec.spec.support import os_page
+from mmapspec.spec.support.int_range import sendable
 
 PAGE = os_page()
 TOP = 2**64
@@ -52,7 +53,7 @@ def _left(n: int) -> int:
 def _check(name: str, fn: Callable[..., int], n: int, dirs: tuple[str | None, ...]) -> None:
     for d in dirs:
         want = _left(n) if d == "left" else _right(n)
-        if not int_range.sendable(n, want):  # an edge beyond the binding's declared range
+        if not sendable(n, want):  # an edge beyond the binding's declared range
             continue
         got = fn(n) if d is None else fn(n, d)
         args = f"{n:#x}" if d is None else f"{n:#x}, {d!r}"

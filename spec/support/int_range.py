@@ -4,7 +4,7 @@ A binding takes and returns integers natively in one range: ``u64`` (the default
 ``i64`` or ``f64`` (:data:`~mmapspec.adapters.interface.INT_RANGES`). The spec never
 sends a value outside it, nor expects one back: the strategies draw within it
 (:mod:`mmapspec.spec.strategies`), and a test's fixed values pass through
-:func:`sendable`, :func:`require` or :func:`capped`. What the range kept out of a
+:func:`sendable`, :func:`require_within` or :func:`capped`. What the range kept out of a
 test is recorded (:func:`kept_out`), and the spec's ``conftest.py`` writes it to the
 test's report as the note ``int_range``, so the report says per clause what was not
 tried. Values inside the range are judged as everywhere else.
@@ -55,7 +55,7 @@ def sendable(*values: int) -> bool:
     return False
 
 
-def require(*values: int) -> None:
+def require_within(*values: int) -> None:
     """Skip the test unless every value is within the declared range."""
     if not sendable(*values):
         pytest.skip(_NOT_TRIED[_state["range"]].replace(" not tried", " not sent"))
