@@ -30,6 +30,9 @@ class Handles(Generic[T]):
         except (KeyError, TypeError):  # TypeError: a handle of an unhashable type
             raise ArgumentError(f"handle {handle!r}: no live map or mirror has it") from None
 
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._live
+
     def forget(self, handle: Handle) -> T | None:
         """Drop the handle; what it held, or None if it held nothing."""
         return self._live.pop(handle, None)

@@ -8,7 +8,9 @@ The harness reads requests from stdin and writes responses to stdout, one JSON
 object per line (``PROTOCOL.md``). Logs and tracebacks go to stderr.
 
 It is the model for harnesses in other languages: each request is one call of
-the adapter, and the adapter's normalised outcomes map one-to-one onto the
+the adapter, made from the table of operations (``operations.py``): each argument
+decoded by its wire type, the method called by the operation's name, the result
+encoded by its type; and the adapter's normalised outcomes map one-to-one onto the
 protocol's (value, errcode, raised, unsupported). Anything else the adapter
 raises is a bug of the adapter or the harness and is answered as
 ``harness_error``, never allowed to kill the process.
@@ -30,58 +32,28 @@ from mmapspec.adapters.interface import (
     ArgumentError,
     DocumentedFailure,
     MapInfo,
+    MirrorInfo,
     Unsupported,
 )
+from mmapspec.adapters.operations import NO_DEFAULT, OPERATION, Operation
 from mmapspec.adapters.pipe.codec import (
     PROTOCOL_VERSION,
-    decode_file,
-    decode_int,
+    WIRE_DECODERS,
     encode_capabilities,
     encode_int,
 )
 from mmapspec.adapters.pipe.jsonline import dumps_line, loads_line
-
-Op = Callable[[Adapter, dict[str, Any]], Any]
 
 
 class _NotLoaded(Exception):
     """The adapter failed to load; every request is answered with why."""
 
 
-def _int(args: dict[str, Any], key: str) -> Any:
-    return decode_int(args.get(key))
-
-
 def _map_info(info: MapInfo) -> dict[str, Any]:
     return {"handle": info.handle, "addr": encode_int(info.addr), "size": encode_int(info.size)}
 
 
-def _file(args: dict[str, Any]) -> Any:
-    file = args.get("file")
-    return None if file is None else decode_file(file)
-
-
-def _map(a: Adapter, args: dict[str, Any]) -> Any:
-    info = a.map(
-        _file(args),
-        args.get("access"),
-        _int(args, "size"),
-        _int(args, "offset"),
-        _int(args, "addr"),
-        args.get("tagname"),
-        form=args.get("form", "table"),
-    )
-    return _map_info(info)
-
-
-def _mirror(a: Adapter, args: dict[str, Any]) -> Any:
-    info = a.mirror(
-        _file(args),
-        _int(args, "size"),
-        _int(args, "times"),
-        _int(args, "addr"),
-        form=args.get("form", "table"),
-    )
+def _mirror_info(info: MirrorInfo) -> dict[str, Any]:
     return {
         "handle": info.handle,
         "addr": encode_int(info.addr),
@@ -90,33 +62,37 @@ def _mirror(a: Adapter, args: dict[str, Any]) -> Any:
     }
 
 
-def _read(a: Adapter, args: dict[str, Any]) -> Any:
-    data = a.read(args["handle"], _int(args, "offset"), _int(args, "length"))
-    return base64.b64encode(data).decode("ascii")
-
-
-def _write(a: Adapter, args: dict[str, Any]) -> Any:
-    a.write(args["handle"], _int(args, "offset"), base64.b64decode(args["data"]))
-
-
-OPS: dict[str, Op] = {
-    "pagesize": lambda a, args: encode_int(a.pagesize()),
-    "aligned_size": lambda a, args: encode_int(a.aligned_size(_int(args, "size"), args.get("dir"))),
-    "aligned_addr": lambda a, args: encode_int(a.aligned_addr(_int(args, "addr"), args.get("dir"))),
-    "map": _map,
-    "flush": lambda a, args: a.flush(
-        args["handle"], args.get("async"), _int(args, "addr"), _int(args, "size")
-    ),
-    "free": lambda a, args: a.free(args["handle"]),
-    "unlink_map": lambda a, args: a.unlink_map(args["handle"]),
-    "unlink": lambda a, args: a.unlink(args["tagname"]),
-    "mirror": _mirror,
-    "filesize": lambda a, args: encode_int(
-        a.filesize(decode_file(args["file"]), _int(args, "size"))
-    ),
-    "read": _read,
-    "write": _write,
+RESULT_ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "int": encode_int,
+    "addr": encode_int,
+    "null": lambda value: None,
+    "mapinfo": _map_info,
+    "mirrorinfo": _mirror_info,
+    "base64": lambda data: base64.b64encode(data).decode("ascii"),
+    "success": lambda value: value,
 }
+"""How the harness sends a result of each type (``operations.py``)."""
+
+
+def perform(adapter: Adapter, op: Operation, args: dict[str, Any]) -> Any:
+    """One request of the table: each argument decoded by its wire type (a key left
+    out is None, "not given"), the adapter's method called by the operation's name,
+    the result encoded by its type. A needed key that is missing is a KeyError (the
+    harness's error, not the implementation's)."""
+    positional, keywords = [], {}
+    for arg in op.args:
+        if arg.request_key in args:
+            value = WIRE_DECODERS[arg.wire](args[arg.request_key])
+        elif arg.optional or arg.default is not NO_DEFAULT:
+            value = None if arg.optional else arg.default
+        else:
+            raise KeyError(arg.request_key)
+        if arg.keyword_only:
+            keywords[arg.name] = value
+        else:
+            positional.append(value)
+    result = getattr(adapter, op.name)(*positional, **keywords)
+    return RESULT_ENCODERS[op.result](result)
 
 
 class Harness:
@@ -162,11 +138,10 @@ class Harness:
                 return {"id": rid, "outcome": "value", "value": None}, True
             if self.adapter is None:
                 raise _NotLoaded(self.load_error)
-            try:
-                fn = OPS[op]
-            except KeyError:
-                raise ValueError(f"unknown op {op!r}") from None
-            return {"id": rid, "outcome": "value", "value": fn(self.adapter, args)}, False
+            if op not in OPERATION:
+                raise ValueError(f"unknown op {op!r}")
+            value = perform(self.adapter, OPERATION[op], args)
+            return {"id": rid, "outcome": "value", "value": value}, False
         except DocumentedFailure as exc:
             return {
                 "id": rid,

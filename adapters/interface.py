@@ -58,6 +58,20 @@ CallForm = Literal["table", "positional"]
 """``map``/``mirror`` accept an argument table (Python: keywords) or positional
 arguments; tests choose which form to exercise."""
 
+IntRange = Literal["u64", "i64", "f64"]
+"""The integers a binding takes and returns natively (sizes, offsets, addresses)."""
+
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "u64": (-(2**63), 2**64 - 1),
+    "i64": (-(2**63), 2**63 - 1),
+    "f64": (-(2**53), 2**53),
+}
+"""Each declared range, as the lowest and highest integer the suite may send (and
+expect back): ``u64`` a 64-bit word, unsigned or (for the negative values that a
+binding must refuse) signed; ``i64`` C's ``int64_t``; ``f64`` a double, exact to
+2^53 (LuaJIT's numbers). The suite never sends a value outside the declared range,
+and the report says, per clause, what that kept out."""
+
 ACCESS_MODES: tuple[str, ...] = ("", "w", "c", "x", "wx", "cx")
 FILE_KINDS: tuple[FileKind, ...] = ("name", "fd", "fileobj", "handle")
 DOCUMENTED_ERRCODES: tuple[str, ...] = (
@@ -117,6 +131,8 @@ class Capabilities:
     """``mmap.pagesize()``."""
     alignment: bool = True
     """``mmap.aligned_size()`` and ``mmap.aligned_addr()``."""
+    int_range: IntRange = "u64"
+    """The integers the binding takes and returns natively (:data:`INT_RANGES`)."""
 
     def names(self) -> frozenset[str]:
         """The flat set of capability names, as clause requirements spell them:
@@ -125,6 +141,7 @@ class Capabilities:
         flat |= {f"file:{k}" for k in self.file_kinds}
         flat |= {f"access:{m}" for m in self.access_modes}
         flat |= {f"form:{f}" for f in self.call_forms}
+        flat.add(f"int:{self.int_range}")
         return frozenset(flat)
 
 

@@ -9,12 +9,19 @@ checked against :data:`OPERATIONS`:
   ``protocol.schema.json`` and the table of operations in ``PROTOCOL.md``
   (``python -m mmapspec.adapters.protocol_docs --write`` rewrites both;
   ``tests/adapters/test_protocol_docs.py`` fails while they are stale);
+* generated from it too: ``lua/operations.lua`` and ``c/operations.h``, the table as
+  the Lua and the C harness read it;
 * checked against it (``tests/adapters/test_operations_agree.py``): the methods of
   ``Adapter`` and of every adapter shipped or tested here, the Python harness's
-  handlers and the Lua harness's.
+  encoders and decoders, and the binding calls of the Lua and the C harness.
 
-Adding an operation means adding a row here, implementing it in the adapters and
-the harnesses, and regenerating the two files.
+Both ends of the pipe are driven by the table: the client builds each request
+from the method's arguments by their wire types and decodes the value by the
+result type, and the harnesses decode each argument by its wire type, call the
+operation by name and encode its result by its type. Adding an operation means a
+row here, the adapters' methods (``interface.py``, each adapter, the client's
+one-line method), the binding calls in the harnesses (one function each), and
+regenerating the generated files.
 """
 
 from __future__ import annotations
@@ -23,15 +30,20 @@ import dataclasses
 import inspect
 from typing import Literal
 
-Wire = Literal["int", "handle", "file", "bytes", "str", "bool", "form"]
+Wire = Literal["int", "addr", "handle", "file", "bytes", "str", "bool", "form"]
 """How an argument travels in a request: ``int`` an integer (decimal digits beyond
-2^53), ``handle`` a harness's handle, ``file`` a FileRef object, ``bytes`` base64,
-``str`` and ``bool`` as in JSON, ``form`` ``"table"`` or ``"positional"``."""
+2^53), ``addr`` an integer that the harness turns into its language's pointer,
+``handle`` a harness's handle, ``file`` a FileRef object, ``bytes`` base64, ``str``
+and ``bool`` as in JSON, ``form`` ``"table"`` or ``"positional"``. Both ends decode
+and encode each argument by its wire type alone (``pipe/client.py``, ``harness.py``,
+``lua/harness.lua``, ``c/harness.c``)."""
 
-Result = Literal["int", "null", "mapinfo", "mirrorinfo", "base64", "success"]
+Result = Literal["int", "addr", "null", "mapinfo", "mirrorinfo", "base64", "success"]
 """What a successful response's ``value`` is; the schema's ``response_<result>``
-describes each: an integer, ``null``, a map's or a mirror's fields, bytes as base64,
-or the implementation's success value as it returned it (``flush``)."""
+describes each: an integer, an address (a pointer made an integer), ``null``, a
+map's or a mirror's fields (a new handle), bytes as base64,
+or the implementation's success value as a JSON boolean, ``null`` when it returned
+nothing (``flush``)."""
 
 NO_DEFAULT = inspect.Parameter.empty
 """The default of a parameter that has none (what ``inspect`` reports for it)."""
@@ -97,8 +109,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "aligned_addr",
-        (_needed("addr", "int"), _given("dir", "str")),
-        "int",
+        (_needed("addr", "addr"), _given("dir", "str")),
+        "addr",
         "int: `mmap.aligned_addr(ptr[, dir])`",
         "alignment",
     ),
@@ -109,7 +121,7 @@ OPERATIONS: tuple[Operation, ...] = (
             _given("access", "str"),
             _given("size", "int"),
             _given("offset", "int"),
-            _given("addr", "int"),
+            _given("addr", "addr"),
             _given("tagname", "str"),
             _FORM,
         ),
@@ -122,11 +134,11 @@ OPERATIONS: tuple[Operation, ...] = (
         (
             _HANDLE,
             _given("async_", "bool", key="async"),
-            _given("addr", "int"),
+            _given("addr", "addr"),
             _given("size", "int"),
         ),
         "success",
-        "what `map:flush` returned (`true` per the doc; reported as returned, not coerced)",
+        "what `map:flush` returned, as a JSON boolean (`true` per the doc; `null` if nothing)",
         args_note="The documented form is chosen from the keys present: none -> flush(); "
         "async -> flush(async); addr and size -> flush(addr, size); "
         "all three -> flush(async, addr, size).",
@@ -144,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Arg("file", "file", optional=True),
             Arg("size", "int", optional=True),
             _given("times", "int"),
-            _given("addr", "int"),
+            _given("addr", "addr"),
             _FORM,
         ),
         "mirrorinfo",
@@ -173,6 +185,9 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+
+OPERATION: dict[str, Operation] = {op.name: op for op in OPERATIONS}
+"""Each operation by name."""
 
 PROTOCOL_OPS: tuple[str, ...] = ("start", "stop")
 """Requests of the protocol itself, not of the interface: the handshake and the end."""

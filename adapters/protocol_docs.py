@@ -3,10 +3,12 @@
     python -m mmapspec.adapters.protocol_docs [--write]
 
 renders the ``request``, ``args_<op>`` and ``response_<op>`` parts of
-``protocol.schema.json`` and the table of operations in ``PROTOCOL.md`` from
+``protocol.schema.json``, the table of operations in ``PROTOCOL.md``, and the table as
+the Lua and the C harness read it (``lua/operations.lua``, ``c/operations.h``) from
 :data:`~mmapspec.adapters.operations.OPERATIONS`, and says which file is stale
-(exit status 1), or with ``--write`` rewrites it. The rest of both files is written
-by hand. Both stay committed, so that they read as documents and ship in the wheel.
+(exit status 1), or with ``--write`` rewrites it. The rest of the schema and of
+PROTOCOL.md is written by hand. All stay committed, so that they read as documents
+and ship in the wheel.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from mmapspec.adapters.operations import OPERATIONS, PROTOCOL_OPS, Arg, Operation
+from mmapspec.adapters.operations import (
+    OPERATIONS,
+    PROTOCOL_OPS,
+    Arg,
+    Operation,
+    Result,
+    Wire,
+)
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE / "protocol.schema.json"
@@ -25,6 +34,7 @@ PROTOCOL_MD = HERE / "PROTOCOL.md"
 
 _WIRE_SCHEMA: dict[str, dict[str, Any]] = {
     "int": {"$ref": "#/$defs/int"},
+    "addr": {"$ref": "#/$defs/int"},
     "handle": {"$ref": "#/$defs/handle"},
     "file": {"$ref": "#/$defs/fileref"},
     "bytes": {"$ref": "#/$defs/base64"},
@@ -32,6 +42,9 @@ _WIRE_SCHEMA: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
     "form": {"$ref": "#/$defs/form"},
 }
+
+# An address travels as an integer; every other result has a response_<result> of its own.
+_RESPONSE = {"addr": "int"} | {r: r for r in get_args(Result) if r != "addr"}
 
 # The protocol's own requests: their arguments' schemas are written by hand.
 _PROTOCOL_ARGS = {"start": "args_start", "stop": "args_none"}
@@ -75,7 +88,10 @@ def generated_defs() -> dict[str, Any]:
     """The ``$defs`` of the schema that the table decides."""
     defs: dict[str, Any] = {"request": _request_schema()}
     defs |= {f"args_{op.name}": _args_schema(op) for op in OPERATIONS}
-    defs |= {f"response_{op.name}": {"$ref": f"#/$defs/response_{op.result}"} for op in OPERATIONS}
+    defs |= {
+        f"response_{op.name}": {"$ref": f"#/$defs/response_{_RESPONSE[op.result]}"}
+        for op in OPERATIONS
+    }
     return defs
 
 
@@ -147,7 +163,70 @@ def render_protocol_md(current: str) -> str:
     return before + operations_table() + after
 
 
-RENDERERS = {SCHEMA: render_schema, PROTOCOL_MD: render_protocol_md}
+LUA_OPERATIONS = HERE / "lua" / "operations.lua"
+C_OPERATIONS = HERE / "c" / "operations.h"
+_MADE = "generated from adapters/operations.py by protocol_docs.py: do not edit"
+
+
+def render_lua(current: str) -> str:
+    """The table for the Lua harness: each operation's arguments (request key, wire
+    type, whether optional, default) and result type."""
+    rows = []
+    for op in OPERATIONS:
+        args = ", ".join(
+            f"{{key = '{a.request_key}', wire = '{a.wire}'"
+            + (", optional = true" if a.optional else "")
+            + (f", default = '{a.default}'" if isinstance(a.default, str) else "")
+            + "}"
+            for a in op.args
+        )
+        rows.append(f"\t{{name = '{op.name}', result = '{op.result}', args = {{{args}}}}},")
+    return "\n".join([f"-- {_MADE}", "return {", *rows, "}", ""])
+
+
+def render_c(current: str) -> str:
+    """The same table for the C harness, as a header."""
+    rows = []
+    for op in OPERATIONS:
+        args = ", ".join(
+            f'{{"{a.request_key}", W_{a.wire.upper()}, {int(a.optional)}, '
+            + (f'"{a.default}"' if isinstance(a.default, str) else "NULL")
+            + "}"
+            for a in op.args
+        )
+        rows.append(
+            f'\t{{"{op.name}", R_{op.result.upper()}, {len(op.args)}, {{{args or "{0}"}}}}},'
+        )
+    wires = ", ".join(f"W_{w.upper()}" for w in get_args(Wire))
+    results = ", ".join(f"R_{r.upper()}" for r in get_args(Result))
+    most = max(len(op.args) for op in OPERATIONS)
+    return "\n".join(
+        [
+            f"/* {_MADE} */",
+            "#ifndef MMAPSPEC_OPERATIONS_H",
+            "#define MMAPSPEC_OPERATIONS_H",
+            f"enum wire {{ {wires} }};",
+            f"enum result {{ {results} }};",
+            "struct op_arg { const char *key; enum wire wire; int optional; const char *dflt; };",
+            f"#define OP_MAX_ARGS {most}",
+            "struct op_spec { const char *name; enum result result; int nargs; "
+            "struct op_arg args[OP_MAX_ARGS]; };",
+            "static const struct op_spec OPERATIONS[] = {",
+            *rows,
+            "};",
+            f"#define OP_COUNT {len(OPERATIONS)}",
+            "#endif",
+            "",
+        ]
+    )
+
+
+RENDERERS = {
+    SCHEMA: render_schema,
+    PROTOCOL_MD: render_protocol_md,
+    LUA_OPERATIONS: render_lua,
+    C_OPERATIONS: render_c,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     stale = 0
     for path, render in RENDERERS.items():
-        current = path.read_text(encoding="utf-8")
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         fresh = render(current)
         if fresh == current:
             continue

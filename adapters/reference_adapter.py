@@ -84,6 +84,13 @@ class ReferenceAdapter(Adapter):
         """The live map or mirror of ``handle``."""
         return self._handles.get(handle).obj
 
+    def _map(self, handle: Handle, method: str) -> Any:
+        """The live map of ``handle``: a mirror has no ``flush`` or ``unlink``."""
+        held = self._handles.get(handle)
+        if held.copies:
+            raise ArgumentError(f"handle {handle!r} is a mirror: {method} takes a map's handle")
+        return held.obj
+
     # -- the documented API ----------------------------------------------------
 
     def pagesize(self) -> int:
@@ -134,7 +141,7 @@ class ReferenceAdapter(Adapter):
         addr: int | None = None,
         size: int | None = None,
     ) -> bool:
-        m = self._get(handle)
+        m = self._map(handle, "flush")
         if addr is None and size is None:
             args: tuple[Any, ...] = () if async_ is None else (async_,)
             return bool(_normalise_errors(m.flush, *args))
@@ -153,7 +160,7 @@ class ReferenceAdapter(Adapter):
             self._handles.forget(copy)
 
     def unlink_map(self, handle: Handle) -> None:
-        _normalise_errors(self._get(handle).unlink)
+        _normalise_errors(self._map(handle, "unlink").unlink)
 
     def unlink(self, tagname: str) -> None:
         _normalise_errors(mm.unlink, tagname)
@@ -197,7 +204,14 @@ class ReferenceAdapter(Adapter):
     # -- memory ------------------------------------------------------------------
 
     def _span(self, handle: Handle, offset: int, length: int) -> int:
-        obj = self._get(handle)
+        held = self._handles.get(handle)
+        freed = [c for c in held.copies if c not in self._handles]
+        if freed:  # the hole a copy freed on its own left may hold anyone's memory by now
+            raise ArgumentError(
+                f"handle {handle!r}: its copy {freed[0]!r} was freed on its own, "
+                "so the mirror's memory has a hole"
+            )
+        obj = held.obj
         span = len(obj)
         if offset < 0 or length < 0 or offset + length > span:
             raise ArgumentError(

@@ -233,4 +233,5 @@ def _clause_result(
         example=culprit.test.example if culprit and actual != PASS else None,
         tests=tests,
         blocked_by=_blocker(clause.id, xs, blocked_by) if actual == BLOCKED else None,
+        tested_range=next((str(v) for t in tests for n, v in t.notes if n == "int_range"), None),
     )

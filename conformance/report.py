@@ -152,6 +152,9 @@ class ClauseResult:
     tests: list[TestOutcome]
     blocked_by: str | None = None
     """For ``blocked``: the prerequisite clause that did not pass."""
+    tested_range: str | None = None
+    """What the integer range the binding declares kept out of this clause's tests
+    (their note ``int_range``), or None where it kept out nothing."""
 
     def to_json(self) -> dict[str, Any]:
         notes = [
@@ -171,6 +174,7 @@ class ClauseResult:
             "actual": self.actual.value,
             "deviation": self.deviation,
             "blocked_by": self.blocked_by,
+            "tested_range": self.tested_range,
             "expectation": None
             if self.expectation is None
             else {"status": self.expectation.status, "reason": self.expectation.reason},

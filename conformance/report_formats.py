@@ -131,6 +131,22 @@ def readings_line(report: Report) -> str | None:
     return f"readings: {len(differing)} differ from the suite's reading of the document: {how}"
 
 
+def range_line(report: Report) -> str | None:
+    """The clauses whose tests the binding's declared integer range narrowed, if any."""
+    narrowed = [c for c in report.clauses if c.tested_range]
+    if not narrowed:
+        return None
+    ids = ", ".join(c.id for c in narrowed)
+    n = len(narrowed)
+    return f"integer range: {narrowed[0].tested_range}, in {n} clause{'s' * (n != 1)}: {ids}"
+
+
+def _after_verdict(report: Report) -> list[str]:
+    """The lines under the verdict: readings that differ, safety, the integer range."""
+    lines = (readings_line(report), safety_line(report), range_line(report))
+    return [line for line in lines if line]
+
+
 def _deviation_count(report: Report) -> int:
     return len(report.deviations) + len(report.stale) + len(report.failed_untagged)
 
@@ -207,7 +223,7 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
     for t in report.failed_untagged:
         rows += [(line, {"red": True}) for line in _wrapped("UNTAGGED", t.nodeid, t.message)]
     rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[report.verdict])]
-    rows += [(line, {}) for line in (readings_line(report), safety_line(report)) if line]
+    rows += [(line, {}) for line in _after_verdict(report)]
     return rows
 
 
@@ -314,11 +330,7 @@ def to_markdown(report: Report) -> str:
             "The counts below are what it saw until then.",
             "",
         ]
-    out += [
-        f"**{line}**  "
-        for line in (summary_line(report), readings_line(report), safety_line(report))
-        if line
-    ]
+    out += [f"**{line}**  " for line in [summary_line(report), *_after_verdict(report)]]
     out.append("")
     if report.expectations_file:
         out += [f"Expectations: `{report.expectations_file}`", ""]

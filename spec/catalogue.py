@@ -570,7 +570,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
         needs=_needs("anonymous"),
-        checked="A pagefile map of 2**60 bytes, more than any machine has. The document names two "
+        checked="A pagefile map of 2**60 bytes (2**53 for a binding declaring f64 integers), "
+        "more than any machine has. The document names two "
         "codes for it: 'out_of_mem' (this line) and 'file_too_short' (the pagefile 'can't "
         "be resized'), so either passes; a raise, a success or a numeric code does not.",
     ),
@@ -582,7 +583,8 @@ CLAUSES: tuple[Clause, ...] = (
         errcode="out_of_mem",
         quote="`'out_of_mem'` - size or address too large or specified address in use.",
         needs=_needs("anonymous", "addr_request"),
-        checked="An aligned address beyond any user address space (2**62).",
+        checked="An aligned address beyond any user address space (2**62; not tried for a "
+        "binding declaring f64 integers, whose range ends at 2**53).",
     ),
     Clause(
         id="map.errcode.out-of-mem-addr-in-use",

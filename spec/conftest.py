@@ -7,11 +7,12 @@ Hypothesis reads ``--hypothesis-profile``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec.support import Maps
+from mmapspec.spec.support.int_range import declare, kept_out
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,19 @@ def _begin_test(adapter: Adapter) -> None:
     begin = getattr(adapter, "begin_test", None)
     if begin is not None:
         begin()
+
+
+@pytest.fixture(autouse=True)
+def _declared_int_range(
+    adapter: Adapter, record_property: Callable[[str, object], None]
+) -> Iterator[None]:
+    """Values beyond the integer range the binding declares are never sent; what that
+    kept out of this test becomes its note ``int_range``, which the report shows."""
+    declare(adapter)
+    yield
+    narrowed = kept_out()
+    if narrowed is not None:
+        record_property("int_range", narrowed)
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ the page size the test passes in, so the same strategy works on a 4 KiB and a 16
 
 from __future__ import annotations
 
+import functools
 import random
 
 from hypothesis import strategies as st
 from mmapspec.adapters.interface import ACCESS_MODES
+from mmapspec.spec.support import int_range
 
 MAX_PAGES = 16
 """The largest maps drawn, in pages: enough for "many pages", small enough to stay fast."""
@@ -83,29 +85,47 @@ def u64(page: int) -> st.SearchStrategy[int]:
     """Integers of the whole 64-bit range, 0..2**64-1, weighted toward the places
     where integer handling breaks: within a few pages of each boundary above and of
     every multiple of 2**32 (where a carry from the low word into the high one is
-    lost), small values, and anything at all."""
-    near = st.one_of(
-        st.sampled_from(BOUNDARIES),
-        st.integers(1, 2**32 - 1).map(lambda k: k << 32),
-    )
-    delta = st.one_of(
-        st.integers(-2 * page, 2 * page),
-        st.integers(1, page - 1).map(lambda d: -d),
-    )
-    around = st.tuples(near, delta).map(lambda nd: min(max(nd[0] + nd[1], 0), U64_MAX))
-    return st.one_of(around, st.integers(0, 16 * page), st.integers(0, U64_MAX))
+    lost), small values, and anything at all. Only within the range the binding
+    declares (:mod:`.support.int_range`): 0..2**63-1 for ``i64``, 0..2**53 for ``f64``."""
+    return _within_declared(page, None)
 
 
 def aligned_u64(page: int) -> st.SearchStrategy[int]:
-    """Page multiples of the whole 64-bit range (0 included)."""
+    """Page multiples of the whole 64-bit range (0 included), within the declared range."""
     return u64(page).map(lambda n: n // page * page)
 
 
 def unaligned_u64(page: int, end: int = 2**64) -> st.SearchStrategy[int]:
     """Integers below ``end`` (at most 2**64) that are not page multiples. Rounding up
     must stay in 64 bits: ``end=2**64 - page`` draws only values whose next page
-    multiple is a 64-bit integer."""
-    top = (end - page) // page * page
-    return st.tuples(aligned_u64(page), st.integers(1, page - 1)).map(
-        lambda ar: min(ar[0], top) + ar[1]
+    multiple is a 64-bit integer. ``end`` counts from the top of the declared range:
+    for ``i64``, ``2**64 - page`` stands for ``2**63 - page``."""
+    return _within_declared(page, 2**64 - end)
+
+
+@st.composite
+def _within_declared(draw: st.DrawFn, page: int, below_top: int | None) -> int:
+    """A :func:`_u64` value up to the declared range's top, or, given ``below_top``, an
+    unaligned one below the top less ``below_top``."""
+    top = min(U64_MAX, int_range.high())
+    if top < U64_MAX:
+        int_range.mark_kept_out()
+    if below_top is None:
+        return draw(_u64(page, top))
+    last = (top + 1 - below_top - page) // page * page
+    aligned, rest = draw(st.tuples(_u64(page, top), st.integers(1, page - 1)))
+    return min(aligned // page * page, last) + rest
+
+
+@functools.lru_cache(maxsize=8)
+def _u64(page: int, top: int) -> st.SearchStrategy[int]:
+    near = st.one_of(
+        st.sampled_from([b for b in BOUNDARIES if b <= top + 1]),
+        st.integers(1, top >> 32).map(lambda k: k << 32),
     )
+    delta = st.one_of(
+        st.integers(-2 * page, 2 * page),
+        st.integers(1, page - 1).map(lambda d: -d),
+    )
+    around = st.tuples(near, delta).map(lambda nd: min(max(nd[0] + nd[1], 0), top))
+    return st.one_of(around, st.integers(0, 16 * page), st.integers(0, top))

@@ -13,7 +13,8 @@ error (caught with pcall) -> raised; what the harness cannot express on this OS
 -> unsupported. Errors in the harness itself -> harness_error.
 
 Capabilities default to the whole documented API minus OS handles (Windows
-only). Narrow them with a table `mmapspec_capabilities` in the module, or with
+only), with integers as Lua numbers: int_range 'f64' (sizes are exact to 2^53;
+addresses travel exactly as pointers). Narrow them with a table `mmapspec_capabilities` in the module, or with
 the environment variable MMAPSPEC_CAPS holding a JSON object; either replaces
 the fields it names (same fields as the protocol's `capabilities`). The fields
 from before the split are read as the protocol reads them: `alignment_helpers`
@@ -21,7 +22,11 @@ sets `pagesize` and `alignment`, and then `addr` sets `addr_request` too.
 MMAPSPEC_IMPL_NAME / MMAPSPEC_IMPL_VERSION override the reported name/version.
 
 JSON, base64 and the protocol's integers: codec.lua, next to this file (lua-cjson
-if installed, else dkjson, reads requests; its own encoder writes responses).
+if installed, else dkjson, reads requests; its own encoder writes responses). The
+operations: operations.lua, generated from adapters/operations.py; each argument is
+decoded by its wire type, the binding called by the operation's name (ops.NAME), and
+the result encoded by its type, so an operation added to the table needs only its
+ops.NAME here.
 ]]
 
 local ffi = require'ffi'
@@ -120,38 +125,7 @@ local function open_file(ref)
 	error(outcome{outcome = 'unsupported', capability = 'file:'..tostring(ref.kind)}, 0)
 end
 
--- capabilities -------------------------------------------------------------------------------
-
-local function capabilities(mod)
-	local caps = {
-		file_kinds = {'name', 'fd', 'fileobj'}, -- OS handles are Windows-only
-		access_modes = {'', 'w', 'c', 'x', 'wx', 'cx'},
-		call_forms = {'table', 'positional'},
-		anonymous = true, tagname = true, unlink = true, mirror = true,
-		addr = true, addr_request = true, async_flush = true, range_flush = true,
-		filesize = true, pagesize = true, alignment = true,
-	}
-	local function override(t)
-		-- A table written before the split names alignment_helpers, whose addr
-		-- meant addr_request too; read it so, unless it names the new fields.
-		local old = t.alignment_helpers ~= nil
-		for k, v in pairs(t) do
-			if k ~= 'alignment_helpers' then caps[k] = v end
-		end
-		if old then
-			if t.pagesize == nil then caps.pagesize = t.alignment_helpers end
-			if t.alignment == nil then caps.alignment = t.alignment_helpers end
-			if t.addr ~= nil and t.addr_request == nil then caps.addr_request = t.addr end
-		end
-	end
-	if type(mod.mmapspec_capabilities) == 'table' then override(mod.mmapspec_capabilities) end
-	local env = os.getenv('MMAPSPEC_CAPS')
-	if env and env ~= '' then override(decode(env)) end
-	for _, k in ipairs{'file_kinds', 'access_modes', 'call_forms'} do
-		caps[k] = array(caps[k])
-	end
-	return caps
-end
+local capabilities = dofile(here..'capabilities.lua')(codec)
 
 -- handles ------------------------------------------------------------------------------------
 
@@ -168,7 +142,7 @@ end
 local function entry_of(h)
 	local e = live[h]
 	if not e then
-		error(outcome{outcome = 'raised', message = 'handle '..tostring(h)..': no such map or mirror'}, 0)
+		error(outcome{outcome = 'raised', message = 'handle '..tostring(h)..': no such map or mirror (freed, or never issued)'}, 0)
 	end
 	return e
 end
@@ -185,12 +159,17 @@ local function map_info(h, m)
 end
 
 -- a range of a live map, as a byte pointer (never touches freed or foreign memory)
-local function span(a, offset, length)
-	local e = entry_of(a.handle)
+local function span(h, offset, length)
+	local e = entry_of(h)
 	if e.freed then
-		error(outcome{outcome = 'raised', message = 'handle '..a.handle..': the map was freed'}, 0)
+		error(outcome{outcome = 'raised', message = 'handle '..h..': the map was freed'}, 0)
 	end
-	offset, length = num(offset), num(length)
+	for i, m in ipairs(e.maps or {}) do -- a copy freed on its own left a hole: never touch it
+		if m.freed then
+			error(outcome{outcome = 'raised', message = 'handle '..h..': its copy '..i..
+				' was freed on its own, so the mirror\'s memory has a hole'}, 0)
+		end
+	end
 	if offset < 0 or length < 0 or offset + length > e.span then
 		error(outcome{outcome = 'raised', message = string.format(
 			'range %d+%d is outside the map\'s %d bytes', offset, length, e.span)}, 0)
@@ -227,97 +206,137 @@ function ops.start(a)
 	}
 end
 
-function ops.pagesize() return int(try(mmap.pagesize)) end
-function ops.aligned_size(a) return int(try(mmap.aligned_size, num(a.size), a.dir)) end
-function ops.aligned_addr(a) return addr_int(try(mmap.aligned_addr, ptr(a.addr), a.dir)) end
+-- The binding calls: one function per operation, taking the arguments decoded by
+-- their wire types (perform, below) and returning what the binding returned.
+
+function ops.pagesize() return try(mmap.pagesize) end
+function ops.aligned_size(a) return try(mmap.aligned_size, a.size, a.dir) end
+function ops.aligned_addr(a) return try(mmap.aligned_addr, a.addr, a.dir) end
 
 function ops.map(a)
-	local file, close = open_file(a.file)
-	local ok, m = pcall(function()
-		if a.form == 'positional' then
-			return try(mmap.map, file, a.access, num(a.size), num(a.offset), ptr(a.addr), a.tagname)
-		end
-		return try(mmap.map, {file = file, access = a.access, size = num(a.size),
-			offset = num(a.offset), addr = ptr(a.addr), tagname = a.tagname})
-	end)
-	if not ok then close(); error(m, 0) end
-	local e = {obj = m, span = tonumber(m.size), close = close}
-	return map_info(new_handle(e), m)
+	if a.form == 'positional' then
+		return try(mmap.map, a.file, a.access, a.size, a.offset, a.addr, a.tagname)
+	end
+	return try(mmap.map, {file = a.file, access = a.access, size = a.size,
+		offset = a.offset, addr = a.addr, tagname = a.tagname})
 end
 
 function ops.mirror(a)
-	local file, close = open_file(a.file)
-	local ok, m = pcall(function()
-		if a.form == 'positional' then
-			return try(mmap.mirror, file, num(a.size), num(a.times), ptr(a.addr))
-		end
-		return try(mmap.mirror, {file = file, size = num(a.size), times = num(a.times), addr = ptr(a.addr)})
-	end)
-	if not ok then close(); error(m, 0) end
-	local e = {obj = m, span = tonumber(m.size) * #m, close = close, maps = {}}
-	local h = new_handle(e)
-	local maps = array{}
-	for i = 1, #m do
-		local me = {obj = m[i], span = tonumber(m[i].size), in_mirror = true}
-		e.maps[i] = me
-		maps[i] = map_info(new_handle(me), m[i])
-	end
-	return {handle = h, addr = addr_int(m.addr), size = int(m.size), maps = maps}
+	if a.form == 'positional' then return try(mmap.mirror, a.file, a.size, a.times, a.addr) end
+	return try(mmap.mirror, {file = a.file, size = a.size, times = a.times, addr = a.addr})
 end
 
 function ops.flush(a)
 	local m = entry_of(a.handle).obj
-	local r
-	if a.addr == nil and a.size == nil then
-		if a.async == nil then r = try(m.flush, m) else r = try(m.flush, m, a.async) end
+	-- type() and not == nil: a NULL pointer (address 0) equals nil in LuaJIT
+	local addr, size = type(a.addr) ~= 'nil', type(a.size) ~= 'nil'
+	if not addr and not size then
+		if a.async == nil then return try(m.flush, m) end
+		return try(m.flush, m, a.async)
 	elseif a.async == nil then
-		r = try(m.flush, m, ptr(a.addr), num(a.size))
-	else
-		r = try(m.flush, m, a.async, ptr(a.addr), num(a.size))
+		return try(m.flush, m, a.addr, a.size)
 	end
-	if type(r) == 'cdata' then return int(r) end
-	if type(r) == 'nil' then return NULL end
-	return r
+	return try(m.flush, m, a.async, a.addr, a.size)
 end
 
 function ops.free(a)
 	local e = entry_of(a.handle)
 	try(e.obj.free, e.obj)
 	release(e)
-	return NULL
+	live[a.handle] = nil -- a freed handle names nothing: freeing it again is raised
+	for _, m in ipairs(e.maps or {}) do live[m.handle] = nil end
 end
 
 function ops.unlink_map(a)
 	local m = entry_of(a.handle).obj
 	try(m.unlink, m)
-	return NULL
 end
 
-function ops.unlink(a)
-	try(mmap.unlink, a.tagname)
-	return NULL
-end
+function ops.unlink(a) try(mmap.unlink, a.tagname) end
 
 function ops.filesize(a)
-	local file, close = open_file(a.file)
-	local ok, r = pcall(function()
-		if a.size == nil then return try(mmap.filesize, file) end
-		return try(mmap.filesize, file, num(a.size))
-	end)
-	close()
-	if not ok then error(r, 0) end
-	return int(r)
+	if a.size == nil then return try(mmap.filesize, a.file) end
+	return try(mmap.filesize, a.file, a.size)
 end
 
 function ops.read(a)
-	return base64_encode(span(a, a.offset, a.length))
+	local p, len = span(a.handle, a.offset, a.length)
+	return {ptr = p, len = len}
 end
 
 function ops.write(a)
-	local data, len = base64_decode(a.data)
-	local p = span(a, a.offset, len)
-	ffi.copy(p, data, len) -- to memory mapped without write access: the documented crash
-	return NULL
+	local p = span(a.handle, a.offset, a.data.len)
+	ffi.copy(p, a.data.buf, a.data.len) -- to memory mapped without write access: the documented crash
+end
+
+-- The table drives the rest: each argument decoded by its wire type, the binding
+-- called by the operation's name, the result encoded by its type
+-- (operations.lua, generated from adapters/operations.py).
+
+local OPERATION = {}
+for _, op in ipairs(dofile(here..'operations.lua')) do OPERATION[op.name] = op end
+
+local function as_is(v) return v end
+local decode_wire = {
+	int = num, addr = ptr, handle = as_is, str = as_is, bool = as_is, form = as_is,
+	bytes = function(s) local buf, len = base64_decode(s); return {buf = buf, len = len} end,
+}
+
+local function success(r)
+	if type(r) == 'nil' then return NULL end
+	if type(r) == 'cdata' then return int(r) end
+	return r -- a boolean as it is; anything else as the binding returned it
+end
+
+local function new_map(m, close, in_mirror)
+	local e = {obj = m, span = tonumber(m.size), close = close, in_mirror = in_mirror}
+	e.handle = new_handle(e)
+	return e
+end
+
+local encode_result = {
+	int = int, addr = addr_int, success = success,
+	null = function() return NULL end,
+	base64 = function(r) return base64_encode(r.ptr, r.len) end,
+	mapinfo = function(m, close) return map_info(new_map(m, close).handle, m) end,
+	mirrorinfo = function(m, close)
+		local e = new_map(m, close)
+		e.span, e.maps = tonumber(m.size) * #m, {}
+		local maps = array{}
+		for i = 1, #m do
+			e.maps[i] = new_map(m[i], nil, true)
+			maps[i] = map_info(e.maps[i].handle, m[i])
+		end
+		return {handle = e.handle, addr = addr_int(m.addr), size = int(m.size), maps = maps}
+	end,
+}
+
+-- one request of the table: files the harness opened are closed when the call
+-- fails or returns anything but a map or mirror, else when that is freed
+local function perform(op, a)
+	local args, opened = {}, {}
+	local function close_all() for i = #opened, 1, -1 do opened[i]() end end
+	for _, arg in ipairs(op.args) do
+		local v = a[arg.key]
+		if v == nil then
+			if not arg.optional and arg.default == nil then error('missing argument '..arg.key, 0) end
+			v = arg.default
+		elseif arg.wire == 'file' then
+			local f, close = open_file(v)
+			opened[#opened+1] = close
+			v = f
+		else
+			v = decode_wire[arg.wire](v)
+		end
+		args[arg.key] = v
+	end
+	local ok, r = pcall(ops[op.name], args)
+	if not ok then close_all(); error(r, 0) end
+	if op.result == 'mapinfo' or op.result == 'mirrorinfo' then
+		return encode_result[op.result](r, close_all)
+	end
+	close_all()
+	return encode_result[op.result](r)
 end
 
 local function free_all()
@@ -343,14 +362,16 @@ local function answer(line)
 		return {id = 0, outcome = 'harness_error', message = 'request is not JSON: '..tostring(err)}
 	end
 	local id = type(req.id) == 'number' and req.id or 0
-	local op = ops[req.op]
+	local spec = OPERATION[req.op]
+	local op = (req.op == 'start' or req.op == 'stop') and ops[req.op]
+		or spec and function(a) return perform(spec, a) end
 	if not op then
 		return {id = id, outcome = 'harness_error', message = 'unknown op '..tostring(req.op)}
 	end
 	local ok2, v = xpcall(op, function(e)
 		if getmetatable(e) == Outcome then return e end
 		return outcome{outcome = 'harness_error', message = tostring(e), trace = debug.traceback()}
-	end, req.args or {})
+	end, type(req.args) == 'table' and req.args or {})
 	local stop = req.op == 'stop'
 	if ok2 then return {id = id, outcome = 'value', value = v}, stop end
 	if v.trace then log(v.message, v.trace); v.trace = nil end

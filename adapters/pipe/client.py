@@ -3,7 +3,6 @@ requests to a harness in a child process (see the package's docstring)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import shlex
@@ -22,14 +21,10 @@ from mmapspec.adapters.interface import (
     MapInfo,
     MirrorInfo,
 )
+from mmapspec.adapters.operations import OPERATION, Wire
 from mmapspec.adapters.pipe.child import Child
 from mmapspec.adapters.pipe.child_handles import ChildHandles
-from mmapspec.adapters.pipe.codec import (
-    decode_bytes,
-    decode_int,
-    encode_file,
-    request_args,
-)
+from mmapspec.adapters.pipe.codec import RESULT_DECODERS, WIRE_ENCODERS, decode_int
 from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
 from mmapspec.adapters.pipe.failures import Failure, FailureLedger, raise_failure
 from mmapspec.adapters.pipe.startup import handshake, not_runnable, start_failure
@@ -233,21 +228,44 @@ class PipeAdapter(Adapter):
             tuple(self._map_info(m) for m in value["maps"]),
         )
 
-    # -- the documented API ----------------------------------------------------------
+    def _call(self, op: str, **given: Any) -> Any:
+        """Operation ``op`` of the table (``operations.py``) as one request: each argument
+        encoded by its wire type (None: not given, left out), the value decoded by
+        the operation's result type."""
+        spec = OPERATION[op]
+        args = {}
+        for arg in spec.args:
+            value = given[arg.name]
+            if value is not None:
+                args[arg.request_key] = self._encode(arg.wire, value)
+        if spec.result == "mapinfo":
+            decode: Callable[[Any], Any] = self._map_info
+        elif spec.result == "mirrorinfo":
+            decode = self._mirror_info
+        else:
+            decode = RESULT_DECODERS[spec.result]
+        return self._operation(op, args, decode)
+
+    def _encode(self, wire: Wire, value: Any) -> Any:
+        if wire == "handle":
+            return self._theirs(value)
+        return WIRE_ENCODERS[wire](value)
+
+    # -- the documented API: one request each, made from the table -------------------
 
     def pagesize(self) -> int:
         failed = self.failure is not None and self._failures.failed_op != "pagesize"
         if failed and self._pagesize is not None:
             return self._pagesize
-        size: int = self._operation("pagesize", {}, decode_int)
+        size: int = self._call("pagesize")
         self._pagesize = size
         return size
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
-        return self._operation("aligned_size", request_args(size=size, dir=dir), decode_int)  # type: ignore[no-any-return]
+        return self._call("aligned_size", size=size, dir=dir)  # type: ignore[no-any-return]
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        return self._operation("aligned_addr", request_args(addr=addr, dir=dir), decode_int)  # type: ignore[no-any-return]
+        return self._call("aligned_addr", addr=addr, dir=dir)  # type: ignore[no-any-return]
 
     def map(
         self,
@@ -260,12 +278,16 @@ class PipeAdapter(Adapter):
         *,
         form: CallForm = "table",
     ) -> MapInfo:
-        args = request_args(
-            access=access, size=size, offset=offset, addr=addr, tagname=tagname, form=form
+        return self._call(  # type: ignore[no-any-return]
+            "map",
+            file=file,
+            access=access,
+            size=size,
+            offset=offset,
+            addr=addr,
+            tagname=tagname,
+            form=form,
         )
-        if file is not None:
-            args["file"] = encode_file(file)
-        return self._operation("map", args, self._map_info)
 
     def flush(
         self,
@@ -274,20 +296,16 @@ class PipeAdapter(Adapter):
         addr: int | None = None,
         size: int | None = None,
     ) -> bool:
-        args = request_args(async_=async_, addr=addr, size=size)
-        if "async_" in args:
-            args["async"] = args.pop("async_")
-        args["handle"] = self._theirs(handle)
-        return self._operation("flush", args)
+        return self._call("flush", handle=handle, async_=async_, addr=addr, size=size)  # type: ignore[no-any-return]
 
     def free(self, handle: Handle) -> None:
-        self._operation("free", {"handle": self._theirs(handle)})
+        self._call("free", handle=handle)
 
     def unlink_map(self, handle: Handle) -> None:
-        self._operation("unlink_map", {"handle": self._theirs(handle)})
+        self._call("unlink_map", handle=handle)
 
     def unlink(self, tagname: str) -> None:
-        self._operation("unlink", {"tagname": tagname})
+        self._call("unlink", tagname=tagname)
 
     def mirror(
         self,
@@ -298,26 +316,16 @@ class PipeAdapter(Adapter):
         *,
         form: CallForm = "table",
     ) -> MirrorInfo:
-        args = request_args(size=size, times=times, addr=addr, form=form)
-        if file is not None:
-            args["file"] = encode_file(file)
-        return self._operation("mirror", args, self._mirror_info)
+        return self._call("mirror", file=file, size=size, times=times, addr=addr, form=form)  # type: ignore[no-any-return]
 
     def filesize(self, file: FileRef, size: int | None = None) -> int:
-        args = request_args(size=size)
-        args["file"] = encode_file(file)
-        return self._operation("filesize", args, decode_int)  # type: ignore[no-any-return]
+        return self._call("filesize", file=file, size=size)  # type: ignore[no-any-return]
 
     def read(self, handle: Handle, offset: int, length: int) -> bytes:
-        args = request_args(offset=offset, length=length)
-        args["handle"] = self._theirs(handle)
-        return self._operation("read", args, decode_bytes)
+        return self._call("read", handle=handle, offset=offset, length=length)  # type: ignore[no-any-return]
 
     def write(self, handle: Handle, offset: int, data: bytes) -> None:
-        args = request_args(offset=offset)
-        args["handle"] = self._theirs(handle)
-        args["data"] = base64.b64encode(data).decode("ascii")
-        self._operation("write", args)
+        self._call("write", handle=handle, offset=offset, data=data)
 
     # -- process and lifetime ----------------------------------------------------------
 

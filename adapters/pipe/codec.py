@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib import resources
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from mmapspec.adapters.interface import (
+    INT_RANGES,
     ArgumentError,
     Capabilities,
     DocumentedFailure,
@@ -87,6 +89,7 @@ def encode_capabilities(caps: Capabilities) -> dict[str, Any]:
         "access_modes": sorted(caps.access_modes),
         "call_forms": sorted(caps.call_forms),
         **{name: getattr(caps, name) for name in _BOOL_CAPABILITIES},
+        "int_range": caps.int_range,
     }
 
 
@@ -105,7 +108,13 @@ def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
             "addr_request": flags["addr"],
         }
         flags |= {name: claimed for name, claimed in old.items() if name not in obj}
+    int_range = obj.get("int_range", "u64")
+    if int_range not in INT_RANGES:
+        raise ProtocolError(
+            f"capabilities: int_range must be one of {', '.join(INT_RANGES)}, got {int_range!r}"
+        )
     return Capabilities(
+        int_range=int_range,
         file_kinds=frozenset(obj.get("file_kinds", ())),
         access_modes=frozenset(obj.get("access_modes", ())),
         call_forms=frozenset(obj.get("call_forms", ())),
@@ -119,9 +128,51 @@ def decode_bytes(value: Any) -> bytes:
     return base64.b64decode(value, validate=True)
 
 
-def request_args(**kwargs: Any) -> dict[str, Any]:
-    """Request arguments: None means "not given" and is left out of the message."""
-    return {k: encode_int(v) for k, v in kwargs.items() if v is not None}
+def encode_bytes(value: Any) -> Any:
+    """Bytes as base64 text; anything else passed through for the harness to judge."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+WIRE_ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "int": encode_int,
+    "addr": encode_int,
+    "handle": _as_is,
+    "file": lambda f: encode_file(f) if isinstance(f, FileRef) else f,
+    "bytes": encode_bytes,
+    "str": _as_is,
+    "bool": _as_is,
+    "form": _as_is,
+}
+"""How the runner sends an argument of each wire type (``operations.py``); a handle
+is first made the harness's own (the client does that)."""
+
+WIRE_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "int": decode_int,
+    "addr": decode_int,
+    "handle": _as_is,
+    "file": decode_file,
+    "bytes": lambda v: base64.b64decode(v, validate=True),
+    "str": _as_is,
+    "bool": _as_is,
+    "form": _as_is,
+}
+"""How a harness reads an argument of each wire type."""
+
+RESULT_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "int": decode_int,
+    "addr": decode_int,
+    "null": lambda v: None,
+    "base64": decode_bytes,
+    "success": _as_is,
+}
+"""How the runner reads a value of each result type (a map's and a mirror's fields
+make handles: the client decodes those)."""
 
 
 # -- lines -------------------------------------------------------------------------
@@ -227,4 +278,18 @@ def schema_violation(op: str, message: Any) -> str | None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(the whole message)"
     rule = "/".join(str(p) for p in error.absolute_schema_path)
-    return f"at {where}: {error.message} (schema rule {rule})"
+    return f"at {where}: {_why(error)} (schema rule {rule})"
+
+
+def _why(error: Any) -> str:
+    """The rule broken, in words: the pattern of a big integer is unreadable, and a
+    small one sent as a string is the mistake it is there to catch."""
+    value = error.instance
+    if error.validator == "pattern" and type(value) is str and value.lstrip("-").isdigit():
+        if -SAFE_INT <= int(value) <= SAFE_INT:
+            return (
+                f"{value!r} is an integer within +-(2^53-1) sent as a string: "
+                "such integers are JSON numbers"
+            )
+        return f"{value!r} has a leading zero: an integer beyond +-(2^53-1) is its decimal digits"
+    return str(error.message)

@@ -14,12 +14,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from mmapspec.adapters import AdapterSpec, load
 from mmapspec.adapters.pipe import LUA_HARNESS, harness_command
+from mmapspec.adapters.pipe.c_harness import build_c_harness
 from mmapspec.adapters.pipe.codec import request_line
 from mmapspec.bench.cases import Context
 from mmapspec.bench.timing import Comparison, Group, Role, Variant
@@ -119,10 +122,12 @@ def _call_rows(adapters: dict[str, Any], missing: str | None) -> list[Variant]:
     return rows
 
 
-def _io_rows(
-    adapters: dict[str, Any], missing: str | None, lua_missing: str | None
-) -> list[Variant]:
-    """4 KiB reads and writes through the Lua harness and the Python harness."""
+HARNESSES = (("lua", "Lua harness"), ("c", "C harness  "), ("pipe", "Py harness "))
+"""The harnesses whose 4 KiB reads and writes are timed, the Python one the baseline."""
+
+
+def _io_rows(adapters: dict[str, Any], missing: dict[str, str | None]) -> list[Variant]:
+    """4 KiB reads and writes through the Lua, C and Python harnesses."""
     data = bytes(range(256)) * (IO_SIZE // 256)
     handles: dict[str, Any] = {}
 
@@ -150,19 +155,19 @@ def _io_rows(
 
     rows = []
     for op in ("read", "write"):
-        for where, who in (("lua", "Lua harness"), ("pipe", "Py harness ")):
+        for where, who in HARNESSES:
             key, label = f"pipe.{where}_{op}{KIB}k", f"{who} adapter.{op}(handle, 0, {KIB} KiB)"
-            skip = lua_missing if where == "lua" else missing
+            skip = missing[where]
             if skip:
                 rows.append(Variant(key, label, None, role="case", skip=skip))
                 continue
-            role: Role = "case" if where == "lua" else "baseline"
+            role: Role = "baseline" if where == "pipe" else "case"
             check = io_check(where) if op == "write" else None
             rows.append(Variant(key, label, io(where, op), role=role, check=check))
     return rows
 
 
-def _notes(missing: str | None, lua_missing: str | None) -> list[str]:
+def _notes(missing: dict[str, str | None]) -> list[str]:
     return [
         "floor: a child `python -I -S` echoing each line (one os.write each), driven by one "
         "os.write and one os.read of the line the pipe adapter sends for pagesize",
@@ -170,9 +175,14 @@ def _notes(missing: str | None, lua_missing: str | None) -> list[str]:
         "--adapter reference` in a child process (one JSON request and response per "
         "call); in process: the 'reference' adapter itself",
         "Lua harness: the same pipe adapter driving `luajit adapters/lua/harness.lua` "
-        "serving the demo LuaJIT binding (tests/pipe/lua/mmap.lua); both harnesses "
-        f"read and write {KIB} KiB of a pagefile map (base64 in the JSON both ways)"
-        + (f"; Lua rows skipped: {lua_missing}" if lua_missing and not missing else ""),
+        "serving the demo LuaJIT binding (tests/pipe/lua/mmap.lua); C harness: "
+        "adapters/c/harness.c around its C binding, compiled here with -O2; each harness "
+        f"reads and writes {KIB} KiB of a pagefile map (base64 in the JSON both ways)"
+        + "".join(
+            f"; {who.strip()} rows skipped: {missing[where]}"
+            for where, who in HARNESSES[:2]
+            if missing[where] and not missing["pipe"]
+        ),
     ]
 
 
@@ -184,23 +194,29 @@ def pipe(ctx: Context) -> Iterator[Group]:
         pinned = _on_one_cpu(stack)
         echo = Echo()
         stack.callback(echo.close)
-        adapters, missing = _start(stack)
-        lua_missing = missing or _lua_binding(stack, adapters)
+        adapters, py_missing = _start(stack)
+        missing = {
+            "pipe": py_missing,
+            "lua": py_missing or _lua_binding(stack, adapters),
+            "c": py_missing or _c_binding(stack, adapters),
+        }
         floor = Variant(
             "pipe.floor", "floor: echo child, write + read of that line", echo.run, check=echo.check
         )
         yield Group(
             "pipe",
             "6b. pipe adapter round trip vs its floor and the same adapter call in process",
-            [floor, *_call_rows(adapters, missing), *_io_rows(adapters, missing, lua_missing)],
+            [floor, *_call_rows(adapters, py_missing), *_io_rows(adapters, missing)],
             [
                 Comparison("pipe.pipe_pagesize", "pipe.floor", limit=FLOOR_LIMIT),
                 Comparison("pipe.pipe_pagesize", "pipe.inproc_pagesize"),
                 Comparison("pipe.pipe_map_free", "pipe.inproc_map_free"),
                 Comparison(f"pipe.lua_read{KIB}k", f"pipe.pipe_read{KIB}k", limit=1.2),
                 Comparison(f"pipe.lua_write{KIB}k", f"pipe.pipe_write{KIB}k", limit=1.2),
+                Comparison(f"pipe.c_read{KIB}k", f"pipe.pipe_read{KIB}k"),
+                Comparison(f"pipe.c_read{KIB}k", f"pipe.lua_read{KIB}k"),
             ],
-            [pinned, *_notes(missing, lua_missing)],
+            [pinned, *_notes(missing)],
             waits=True,
         )
 
@@ -244,4 +260,18 @@ def _lua_binding(stack: ExitStack, adapters: dict[str, Any]) -> str | None:
     except Exception as exc:  # a harness that cannot start: its rows are skipped
         return f"cannot start the Lua harness: {type(exc).__name__}: {exc}"
     stack.callback(adapters["lua"].close)
+    return None
+
+
+def _c_binding(stack: ExitStack, adapters: dict[str, Any]) -> str | None:
+    """Build and start the C harness into ``adapters['c']``, or say why not (no
+    compiler, no libjansson)."""
+    built = build_c_harness(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+    if isinstance(built, str):
+        return built
+    try:
+        adapters["c"] = load(AdapterSpec("pipe", (("pipe_cmd", shlex.quote(str(built))),)))
+    except Exception as exc:  # a harness that cannot start: its rows are skipped
+        return f"cannot start the C harness: {type(exc).__name__}: {exc}"
+    stack.callback(adapters["c"].close)
     return None

@@ -12,13 +12,14 @@ import importlib.util
 import inspect
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from mmapspec.adapters import harness
 from mmapspec.adapters.interface import Adapter, Capabilities, FileRef, Unsupported
-from mmapspec.adapters.operations import OPERATIONS, PROTOCOL_OPS, Operation
+from mmapspec.adapters.operations import OPERATIONS, PROTOCOL_OPS, Operation, Result, Wire
 from mmapspec.adapters.pipe import LUA_HARNESS, PipeAdapter
+from mmapspec.adapters.pipe.codec import RESULT_DECODERS, WIRE_DECODERS, WIRE_ENCODERS
 from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.adapters.stdlib import StdlibAdapter
 
@@ -90,12 +91,14 @@ def test_an_in_process_adapter_has_no_public_method_beyond_them(cls: type[Adapte
     assert public - NAMES - {"pid", "close"} == set()
 
 
-def test_the_python_harness_handles_exactly_the_operations() -> None:
-    handlers = set(harness.OPS)
-    assert handlers == NAMES, (
-        f"only in harness.OPS: {sorted(handlers - NAMES)}; "
-        f"only in the table: {sorted(NAMES - handlers)}"
-    )
+def test_both_python_ends_code_every_wire_and_result_type_of_the_table() -> None:
+    """The client and the Python harness work from the table alone: each wire type
+    has an encoder and a decoder, and each result type an encoder and a decoder."""
+    wires = set(get_args(Wire))
+    results = set(get_args(Result))
+    assert set(WIRE_ENCODERS) == wires and set(WIRE_DECODERS) == wires
+    assert set(harness.RESULT_ENCODERS) == results
+    assert set(RESULT_DECODERS) | {"mapinfo", "mirrorinfo"} == results
 
 
 def test_the_lua_harness_handles_exactly_the_operations_and_start_and_stop() -> None:
@@ -110,9 +113,22 @@ def test_the_lua_harness_handles_exactly_the_operations_and_start_and_stop() -> 
     )
 
 
+def test_the_c_harness_calls_the_binding_for_exactly_the_operations() -> None:
+    source = (Path(LUA_HARNESS).parent.parent / "c" / "harness.c").read_text(encoding="utf-8")
+    table = source[
+        source.index("BINDING[] = {") : source.index("};", source.index("BINDING[] = {"))
+    ]
+    calls = set(re.findall(r'\{"(\w+)", c_\1\}', table))
+    assert calls == NAMES, (
+        f"only in the C harness: {sorted(calls - NAMES)}; "
+        f"only in the table: {sorted(NAMES - calls)}"
+    )
+
+
 def _sample(wire: str, tmp_path: Path) -> Any:
     return {
         "int": 4096,
+        "addr": 4096,
         "handle": 1,
         "file": FileRef(str(tmp_path / "f")),
         "bytes": b"x",
@@ -148,6 +164,7 @@ def test_every_capability_the_table_names_is_one_an_adapter_can_claim() -> None:
 # What the interface's annotations say for each wire encoding and result.
 _WIRE_TYPES = {
     "int": {"int"},
+    "addr": {"int"},
     "handle": {"Handle"},
     "file": {"FileRef"},
     "bytes": {"bytes"},
@@ -157,6 +174,7 @@ _WIRE_TYPES = {
 }
 _RESULT_TYPES = {
     "int": "int",
+    "addr": "int",
     "null": "None",
     "mapinfo": "MapInfo",
     "mirrorinfo": "MirrorInfo",

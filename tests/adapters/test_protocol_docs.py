@@ -37,6 +37,7 @@ def test_check_mode_reports_a_stale_file_and_write_mode_fixes_it(
 
 _SAMPLES: dict[str, Any] = {
     "int": "18446744073709551615",
+    "addr": "18446744073709551615",
     "handle": 1,
     "file": {"path": "/x", "kind": "name", "mode": "r"},
     "bytes": "AA==",

@@ -11,10 +11,12 @@ It misbehaves on the ops named (``*`` names every op but ``start`` and ``stop``)
 ``--segfault-on`` dereferences NULL (a real SIGSEGV), ``--hang-on`` never answers,
 ``--garbage-on`` writes a line that is not JSON, ``--bad-value-on`` answers a value
 the schema forbids, ``--wrong-id-on`` answers with another id, ``--endless-line-on``
-writes a response line that never ends. ``--once FILE``: misbehave only the first
-time in the whole run, across processes (FILE is created then; it must not exist
-before). ``--no-start`` never answers start; ``--silent-after-start`` answers start
-and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
+writes a response line that never ends, ``--bool-as-int-on`` answers
+``--serve``'s value with each boolean as ``1``/``0`` (a C harness's ``int``), and
+``--int-as-string-on`` with each integer as a string of digits. ``--once FILE``:
+misbehave only the first time in the whole run, across processes (FILE is created then;
+it must not exist before). ``--no-start`` never answers start; ``--silent-after-start``
+answers start and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
 ``--hang-note FILE`` appends the harness's pid to FILE when it starts hanging.
 ``--marker`` is ignored: it lets a test find these processes in /proc.
 """
@@ -29,7 +31,16 @@ import sys
 import time
 from typing import Any
 
-FLAGS = ("segfault-on", "hang-on", "garbage-on", "bad-value-on", "wrong-id-on", "endless-line-on")
+FLAGS = (
+    "segfault-on",
+    "hang-on",
+    "garbage-on",
+    "bad-value-on",
+    "wrong-id-on",
+    "endless-line-on",
+    "bool-as-int-on",
+    "int-as-string-on",
+)
 
 parser = argparse.ArgumentParser()
 for flag in FLAGS:
@@ -76,6 +87,17 @@ def misbehaviour(op: str) -> str | None:
     return flag
 
 
+def recoded(value: Any, kind: type) -> Any:
+    """``value`` with each bool (kind bool) as an int, or each int (kind int) as a string."""
+    if isinstance(value, dict):
+        return {k: v if k in ("id", "handle") else recoded(v, kind) for k, v in value.items()}
+    if isinstance(value, list):
+        return [recoded(v, kind) for v in value]
+    if type(value) is kind:
+        return int(value) if kind is bool else str(value)
+    return value
+
+
 def endless_line() -> None:
     chunk = '{"id": 0, "outcome": "value", "value": "' + "A" * 65536
     protocol.write(chunk)
@@ -113,6 +135,9 @@ for line in sys.stdin:
         reply({"id": rid + 1000, "outcome": "value", "value": 4096})
     elif how == "endless-line-on":
         endless_line()
+    elif how in ("bool-as-int-on", "int-as-string-on") and harness is not None:
+        response, done = harness.answer(line.encode())
+        reply(recoded(response, bool if how == "bool-as-int-on" else int))
     elif harness is not None:
         response, done = harness.answer(line.encode())
         reply(response)

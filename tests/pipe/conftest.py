@@ -82,3 +82,14 @@ def tiny_cmd() -> str:
 @pytest.fixture
 def lua_cmd() -> str:
     return lua_harness()
+
+
+@pytest.fixture(scope="session")
+def c_harness(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The C harness (adapters/c/), built with the system compiler and libjansson."""
+    from mmapspec.adapters.pipe.c_harness import build_c_harness
+
+    built = build_c_harness(tmp_path_factory.mktemp("c-harness"))
+    if isinstance(built, str):
+        missing_system_package(f"the C harness cannot be built: {built}", "gcc libjansson-dev")
+    return shlex.quote(str(built))

@@ -10,7 +10,9 @@ subprocess, and its JSON report is read:
 * every other clause passes, is unsupported or skipped, or is blocked by an intended
   clause (its message names it).
 
-One deviant goes through the pipe protocol instead (the Python harness serving it
+Three bindings declare integers narrower than 64 unsigned bits (``ranges``): their
+reports must say, per clause, what the declared range kept out. Some deviants go
+through the pipe protocol instead (the Python harness serving it
 in a child process). Every run also gets its own tagname prefix
 (``MMAPSPEC_RUN_PREFIX``): shared memory left in /dev/shm under it after the run is
 counted, then removed (these tests made it); the binding whose ``unlink`` does
@@ -42,7 +44,7 @@ if str(ROOT) not in sys.path:  # the same module name in process and in the runs
 from tests.verdicts import deviants  # noqa: E402
 
 MODULE = "tests.verdicts.deviants"
-THROUGH_PIPE = frozenset({"UnalignedFlushEinval", "AlignedAddrLowWordCarry"})
+THROUGH_PIPE = frozenset({"UnalignedFlushEinval", "AlignedAddrLowWordCarry", "Int64Binding"})
 """Deviants judged through the pipe protocol rather than in process."""
 ACCEPTABLE = frozenset({"pass", "unsupported", "skipped"})
 """Statuses of a clause the defect does not break (besides "blocked" by the defect)."""
@@ -197,3 +199,22 @@ def test_a_binding_that_never_unlinks_leaves_no_shared_memory(deviant_run: Run) 
         f"{len(deviant_run.shm_left)} shared-memory objects of the run stayed in /dev/shm "
         f"(removed by this test): {deviant_run.shm_left[:5]}"
     )
+
+
+DECLARED = {"Int64Binding": "i64", "DoubleBinding": "f64", "Int64WrapsAt2p31": "i64"}
+"""The deviants that declare an integer range, and the range."""
+
+
+@pytest.mark.parametrize("deviant_run", list(DECLARED), indirect=True)
+def test_the_report_says_what_a_declared_range_kept_out(deviant_run: Run) -> None:
+    """The range is in the report's capabilities, and each integer clause says which
+    integers were not tried; a clause that sends none beyond it says nothing."""
+    declared = DECLARED[deviant_run.deviant]
+    assert f"int:{declared}" in deviant_run.doc["adapter"]["capabilities"]
+    narrowed = {
+        cid: c["tested_range"] for cid, c in deviant_run.clauses.items() if c["tested_range"]
+    }
+    aligned = {cid for cid in deviant_run.clauses if cid.startswith("aligned_")}
+    assert aligned <= set(narrowed), f"not narrowed: {sorted(aligned - set(narrowed))}"
+    assert all(f"the binding declares {declared}" in why for why in narrowed.values()), narrowed
+    assert "map.form.table" not in narrowed and "flush.forms" not in narrowed

@@ -6,7 +6,10 @@ binding author would (``mmapspec run --adapter tests.verdicts.deviants:NAME``), 
 checks that the clause in its ``INTENDED`` fails and no other clause does. They live
 by what they break: ``mapping`` (``mmap.map``, ``mmap.mirror``), ``lifecycle``
 (``map:free``, ``map:flush``, ``mmap.unlink``) and ``sizes`` (the alignment helpers,
-``pagesize``, ``filesize``), over the shared ``base``.
+``pagesize``, ``filesize``), over the shared ``base``; ``ranges`` holds bindings
+whose integers are narrower than 64 unsigned bits and say so
+(``Capabilities.int_range``): two with no defect, judged conformant within their
+range, and one that wraps at 2^31 inside it.
 
 Each defect is one a binding author could plausibly make, small, and on real OS
 calls: the rest of each class is the reference implementation. ``INTENDED`` names the
@@ -42,6 +45,7 @@ from .mapping import (
     TagnameWithFileIgnored,
     ZeroSizeMeansDefault,
 )
+from .ranges import DoubleBinding, Int64Binding, Int64WrapsAt2p31
 from .sizes import (
     AlignedAddrLowWordCarry,
     AlignedAddrOffByOnePage,
@@ -88,6 +92,9 @@ DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
     FilesizeSetNoCreate,
     FilesizeNeverShrinks,
     FlushFalseAndFdRefused,
+    Int64Binding,
+    DoubleBinding,
+    Int64WrapsAt2p31,
 )
 """Every deviant binding, in the document's order of what it breaks."""
 
