@@ -25,6 +25,7 @@ from mmapspec.spec.support import (
     same,
     small_tmpfs,
 )
+from mmapspec.spec.support.platforms import current
 
 PAGE = os_page()
 
