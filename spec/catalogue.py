@@ -1424,13 +1424,17 @@ CLAUSES: tuple[Clause, ...] = (
         kind="invariant",
         quote="Mapping something that is not a file, such as a FIFO put where a file or "
         "a tagname's shared memory is expected, fails at once: it never waits for a writer.",
-        needs=_needs("tagname"),
         basis="safety",
         checked="A FIFO is planted in /dev/shm under a fresh tagname, and another in a temp "
-        "dir; an isolated implementation process maps the tagname (read-only and "
-        "copy-on-write, with a size) and the FIFO's name read-only. Each call must return "
-        "within 15 s with a failure, and the FIFO stays a FIFO. Linux only (/dev/shm is "
-        "mode 1777 there: any user can plant one).",
+        "dir; every call the binding declares is handed one: map of the tagname and of the "
+        "FIFO's name with each access mode, filesize(f), filesize(f, size), mirror(f). Each "
+        "runs in an isolated implementation process; when it has not answered within 0.1 s, "
+        "/proc/PID/wchan, /proc/PID/stack and /proc/PID/syscall say what the process is "
+        "blocked on, and one asleep in the kernel's FIFO wait (wait_for_partner, pipe_read) "
+        "twice in a row hangs now: it is killed, and the next call goes to a fresh process. "
+        "Where the OS cannot say, a call has 15 s. Every call that hung, mapped the FIFO or "
+        "returned is named; the FIFOs stay FIFOs. Linux only (/dev/shm is mode 1777 there: "
+        "any user can plant one).",
     ),
     Clause(
         id="safety.tagname.foreign-refused",
