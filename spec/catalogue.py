@@ -1449,6 +1449,55 @@ CLAUSES: tuple[Clause, ...] = (
         "binding maps NAME ('' and 'w', with a size) and must fail; the object keeps its "
         "owner, mode and bytes. Needs root to plant as another user; Linux only.",
     ),
+    Clause(
+        id="safety.descriptors.close-on-exec",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="Every descriptor the implementation opens is closed on exec: no program "
+        "that the process starts inherits a file, shared memory or mirror it maps.",
+        basis="safety",
+        checked="While a map or mirror is live (a file by name, read-only and 'w', a "
+        "tagname, the pagefile, a mirror), each descriptor the implementation's process "
+        "opened for it must have FD_CLOEXEC, as /proc/PID/fdinfo/FD shows it (O_CLOEXEC "
+        "among its flags). Descriptors the adapter opened to hand a file over (by fd, by "
+        "FILE*) are the caller's, not counted.",
+    ),
+    Clause(
+        id="safety.files.untouched-after-failure",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="A map or mirror that fails leaves every file it was given as it was: its "
+        "size, its bytes and its mode. It never grows a file and then fails, nor shrinks "
+        "one back, which would lose what another process wrote in between.",
+        needs=_needs(_NAME, "access:w", "anonymous", "addr", "addr_request"),
+        basis="safety",
+        checked="A one-page file is mapped 'w' with 64 pages at an address in use, and "
+        "mirrored with 64 pages at an address in use, and at an address whose first copy's "
+        "range is free but whose second copy's is not: each must fail and leave the file's "
+        "size, bytes and mode as they were. Then the same failing map is made again and "
+        "again (at least 20 times, for 0.3 s) while another process appends numbered "
+        "records to the file: every record must be in the file afterwards, in order, with "
+        "nothing between them.",
+    ),
+    Clause(
+        id="safety.memory.flat",
+        section=S_SAFETY,
+        function="map:free",
+        kind="invariant",
+        quote="Mapping and freeing, again and again, does not make the process grow: "
+        "whatever a map costs in memory is given back when it is freed.",
+        basis="safety",
+        checked="For each kind of map the binding declares (the pagefile, a file by name, by "
+        "descriptor, a tagname, a mirror): 1,000 map + free cycles first, then 10,000 in "
+        "two halves, and VmRSS and VmData of the implementation's process "
+        "(/proc/PID/status) read around each half. A leak grows both halves; the "
+        "runtime's one-off growth (a new allocator arena) only one. Fails when VmRSS or "
+        "VmData grew by more than 128 KiB in each half: 5,000 leaked 48-byte structs are "
+        "at least 240 KiB (320 KiB with malloc's headers), while the reference grows by "
+        "0 KiB, in process and through the pipe.",
+    ),
 )
 
 BY_ID: dict[str, Clause] = {c.id: c for c in CLAUSES}

@@ -204,8 +204,8 @@ class WaitsOnFifo(ReferenceAdapter):
 
 class InheritableDescriptor(ReferenceAdapter):
     """Keeps the descriptor of a file opened by name while its map lives (closed by
-    ``free``), opened without ``O_CLOEXEC``: every child the program starts with
-    fork+exec inherits it."""
+    ``free``), and inheritable (no ``FD_CLOEXEC``), as if opened without ``O_CLOEXEC``:
+    every child the program starts with fork+exec inherits it."""
 
     name = "deviant-inheritable-descriptor"
 
@@ -218,11 +218,12 @@ class InheritableDescriptor(ReferenceAdapter):
 
         def keep_named(opened: Opened) -> None:
             if opened.path is not None and opened.owned:
+                os.set_inheritable(opened.f, True)  # Python's os.open sets O_CLOEXEC itself
                 kept.append(opened.f)
             else:
                 release(opened)
 
-        with planted(backend, "O_CLOEXEC", 0), planted(_map, "release", keep_named):
+        with planted(_map, "release", keep_named):
             info = super().map(*args, **kwargs)
         if kept:
             self._kept[info.handle] = kept[0]
