@@ -5,6 +5,7 @@ Everything goes through the public API, so the spec judges exactly what users ge
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import dataclasses
@@ -39,6 +40,11 @@ def _normalise_errors(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise ArgumentError(f"{type(e).__name__}: {e}") from e
 
 
+FREED_KEPT = 16
+"""How many freed maps the adapter keeps to hand flush, read and write to (a few:
+10,000 map + free cycles must not make the process grow)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _Held:
     """A live map or mirror of the reference, and what the adapter opened for it."""
@@ -59,6 +65,9 @@ class ReferenceAdapter(Adapter):
 
     def __init__(self) -> None:
         self._handles: Handles[_Held] = Handles()
+        self._freed: collections.OrderedDict[Handle, Any] = collections.OrderedDict()
+        """The last maps freed, by handle: flush, read and write on a freed map are
+        the binding's to answer (they must raise), not this bookkeeping's."""
 
     # -- files ---------------------------------------------------------------
 
@@ -74,6 +83,13 @@ class ReferenceAdapter(Adapter):
     def _get(self, handle: Handle) -> Any:
         """The live map or mirror of ``handle``."""
         return self._handles.get(handle).obj
+
+    def _get_even_freed(self, handle: Handle) -> Any:
+        """The map or mirror of ``handle``, live or one of the last freed."""
+        try:
+            return self._freed[handle]
+        except (KeyError, TypeError):
+            return self._get(handle)
 
     # -- the documented API ----------------------------------------------------
 
@@ -125,7 +141,7 @@ class ReferenceAdapter(Adapter):
         addr: int | None = None,
         size: int | None = None,
     ) -> bool:
-        m = self._get(handle)
+        m = self._get_even_freed(handle)
         if addr is None and size is None:
             args: tuple[Any, ...] = () if async_ is None else (async_,)
             return bool(_normalise_errors(m.flush, *args))
@@ -139,6 +155,9 @@ class ReferenceAdapter(Adapter):
         held = self._handles.get(handle)
         _normalise_errors(held.obj.free)
         self._handles.forget(handle)
+        self._freed[handle] = held.obj
+        if len(self._freed) > FREED_KEPT:
+            self._freed.popitem(last=False)
         close_all(held.opened)
         for copy in held.copies:
             self._handles.forget(copy)
@@ -188,14 +207,15 @@ class ReferenceAdapter(Adapter):
     # -- memory ------------------------------------------------------------------
 
     def _span(self, handle: Handle, offset: int, length: int) -> int:
-        obj = self._get(handle)
+        obj = self._get_even_freed(handle)
+        addr = int(_normalise_errors(getattr, obj, "addr"))  # a freed map's raises
         span = len(obj)
         if offset < 0 or length < 0 or offset + length > span:
             raise ArgumentError(
                 f"range [{offset}, {offset + length}) is outside the "
                 f"{span} bytes of handle {handle}"
             )
-        return int(obj.addr) + offset
+        return addr + offset
 
     def read(self, handle: Handle, offset: int, length: int) -> bytes:
         return ctypes.string_at(self._span(handle, offset, length), length)

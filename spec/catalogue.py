@@ -822,6 +822,24 @@ CLAUSES: tuple[Clause, ...] = (
         "free (a descriptor closed under it is an error of free); nothing of the file stays "
         "open or mapped, and the file is unchanged.",
     ),
+    Clause(
+        id="free.freed-memory-refused",
+        section=S_FREE,
+        function="map:free",
+        kind="raises",
+        quote="Free the memory and all associated resources",
+        needs=_needs("anonymous", "access:w"),
+        basis="reading",
+        reading="The document does not say what a freed map does when it is read or "
+        "written through. Read as: an error is raised, and the address it had is not "
+        "touched: the memory is gone, and by now the address may be another mapping's, "
+        "whose bytes a read would leak and a write would clobber. Freeing is the end of "
+        "the map's life, as closing is for a file.",
+        checked="A pagefile map is freed, then read and written through its handle: both "
+        "must raise. The adapter keeps a freed map's object for this (the reference's, and "
+        "the Python harness serving it, do); an adapter that forgets the handle raises for "
+        "the binding.",
+    ),
     # ---------------------------------------------------------------- map:flush
     Clause(
         id="flush.sync",
@@ -892,6 +910,24 @@ CLAUSES: tuple[Clause, ...] = (
         checked="Where the OS counts dirty pages, every page overlapping [addr, addr + size) "
         "is on disk after the flush, the last one included (e.g. addr one byte before a "
         "page boundary, size 2).",
+    ),
+    Clause(
+        id="flush.freed-map-raises",
+        section=S_FLUSH,
+        function="map:flush",
+        kind="raises",
+        quote="Flush (part of) the memory to disk.",
+        needs=_needs("anonymous", "access:w"),
+        basis="reading",
+        reading="The document does not say what flush does once the map is freed. Read as: "
+        "an error is raised, and never `true`: after free there is no memory to flush, and "
+        "`true` would tell the caller that its data reached the disk when nothing was "
+        "written (a binding did return true and flushed nothing). Any use of a freed map "
+        "is an error, as is any use of a closed file.",
+        checked="A pagefile map is freed, then flushed (sync, async, and a range): each must "
+        "raise. The adapter keeps a freed map's object for this (the reference's, and the "
+        "Python harness serving it, do); an adapter that forgets the handle raises for the "
+        "binding.",
     ),
     # ---------------------------------------------------------------- mmap.unlink
     Clause(
@@ -1224,6 +1260,35 @@ CLAUSES: tuple[Clause, ...] = (
         quote="and file offsets must be aligned to this size too.",
         needs=_needs("pagesize", _NAME),
         checked="A file offset that is not a multiple of pagesize() raises an error.",
+    ),
+    Clause(
+        id="aligned_size.negative-raises",
+        section=S_ALIGNED_SIZE,
+        function="mmap.aligned_size",
+        kind="raises",
+        quote="that is aligned to a page boundary. It can be used to align offsets and sizes.",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="The document does not say what a negative size gives. Read as: an error is "
+        "raised, with either dir. A size is never negative, so a negative one is a "
+        "caller's bug, and every answer hides it: rounding -1 'right' gives 0, 'left' gives "
+        "-pagesize, and a C size_t wraps it to 2**64 - pagesize, a size that then maps or "
+        "allocates something absurd far from the bug.",
+        checked="-1, -pagesize and -(2**53 - 1), dir omitted, 'right' and 'left'.",
+    ),
+    Clause(
+        id="aligned_addr.negative-raises",
+        section=S_ALIGNED_ADDR,
+        function="mmap.aligned_addr",
+        kind="raises",
+        quote="is aligned to a page boundary. It can be used to align pointers.",
+        needs=_needs("alignment"),
+        basis="reading",
+        reading="The document does not say what a negative address gives. Read as: an error "
+        "is raised, with either dir. An address is never negative (a pointer converts to "
+        "an unsigned number), so a negative one is a caller's bug, and an answer (wrapped "
+        "to the top of the address space, or rounded towards 0) would hide it.",
+        checked="-1, -pagesize and -(2**53 - 1), dir omitted, 'right' and 'left'.",
     ),
     # ---------------------------------------------------------------- mmap.filesize
     Clause(

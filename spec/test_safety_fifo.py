@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmapspec.adapters.interface import Adapter, AdapterError, HarnessFailure, MapInfo, MirrorInfo
+from mmapspec.adapters.interface import (
+    Adapter,
+    AdapterError,
+    FileRef,
+    HarnessFailure,
+    MapInfo,
+    MirrorInfo,
+)
 from mmapspec.spec.support import Maps, isolated, os_page, ref, shm_path
 from mmapspec.spec.support.hangs import Watched, watch_call
 from mmapspec.spec.support.tagnames import require_shm
@@ -47,20 +54,25 @@ def _ways(adapter: Adapter, tag: str, fifo: Path) -> list[Way]:
         if f"access:{access}" not in caps:
             continue
         if "tagname" in caps:
-            ways.append(
-                Way(
-                    f"map(nil, {access!r}, {p}, nil, nil, {tag!r})",
-                    lambda a, m=access: a.map(None, m, p, tagname=tag),
-                )
-            )
+            what = f"map(nil, {access!r}, {p}, nil, nil, {tag!r})"
+            ways.append(Way(what, _map_call(None, access, p, tag)))
         if "file:name" in caps:
-            ways.append(Way(f"map(fifo, {access!r})", lambda a, m=access: a.map(ref(fifo), m)))
+            ways.append(Way(f"map(fifo, {access!r})", _map_call(ref(fifo), access, None, None)))
     if "file:name" in caps and "filesize" in caps:
         ways.append(Way("filesize(fifo)", lambda a: a.filesize(ref(fifo))))
         ways.append(Way(f"filesize(fifo, {p})", lambda a: a.filesize(ref(fifo), p)))
     if "file:name" in caps and "mirror" in caps:
         ways.append(Way(f"mirror(fifo, {p})", lambda a: a.mirror(ref(fifo), p)))
     return ways
+
+
+def _map_call(
+    file: FileRef | None, access: str, size: int | None, tag: str | None
+) -> Callable[[Adapter], Any]:
+    def call(a: Adapter) -> Any:
+        return a.map(file, access, size, tagname=tag)
+
+    return call
 
 
 def _verdict(way: Way, watched: Watched, other: Adapter) -> str | None:
@@ -82,6 +94,10 @@ def _verdict(way: Way, watched: Watched, other: Adapter) -> str | None:
             return f"{way.what}: mapped a FIFO ({got})"
         return f"{way.what}: returned {got!r} for a FIFO"
     return None  # refused: what is asked
+
+
+def _bound(way: Way, other: Adapter) -> Callable[[], Any]:
+    return lambda: way.call(other)
 
 
 @contextlib.contextmanager
@@ -109,12 +125,11 @@ def test_a_fifo_is_refused_at_once_by_every_call(
     writer, by every call that takes one; every call that hangs is named."""
     caps = adapter.capabilities.names()
     tag = maps.tagname()
+    planted: Path | None = None
     if "tagname" in caps:
         require_shm("planting a FIFO under a tagname needs Linux's /dev/shm")
-        planted: Path | None = Path(shm_path(tag))
+        planted = Path(shm_path(tag))
         os.mkfifo(planted, 0o666)
-    else:
-        planted = None
     named = tmp_path / "fifo"
     os.mkfifo(named, 0o666)
     ways = _ways(adapter, tag, named)
@@ -124,7 +139,7 @@ def test_a_fifo_is_refused_at_once_by_every_call(
     with _processes(adapter) as process:
         for way in ways:
             other = process(False)
-            watched = watch_call(other.pid, lambda w=way, o=other: w.call(o), LONG_DEADLINE)
+            watched = watch_call(other.pid, _bound(way, other), LONG_DEADLINE)
             problem = _verdict(way, watched, other)
             if problem is not None:
                 wrong.append(problem)
