@@ -123,6 +123,8 @@ def test_a_fifo_is_refused_at_once_by_every_call(
 ) -> None:
     """A FIFO under a tagname, or as a file name, is refused without waiting for a
     writer, by every call that takes one; every call that hangs is named."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("this OS has no FIFOs (os.mkfifo) to plant")
     caps = adapter.capabilities.names()
     tag = maps.tagname()
     planted: Path | None = None
