@@ -14,6 +14,9 @@ A failing map leaves every file as it was (the safety clause
 * the disk space: :meth:`Backend.reserve` reserves the blocks, then moves the end of
   file over them, so that a full disk fails before the size changes (Linux:
   ``fallocate`` with ``FALLOC_FL_KEEP_SIZE``, then mode 0, which only ever extends).
+  What a failed reservation may leave (ext4 keeps the blocks it did allocate, past the
+  end of file) changes neither the size nor the bytes; the space is freed when the file
+  is truncated or removed.
 
 Growing and then truncating back on failure is no way out: another process appending
 to the file between the two loses what it wrote, and one that mapped the grown file
