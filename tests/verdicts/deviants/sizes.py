@@ -29,7 +29,7 @@ class AlignedSizeInt32(Deviant):
     INTENDED = "aligned_size.right-default"
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or size < 0:  # a negative size is refused, as the reference does
             return super().aligned_size(size, dir)
         p = self.pagesize()
         wide = (size + p - 1) & ~(p - 1)
@@ -44,7 +44,7 @@ class AlignedAddrLowWordCarry(Deviant):
     INTENDED = "aligned_addr.right-default"
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or addr < 0:  # a negative address is refused, as the reference does
             return super().aligned_addr(addr, dir)
         p = self.pagesize()
         high, low = addr & ~0xFFFFFFFF, addr & 0xFFFFFFFF
@@ -61,7 +61,7 @@ class AlignedAddrOffByOnePage(Deviant):
     INTENDED = "aligned_addr.right.aligned-unchanged"
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or addr < 0:  # a negative address is refused, as the reference does
             return super().aligned_addr(addr, dir)
         p = self.pagesize()
         return (addr + p) & ~(p - 1)  # the defect: + p where p - 1 was meant
