@@ -25,10 +25,23 @@ from pathlib import Path
 from typing import Any
 
 FIFO_WAITS = frozenset(
-    {"wait_for_partner", "fifo_open", "pipe_read", "pipe_write", "pipe_wait", "pipe_wait_readable"}
+    {
+        "wait_for_partner",
+        "fifo_open",
+        "pipe_read",
+        "pipe_write",
+        "pipe_wait",
+        "pipe_wait_readable",
+        "pipe_wait_writable",
+        "fifo_pipe_read",
+        "fifo_pipe_write",
+        "anon_pipe_read",
+        "anon_pipe_write",
+    }
 )
 """Kernel functions a process sleeps in while it waits on a FIFO (or a pipe): opening
-one with no partner, reading one with no writer, writing one nobody reads."""
+one with no partner, reading one with no writer, writing one nobody reads (Linux 6.x
+names the reads and writes of FIFOs and of anonymous pipes apart)."""
 
 SYSCALL_NAMES: dict[str, dict[int, str]] = {
     "x86_64": {0: "read", 1: "write", 2: "open", 257: "openat", 437: "openat2"},
