@@ -5,6 +5,7 @@ Everything goes through the public API, so the spec judges exactly what users ge
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import dataclasses
@@ -40,6 +41,11 @@ def _normalise_errors(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise ArgumentError(f"{type(e).__name__}: {e}") from e
 
 
+FREED_KEPT = 16
+"""How many freed maps the adapter keeps to hand flush, read and write to (a few:
+10,000 map + free cycles must not make the process grow)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _Held:
     """A live map or mirror of the reference, and what the adapter opened for it."""
@@ -64,6 +70,9 @@ class ReferenceAdapter(Adapter):
 
     def __init__(self) -> None:
         self._handles: Handles[_Held] = Handles()
+        self._freed: collections.OrderedDict[Handle, Any] = collections.OrderedDict()
+        """The last maps freed, by handle: flush, read and write on a freed map are
+        the binding's to answer (they must raise), not this bookkeeping's."""
 
     # -- files ---------------------------------------------------------------
 
@@ -85,7 +94,13 @@ class ReferenceAdapter(Adapter):
         return self._handles.get(handle).obj
 
     def _map(self, handle: Handle, method: str) -> Any:
-        """The live map of ``handle``: a mirror has no ``flush`` or ``unlink``."""
+        """The map of ``handle``, live or one of the last freed (what ``flush`` does
+        with a freed map is the binding's to answer): a mirror has no ``flush`` or
+        ``unlink``."""
+        try:
+            return self._freed[handle]
+        except (KeyError, TypeError):
+            pass
         held = self._handles.get(handle)
         if held.copies:
             raise ArgumentError(f"handle {handle!r} is a mirror: {method} takes a map's handle")
@@ -155,6 +170,9 @@ class ReferenceAdapter(Adapter):
         held = self._handles.get(handle)
         _normalise_errors(held.obj.free)
         self._handles.forget(handle)
+        self._freed[handle] = held.obj
+        if len(self._freed) > FREED_KEPT:
+            self._freed.popitem(last=False)
         close_all(held.opened)
         for copy in held.copies:
             self._handles.forget(copy)
@@ -204,21 +222,26 @@ class ReferenceAdapter(Adapter):
     # -- memory ------------------------------------------------------------------
 
     def _span(self, handle: Handle, offset: int, length: int) -> int:
-        held = self._handles.get(handle)
-        freed = [c for c in held.copies if c not in self._handles]
-        if freed:  # the hole a copy freed on its own left may hold anyone's memory by now
-            raise ArgumentError(
-                f"handle {handle!r}: its copy {freed[0]!r} was freed on its own, "
-                "so the mirror's memory has a hole"
-            )
-        obj = held.obj
+        freed_map = self._freed.get(handle) if isinstance(handle, int) else None
+        if freed_map is not None:
+            obj = freed_map
+        else:
+            held = self._handles.get(handle)
+            freed = [c for c in held.copies if c not in self._handles]
+            if freed:  # the hole a copy freed on its own left may hold anyone's memory now
+                raise ArgumentError(
+                    f"handle {handle!r}: its copy {freed[0]!r} was freed on its own, "
+                    "so the mirror's memory has a hole"
+                )
+            obj = held.obj
+        addr = int(_normalise_errors(getattr, obj, "addr"))  # a freed map's raises
         span = len(obj)
         if offset < 0 or length < 0 or offset + length > span:
             raise ArgumentError(
                 f"range [{offset}, {offset + length}) is outside the "
                 f"{span} bytes of handle {handle}"
             )
-        return int(obj.addr) + offset
+        return addr + offset
 
     # Memory is touched by a plain copy in ctypes' own C code (an array's ``raw`` at
     # the address), never through a foreign call such as ctypes.memmove/string_at:

@@ -180,8 +180,11 @@ class StdlibAdapter(Adapter):
         """The descriptor to hand to ``mmap.mmap`` for ``file``."""
         if file.kind == "name":
             # What map() would open: read-write for write access, read-only
-            # otherwise. Never O_CREAT: CPython's mmap does not create files.
-            fd = os.open(file.path, os.O_RDWR if "w" in access else os.O_RDONLY)
+            # otherwise. Never O_CREAT: CPython's mmap does not create files. The open
+            # is this adapter's, not CPython's (its mmap takes a descriptor), so it never
+            # waits on a FIFO (O_NONBLOCK): whether mmap refuses one is what is judged.
+            flags = os.O_RDWR if "w" in access else os.O_RDONLY
+            fd = os.open(file.path, flags | getattr(os, "O_NONBLOCK", 0))
             opened.append(fd)
             return fd
         f = open_handed_over(file)

@@ -19,7 +19,7 @@ def filesize(file: Any, size: int | None = None) -> int:
     for a missing file; setting creates a missing file, keeps the data up to
     ``size`` when truncating, reserves the blocks when enlarging (the new bytes
     are undefined: zeros here) and fails with ``'disk_full'`` when the disk is
-    full, restoring the original size (and removing a file it created). Other
+    full, leaving the size as it was (and removing a file it created). Other
     failures carry the OS error number. Do not resize a file while it is mapped.
 
     Only regular files have a size (a block device's is the device's, and cannot

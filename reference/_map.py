@@ -10,7 +10,7 @@ from ._align import PAGESIZE, check_addr
 from ._args import U64, as_int, check_aligned, check_range, check_tagname
 from ._errors import at_address, failure, os_failure
 from ._files import Opened, discard, open_file, open_tag, release
-from ._grow import grow, restore, size_of
+from ._grow import MAPS_PAST_END, check_growable, grow, put_back, size_of
 from ._map_object import READONLY_MODES, LiveMap, Map, new_map
 from ._platform import OsCallError, backend
 
@@ -183,7 +183,8 @@ def _map_and_keep(
 def _map_opened(
     opened: Opened, write: bool, access: str, size: int | None, offset: int, addr: int | None
 ) -> tuple[int, int]:
-    """Size, extend and map an open file; on failure restore its size. Returns (addr, size)."""
+    """Size, map and extend an open file. Whatever can fail is checked before the file
+    grows (see :mod:`._grow`): a failing map leaves it as it was. Returns (addr, size)."""
     fsize = size_of(opened, "map")
     if size is None:
         size = fsize - offset
@@ -191,21 +192,35 @@ def _map_opened(
             what = "is empty" if fsize == 0 else f"has {fsize} bytes, not more than offset {offset}"
             raise failure("file_too_short", f"map: {opened.label} {what}", opened.path)
     end = offset + size
-    grown = fsize < end
-    if grown:
-        if not write:
-            raise failure(
-                "file_too_short",
-                f"map: {opened.label} has {fsize} bytes, {end} needed "
-                f"(offset {offset} + size {size})",
-                opened.path,
-            )
+    if fsize >= end:
+        return _mapped(opened, access, size, offset, addr), size
+    if not write:
+        raise failure(
+            "file_too_short",
+            f"map: {opened.label} has {fsize} bytes, {end} needed (offset {offset} + size {size})",
+            opened.path,
+        )
+    check_growable(opened, end, "map")
+    if not MAPS_PAST_END:  # the OS grows the file as it maps it: grow first, put back
         grow(opened, fsize, offset, end, "map")
+        try:
+            return _mapped(opened, access, size, offset, addr), size
+        except BaseException:
+            put_back(opened.f, fsize, end)
+            raise
+    at = _mapped(opened, access, size, offset, addr)  # the address is ours: now grow
     try:
-        return backend.map(opened.f, size, offset, access, addr, None), size
+        grow(opened, fsize, offset, end, "map")
+    except BaseException:
+        backend.unmap(at, size)
+        raise
+    return at, size
+
+
+def _mapped(opened: Opened, access: str, size: int, offset: int, addr: int | None) -> int:
+    try:
+        return backend.map(opened.f, size, offset, access, addr, None)
     except OsCallError as e:
-        if grown:
-            restore(opened.f, fsize)
         raise os_failure(
             e,
             "map",

@@ -9,7 +9,7 @@ from ._args import U64, as_int, check_range
 from ._buffer import Exporter, exports, lock
 from ._errors import at_address, failure, os_failure
 from ._files import Opened, discard, open_file, release
-from ._grow import grow, restore, size_of
+from ._grow import MAPS_PAST_END, check_growable, grow, put_back, size_of
 from ._map_object import Map, new_map
 from ._mapped_memory import MappedMemory, claim_all, finalize, in_export
 from ._platform import OsCallError, OsFile, backend
@@ -214,17 +214,33 @@ def mirror(file: Any, size: int | None, times: int | None = 2, addr: int | None 
 
 
 def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> int:
-    """Grow the file to ``size`` if shorter, then map it ``times`` times; on failure
-    restore its size. Returns the base address."""
+    """Map the file ``times`` times and grow it to ``size`` if shorter. Whatever can
+    fail is checked before the file grows (see :mod:`._grow`): a failing mirror leaves
+    it as it was. Returns the base address."""
     fsize = size_of(opened, "mirror")
-    grown = fsize < size
-    if grown:
+    if fsize >= size:
+        return _mirrored(opened, size, times, addr)
+    check_growable(opened, size, "mirror")
+    if not MAPS_PAST_END:  # the OS grows the file as it maps it: grow first, put back
         grow(opened, fsize, 0, size, "mirror")
+        try:
+            return _mirrored(opened, size, times, addr)
+        except BaseException:
+            put_back(opened.f, fsize, size)
+            raise
+    base = _mirrored(opened, size, times, addr)  # every copy is mapped: now grow
+    try:
+        grow(opened, fsize, 0, size, "mirror")
+    except BaseException:
+        backend.unmap_copies(base, size, times)
+        raise
+    return base
+
+
+def _mirrored(opened: Opened, size: int, times: int, addr: int | None) -> int:
     try:
         return backend.mirror(opened.f, size, times, addr)
     except OsCallError as e:
-        if grown:
-            restore(opened.f, fsize)
         raise os_failure(
             e,
             "map",

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec import strategies as sst
-from mmapspec.spec.support import os_page
+from mmapspec.spec.support import assert_raises, os_page, outcome_of
 from mmapspec.spec.support.int_range import sendable
 
 PAGE = os_page()
@@ -137,3 +137,23 @@ def test_aligned_addr_right_of_aligned(adapter: Adapter, n: int) -> None:
 @_examples(ALIGNED_EDGES)
 def test_aligned_addr_left_of_aligned(adapter: Adapter, n: int) -> None:
     _check("aligned_addr", adapter.aligned_addr, n, ("left",))
+
+
+NEGATIVE = (-1, -PAGE, -(2**53 - 1))
+"""The most negative, -(2**53 - 1), is the most negative integer the pipe protocol carries."""
+
+
+@pytest.mark.clause("aligned_size.negative-raises")
+@pytest.mark.parametrize("dir", [None, "right", "left"])
+def test_aligned_size_of_a_negative_size_raises(adapter: Adapter, dir: str | None) -> None:
+    for n in NEGATIVE:
+        args = (n,) if dir is None else (n, dir)
+        assert_raises(outcome_of(adapter.aligned_size, *args), "a size is never negative")
+
+
+@pytest.mark.clause("aligned_addr.negative-raises")
+@pytest.mark.parametrize("dir", [None, "right", "left"])
+def test_aligned_addr_of_a_negative_address_raises(adapter: Adapter, dir: str | None) -> None:
+    for n in NEGATIVE:
+        args = (n,) if dir is None else (n, dir)
+        assert_raises(outcome_of(adapter.aligned_addr, *args), "an address is never negative")

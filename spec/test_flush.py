@@ -19,6 +19,7 @@ from mmapspec.adapters.interface import Adapter, MapInfo
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
+    assert_raises,
     assert_value,
     dirty_pages,
     new_paged_file,
@@ -27,6 +28,7 @@ from mmapspec.spec.support import (
     pattern,
     pread,
     ref,
+    require,
     same,
 )
 
@@ -222,3 +224,24 @@ def test_unaligned_address_still_flushes_the_whole_range(
     on disk afterwards, the last one too."""
     pages, at, size = shape
     _range_flushed(adapter, tmp_path, pages, at, size, (at // PAGE, -(-(at + size) // PAGE)))
+
+
+@pytest.mark.clause("flush.freed-map-raises")
+@pytest.mark.parametrize("how", ["sync", "async", "range"])
+def test_flush_of_a_freed_map_raises(adapter: Adapter, maps: Maps, how: str) -> None:
+    """Nothing is left to flush: never ``true``."""
+    p = os_page()
+    with prerequisite("map.file.omitted-maps-pagefile", f"map(nil, 'w', {p})"):
+        m = maps.map(None, "w", p)
+        adapter.write(m.handle, 0, b"gone")
+    with prerequisite("free.releases-memory", "free() of the map"):
+        maps.free(m)
+    if how == "sync":
+        outcome = outcome_of(adapter.flush, m.handle)
+    elif how == "async":
+        require(adapter, "async_flush")
+        outcome = outcome_of(adapter.flush, m.handle, True)
+    else:
+        require(adapter, "range_flush")
+        outcome = outcome_of(adapter.flush, m.handle, None, m.addr, p)
+    assert_raises(outcome, "the map was freed: there is nothing to flush")

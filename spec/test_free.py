@@ -12,11 +12,13 @@ from mmapspec.adapters.interface import Adapter
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
+    assert_raises,
     fds_to,
     mapped_bytes_in,
     mapped_name,
     new_file,
     os_page,
+    outcome_of,
     pattern,
     pread,
     proc_maps,
@@ -87,3 +89,18 @@ def test_free_keeps_a_passed_file_usable(
     fds = fds_to(adapter.pid, path)
     assert fds == [], f"free() of a map of a {kind}: expected no descriptor left, got fds {fds}"
     same(pread(path, 0, PAGE), content, "the file after free()")
+
+
+@pytest.mark.clause("free.freed-memory-refused")
+@pytest.mark.parametrize("how", ["read", "write"])
+def test_a_freed_map_is_not_read_or_written(adapter: Adapter, maps: Maps, how: str) -> None:
+    """The address the map had may be another mapping's by now."""
+    with prerequisite("map.file.omitted-maps-pagefile", f"map(nil, 'w', {PAGE})"):
+        m = maps.map(None, "w", PAGE)
+    with prerequisite("free.releases-memory", "free() of the map"):
+        maps.free(m)
+    if how == "read":
+        outcome = outcome_of(adapter.read, m.handle, 0, 16)
+    else:
+        outcome = outcome_of(adapter.write, m.handle, 0, b"after free")
+    assert_raises(outcome, f"{how} through a freed map")

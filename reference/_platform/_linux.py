@@ -25,6 +25,7 @@ class LinuxBackend(PosixBackend):
     SHM_FCHMOD = True
     EDQUOT = 122
     EOPNOTSUPP = 95
+    FALLOC_FL_KEEP_SIZE = 1
     NOT_FOUND: ClassVar[frozenset[int]] = frozenset({2})  # ENOENT
     DISK_FULL: ClassVar[frozenset[int]] = frozenset({28, 122, 27})  # ENOSPC, EDQUOT, EFBIG
     OUT_OF_MEM: ClassVar[frozenset[int]] = frozenset({12, 17})  # ENOMEM, EEXIST (addr in use)
@@ -61,13 +62,20 @@ class LinuxBackend(PosixBackend):
                 raise OsCallError(err, "shm_unlink")
 
     def reserve(self, f: OsFile, start: int, end: int) -> None:
-        # fallocate(2) mode 0 allocates the blocks and extends the size. Unlike glibc's
-        # posix_fallocate it never falls back to writing every block by hand.
-        while self._fallocate(f, 0, start, end - start) != 0:
-            err = ctypes.get_errno()
-            if err == self.EINTR:
-                continue
-            if err in (self.EOPNOTSUPP, self.EINVAL):  # fs without reservation: plain resize
-                self.truncate(f, end)
-                return
-            raise OsCallError(err, "fallocate")
+        # Two fallocate(2) calls, so that a failure changes nothing a reader sees: first
+        # the blocks are reserved with FALLOC_FL_KEEP_SIZE (a full disk fails here, and
+        # the size is untouched; mode 0 would extend the size chunk by chunk on ext4 and
+        # leave it half grown), then mode 0 moves the end of file over blocks that are
+        # already there. Mode 0 only ever extends: a writer that made the file longer
+        # meanwhile keeps its bytes, where ftruncate(end) would cut them off. Unlike
+        # glibc's posix_fallocate it never falls back to writing every block by hand.
+        for mode in (self.FALLOC_FL_KEEP_SIZE, 0):
+            while self._fallocate(f, mode, start, end - start) != 0:
+                err = ctypes.get_errno()
+                if err == self.EINTR:
+                    continue
+                if err in (self.EOPNOTSUPP, self.EINVAL):  # fs without reservation
+                    if self.file_size(f) < end:  # plain resize, never a shrink
+                        self.truncate(f, end)
+                    return
+                raise OsCallError(err, "fallocate")

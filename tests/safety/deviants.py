@@ -21,8 +21,10 @@ from typing import Any
 
 from mmapspec.adapters.interface import CallForm, FileRef, MapInfo, MirrorInfo
 from mmapspec.adapters.reference_adapter import ReferenceAdapter
-from mmapspec.reference import _map
+from mmapspec.reference import _map, _mirror
+from mmapspec.reference._errors import os_failure
 from mmapspec.reference._files import Opened, discard, release
+from mmapspec.reference._grow import grow
 from mmapspec.reference._platform import OsCallError, backend
 
 
@@ -173,12 +175,182 @@ def _unmap_then_fixed(f: int, size: int, times: int, addr: int | None) -> int:
     return int(base)
 
 
+class WaitsOnFifo(ReferenceAdapter):
+    """Opens files and shared memory without ``O_NONBLOCK``, as most bindings do: a
+    read-only open of a FIFO then waits for a writer that never comes (a tagname and a
+    file name with '', 'c', 'x' and 'cx', and ``filesize(f)``); a read+write open of
+    one returns at once and is refused by its kind."""
+
+    name = "deviant-waits-on-fifo"
+
+    def _plant(self) -> contextlib.ExitStack:
+        stack = contextlib.ExitStack()
+        stack.enter_context(planted(backend, "O_NONBLOCK", 0))
+        stack.enter_context(planted(backend, "SHM_NONBLOCK", 0))
+        return stack
+
+    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+        with self._plant():
+            return super().map(*args, **kwargs)
+
+    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+        with self._plant():
+            return super().mirror(*args, **kwargs)
+
+    def filesize(self, file: FileRef, size: int | None = None) -> int:
+        with self._plant():
+            return super().filesize(file, size)
+
+
+class InheritableDescriptor(ReferenceAdapter):
+    """Keeps the descriptor of a file opened by name while its map lives (closed by
+    ``free``), and inheritable (no ``FD_CLOEXEC``), as if opened without ``O_CLOEXEC``:
+    every child the program starts with fork+exec inherits it."""
+
+    name = "deviant-inheritable-descriptor"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kept: dict[Any, int] = {}
+
+    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+        kept: list[int] = []
+
+        def keep_named(opened: Opened) -> None:
+            if opened.path is not None and opened.owned:
+                os.set_inheritable(opened.f, True)  # Python's os.open sets O_CLOEXEC itself
+                kept.append(opened.f)
+            else:
+                release(opened)
+
+        with planted(_map, "release", keep_named):
+            info = super().map(*args, **kwargs)
+        if kept:
+            self._kept[info.handle] = kept[0]
+        return info
+
+    def free(self, handle: Any) -> None:
+        super().free(handle)
+        fd = self._kept.pop(handle, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        for fd in self._kept.values():
+            os.close(fd)
+        self._kept.clear()
+        super().close()
+
+
+class _GrowsFirst(ReferenceAdapter):
+    """Grows a short file to the size asked for before it maps it,
+    then undoes the growth, or not, when the map fails (``_after_failure``)."""
+
+    def _after_failure(self, f: int, size: int) -> None:
+        raise NotImplementedError
+
+    def _plant(self) -> contextlib.ExitStack:
+        stack = contextlib.ExitStack()
+        undo = self._after_failure
+
+        def map_opened(
+            opened: Opened,
+            write: bool,
+            access: str,
+            size: int | None,
+            offset: int,
+            addr: int | None,
+        ) -> tuple[int, int]:
+            fsize = backend.file_size(opened.f)
+            if not write or size is None or fsize >= offset + size:
+                return original_map(opened, write, access, size, offset, addr)
+            grow(opened, fsize, offset, offset + size, "map")  # blocks reserved, as the reference
+            try:
+                return backend.map(opened.f, size, offset, access, addr, None), size
+            except OsCallError as e:
+                undo(opened.f, fsize)
+                raise os_failure(e, "map", "map: cannot map") from None
+
+        def mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> int:
+            fsize = backend.file_size(opened.f)
+            if fsize >= size:
+                return original_mirror(opened, size, times, addr)
+            grow(opened, fsize, 0, size, "mirror")
+            try:
+                return backend.mirror(opened.f, size, times, addr)
+            except OsCallError as e:
+                undo(opened.f, fsize)
+                raise os_failure(e, "map", "mirror: cannot map") from None
+
+        original_map, original_mirror = _map._map_opened, _mirror._mirror_opened
+        stack.enter_context(planted(_map, "_map_opened", map_opened))
+        stack.enter_context(planted(_mirror, "_mirror_opened", mirror_opened))
+        return stack
+
+    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+        with self._plant():
+            return super().map(*args, **kwargs)
+
+    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+        with self._plant():
+            return super().mirror(*args, **kwargs)
+
+
+class FailureLeavesFileGrown(_GrowsFirst):
+    """Extends a short file to the size asked for, then fails to map it (an address in
+    use) and leaves it extended."""
+
+    name = "deviant-failure-leaves-file-grown"
+
+    def _after_failure(self, f: int, size: int) -> None:
+        pass
+
+
+class FailureShrinksFileBack(_GrowsFirst):
+    """Extends a short file, fails to map it, and truncates it back to the size it had
+    (what the reference did once): bytes another process appended in between are lost."""
+
+    name = "deviant-failure-shrinks-file-back"
+
+    def _after_failure(self, f: int, size: int) -> None:
+        backend.truncate(f, size)
+
+
+class LeaksPerMap(ReferenceAdapter):
+    """Allocates a 48-byte struct with malloc for every map and mirror, and never frees
+    it (a C binding's bookkeeping that ``free`` forgets)."""
+
+    name = "deviant-leaks-per-map"
+    _malloc = ctypes.CDLL(None).malloc
+    _malloc.restype = ctypes.c_void_p
+    _malloc.argtypes = [ctypes.c_size_t]
+
+    def _leak(self) -> None:
+        struct = self._malloc(48)
+        ctypes.memset(struct, 1, 48)  # written, as a struct is: resident
+
+    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+        info = super().map(*args, **kwargs)
+        self._leak()
+        return info
+
+    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+        info = super().mirror(*args, **kwargs)
+        self._leak()
+        return info
+
+
 DEVIANTS: dict[str, str] = {
     "WorldReadableShm": "safety.tagname.owner-only",
     "TagnameDescriptorKept": "safety.descriptors.no-leak-after-free",
     "FailureLeaksDescriptor": "safety.descriptors.no-leak-after-failure",
     "ShrinkingMap": "safety.size.never-shrinks",
     "UnmapThenFixedMirror": "safety.mirror.never-replaces-foreign",
+    "WaitsOnFifo": "safety.fifo.no-hang",
+    "InheritableDescriptor": "safety.descriptors.close-on-exec",
+    "FailureLeavesFileGrown": "safety.files.untouched-after-failure",
+    "FailureShrinksFileBack": "safety.files.untouched-after-failure",
+    "LeaksPerMap": "safety.memory.flat",
 }
 """Each deviant and the one safety clause that must catch it."""
 

@@ -22,7 +22,16 @@ HERE = Path(__file__).resolve().parent
 
 SAFETY = tuple(c.id for c in CLAUSES if c.basis == "safety")
 
-THROUGH_THE_PIPE = ("WorldReadableShm", "FailureLeaksDescriptor", "UnmapThenFixedMirror")
+THROUGH_THE_PIPE = (
+    "WorldReadableShm",
+    "FailureLeaksDescriptor",
+    "UnmapThenFixedMirror",
+    "WaitsOnFifo",
+    "InheritableDescriptor",
+    "FailureLeavesFileGrown",
+    "FailureShrinksFileBack",
+    "LeaksPerMap",
+)
 """Deviants also judged through the Python harness of the pipe protocol."""
 
 

@@ -44,7 +44,9 @@ if str(ROOT) not in sys.path:  # the same module name in process and in the runs
 from tests.verdicts import deviants  # noqa: E402
 
 MODULE = "tests.verdicts.deviants"
-THROUGH_PIPE = frozenset({"UnalignedFlushEinval", "AlignedAddrLowWordCarry", "Int64Binding"})
+THROUGH_PIPE = frozenset(
+    {"UnalignedFlushEinval", "AlignedAddrLowWordCarry", "Int64Binding", "FreedFlushSaysTrue"}
+)
 """Deviants judged through the pipe protocol rather than in process."""
 ACCEPTABLE = frozenset({"pass", "unsupported", "skipped"})
 """Statuses of a clause the defect does not break (besides "blocked" by the defect)."""

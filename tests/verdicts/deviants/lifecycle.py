@@ -45,6 +45,23 @@ class FreeLeaksDescriptor(Deviant):
         self._kept.clear()
 
 
+class FreedMapStillReadable(Deviant):
+    """Reading a freed map gives zeros and writing one is dropped, where an error was
+    due: the binding keeps a freed map's buffer object and answers from it."""
+
+    INTENDED = "free.freed-memory-refused"
+
+    def read(self, handle: Handle, offset: int, length: int) -> bytes:
+        if handle in self._freed:
+            return bytes(length)  # the defect
+        return super().read(handle, offset, length)
+
+    def write(self, handle: Handle, offset: int, data: bytes) -> None:
+        if handle in self._freed:
+            return  # the defect
+        super().write(handle, offset, data)
+
+
 # ------------------------------------------------------------------ map:flush
 
 
@@ -84,6 +101,24 @@ class UnalignedFlushEinval(Deviant):
             if libc.msync(addr, size, flags) != 0:  # the defect: no alignment first
                 raise os_failure(ctypes.get_errno(), "msync")
             return True
+        return super().flush(handle, async_, addr, size)
+
+
+class FreedFlushSaysTrue(Deviant):
+    """``flush`` on a freed map returns true and flushes nothing: the binding checks
+    the pointer is not NULL, not that the map is still live."""
+
+    INTENDED = "flush.freed-map-raises"
+
+    def flush(
+        self,
+        handle: Handle,
+        async_: bool | None = None,
+        addr: int | None = None,
+        size: int | None = None,
+    ) -> bool:
+        if handle in self._freed:
+            return True  # the defect
         return super().flush(handle, async_, addr, size)
 
 

@@ -29,7 +29,7 @@ class AlignedSizeInt32(Deviant):
     INTENDED = "aligned_size.right-default"
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or size < 0:  # a negative size is refused, as the reference does
             return super().aligned_size(size, dir)
         p = self.pagesize()
         wide = (size + p - 1) & ~(p - 1)
@@ -44,7 +44,7 @@ class AlignedAddrLowWordCarry(Deviant):
     INTENDED = "aligned_addr.right-default"
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or addr < 0:  # a negative address is refused, as the reference does
             return super().aligned_addr(addr, dir)
         p = self.pagesize()
         high, low = addr & ~0xFFFFFFFF, addr & 0xFFFFFFFF
@@ -61,10 +61,30 @@ class AlignedAddrOffByOnePage(Deviant):
     INTENDED = "aligned_addr.right.aligned-unchanged"
 
     def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or addr < 0:  # a negative address is refused, as the reference does
             return super().aligned_addr(addr, dir)
         p = self.pagesize()
         return (addr + p) & ~(p - 1)  # the defect: + p where p - 1 was meant
+
+
+class AlignedSizeUnsigned(Deviant):
+    """``aligned_size`` takes its argument as C's ``size_t``: a negative size wraps to
+    a huge one and is aligned, where an error was due."""
+
+    INTENDED = "aligned_size.negative-raises"
+
+    def aligned_size(self, size: int, dir: Direction | None = None) -> int:
+        return super().aligned_size(size % (1 << 64), dir)  # the defect: no check
+
+
+class AlignedAddrUnsigned(Deviant):
+    """``aligned_addr`` takes its argument as C's ``uintptr_t``: a negative address
+    wraps to the top of the address space and is aligned, where an error was due."""
+
+    INTENDED = "aligned_addr.negative-raises"
+
+    def aligned_addr(self, addr: int, dir: Direction | None = None) -> int:
+        return super().aligned_addr(addr % (1 << 64), dir)  # the defect: no check
 
 
 class PagesizeAllocationGranularity(Deviant):
@@ -88,8 +108,10 @@ class FilesizeGetCreates(Deviant):
 
     def filesize(self, file: FileRef, size: int | None = None) -> int:
         if size is None and file.kind == "name":
-            try:  # the defect: O_CREAT
-                os.close(os.open(file.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666))
+            # The defect: O_CREAT. O_NONBLOCK, as the reference: a FIFO is not waited on.
+            flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
+            try:
+                os.close(os.open(file.path, flags, 0o666))
             except OSError as exc:
                 raise os_failure(exc.errno or errno.EIO, "open") from exc
         return super().filesize(file, size)
