@@ -147,10 +147,6 @@ def _after_verdict(report: Report) -> list[str]:
     return [line for line in lines if line]
 
 
-def _deviation_count(report: Report) -> int:
-    return len(report.deviations) + len(report.stale) + len(report.failed_untagged)
-
-
 def _wrapped(label: str, cid: str, message: str | None) -> list[str]:
     """A clause and its whole message: the first line in full (paths in it are
     already shortened), later lines indented under it."""

@@ -129,26 +129,14 @@ local capabilities = dofile(here..'capabilities.lua')(codec)
 
 -- handles ------------------------------------------------------------------------------------
 
-local live = {} -- handle -> {obj=, span=, close=, maps=, handle=}
+local live = {} -- handle -> {obj=, span=, close=, maps=}
 local next_handle = 1
--- Freed entries stay, so that flush on a freed map is the binding's to answer, but only
--- the last FREED_KEPT of them: 10,000 map + free cycles must not grow the harness.
-local FREED_KEPT = 16
-local freed_order = {} -- handles of freed entries, oldest first
 
 local function new_handle(entry)
 	local h = next_handle
 	next_handle = h + 1
 	live[h] = entry
-	entry.handle = h
 	return h
-end
-
-local function forget_freed(e)
-	freed_order[#freed_order + 1] = e.handle
-	while #freed_order > FREED_KEPT do
-		live[table.remove(freed_order, 1)] = nil
-	end
 end
 
 local function entry_of(h)
@@ -163,10 +151,7 @@ local function release(e)
 	if e.freed then return end
 	e.freed = true
 	if e.close then e.close() end
-	forget_freed(e)
-	for _, m in ipairs(e.maps or {}) do
-		if not m.freed then m.freed = true; forget_freed(m) end
-	end
+	for _, m in ipairs(e.maps or {}) do m.freed = true end
 end
 
 local function map_info(h, m)

@@ -155,4 +155,4 @@ def watch_call(pid: int, call: Callable[[], Any], deadline: float) -> Watched:
 
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows: TerminateProcess
