@@ -202,6 +202,8 @@ def _map_opened(
         )
     check_growable(opened, end, "map")
     if not MAPS_PAST_END:  # the OS grows the file as it maps it: grow first, put back
+        if addr is not None:
+            _check_unused(opened, size, offset, addr)
         grow(opened, fsize, offset, end, "map")
         try:
             return _mapped(opened, access, size, offset, addr), size
@@ -215,6 +217,19 @@ def _map_opened(
         backend.unmap(at, size)
         raise
     return at, size
+
+
+def _check_unused(opened: Opened, size: int, offset: int, addr: int) -> None:
+    """Fail as the map would, before the file grows, where ``addr`` is taken."""
+    try:
+        backend.check_unused(addr, size)
+    except OsCallError as e:
+        raise os_failure(
+            e,
+            "map",
+            f"map: cannot map {size} bytes of {opened.label} at offset {offset}" + at_address(addr),
+            opened.path,
+        ) from None
 
 
 def _mapped(opened: Opened, access: str, size: int, offset: int, addr: int | None) -> int:

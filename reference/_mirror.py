@@ -222,6 +222,8 @@ def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> i
         return _mirrored(opened, size, times, addr)
     check_growable(opened, size, "mirror")
     if not MAPS_PAST_END:  # the OS grows the file as it maps it: grow first, put back
+        if addr is not None:
+            _check_unused(opened, size, times, addr)
         grow(opened, fsize, 0, size, "mirror")
         try:
             return _mirrored(opened, size, times, addr)
@@ -240,6 +242,20 @@ def _mirror_opened(opened: Opened, size: int, times: int, addr: int | None) -> i
 def _mirrored(opened: Opened, size: int, times: int, addr: int | None) -> int:
     try:
         return backend.mirror(opened.f, size, times, addr)
+    except OsCallError as e:
+        raise os_failure(
+            e,
+            "map",
+            f"mirror: cannot map {opened.label} {times} times ({size} bytes each)"
+            + at_address(addr),
+            opened.path,
+        ) from None
+
+
+def _check_unused(opened: Opened, size: int, times: int, addr: int) -> None:
+    """Fail as the mirror would, before the file grows, where ``addr`` is taken."""
+    try:
+        backend.check_unused(addr, size * times)
     except OsCallError as e:
         raise os_failure(
             e,

@@ -90,7 +90,8 @@ APPENDER = textwrap.dedent(
     """
     import os, sys, time
     path, stop, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    # O_BINARY: Windows' C runtime would write each newline as two bytes
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
     print("ready", flush=True)
     n = 0
     while n < cap and not (n % 16 == 0 and os.path.exists(stop)):

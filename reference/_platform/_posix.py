@@ -332,6 +332,10 @@ class PosixBackend:
             raise OsCallError(self.EEXIST, "mmap")
         return int(got)
 
+    def check_unused(self, addr: int, size: int) -> None:
+        """Nothing to ask: POSIX maps a file's range past its end, so the map itself,
+        made before the file grows, is what takes the address or fails."""
+
     def unmap(self, addr: int, size: int) -> None:
         if self._munmap(addr, size) != 0:
             raise OsCallError(ctypes.get_errno(), "munmap")

@@ -342,6 +342,15 @@ class WindowsBackend:
         if addr is not None and not self._lowest <= addr <= self._highest - size + 1:
             raise OsCallError(win32.ERROR_INVALID_ADDRESS, call)
 
+    def check_unused(self, addr: int, size: int) -> None:
+        """Reserve ``[addr, addr+size)`` and release it at once: VirtualAlloc refuses a
+        range any part of which is in use (ERROR_INVALID_ADDRESS)."""
+        self._check_span(addr, size, "VirtualAlloc")
+        got: int | None = win32.VirtualAlloc(addr, size, win32.MEM_RESERVE, win32.PAGE_NOACCESS)
+        if not got:
+            raise win32.last_error("VirtualAlloc(MEM_RESERVE)")
+        win32.VirtualFree(got, 0, win32.MEM_RELEASE)
+
     def unmap(self, addr: int, size: int) -> None:
         # A view is released whole; its size is implied. A tagname's section handle
         # goes with its view, whether or not the unmap worked (it cannot be retried).

@@ -142,6 +142,12 @@ class Backend(Protocol):
         address. With ``addr``, map exactly there or fail with an error in
         :attr:`OUT_OF_MEM`: an existing mapping is never replaced."""
 
+    def check_unused(self, addr: int, size: int) -> None:
+        """Fail with an error in :attr:`OUT_OF_MEM` where ``[addr, addr+size)`` is not
+        free address space now: asked before a file grows where mapping it grows it
+        (Windows), so that a map at an address in use fails with the file untouched.
+        A mapping made between this check and the map is still refused by the map."""
+
     def unmap(self, addr: int, size: int) -> None:
         """Release a mapping made by :meth:`map` (or one copy of a mirror)."""
 

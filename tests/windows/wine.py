@@ -85,7 +85,7 @@ class WindowsPython:
         """``python.exe ARGS`` under Wine, its streams as pipes, its output captured."""
         launcher = [self.wine] if self.wine else []
         return subprocess.run(
-            [*launcher, str(self.exe), *args],
+            [*launcher, str(self.exe), "-X", "utf8", *args],
             input="",
             capture_output=True,
             text=True,
