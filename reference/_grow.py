@@ -18,18 +18,19 @@ A failing map leaves every file as it was (the safety clause
   end of file) changes neither the size nor the bytes; the space is freed when the file
   is truncated or removed.
 
-Growing and then truncating back on failure is no way out: another process appending
-to the file between the two loses what it wrote, and one that mapped the grown file
-dies of SIGBUS. Only where the OS grows a file as it maps it (Windows:
-``CreateFileMapping`` of a range past the end) is the file grown before it is mapped,
-and only once a requested address was found free (:meth:`Backend.check_unused`); if
-the map still fails (another thread took the address in between), :func:`put_back`
-shrinks the file only if it is exactly as this call left it. That check cannot be made race-free: no system call sets a file's size on
-condition that it still has a given size (there is no compare-and-swap on a size), and
-a lock binds only writers that take it too. What is left is a window of two system
-calls (read the size, set it) in which another writer's growth would be lost; a writer
-that came before the check is seen and its bytes are kept. A file this call created is
-not shrunk but removed, by the caller (:func:`mmapspec.reference._files.discard`).
+Growing and then truncating back on failure is no way out: another process appending to
+the file between the two loses what it wrote, and one that mapped the grown file dies of
+SIGBUS. Only where the OS grows a file as it maps it (Windows: ``CreateFileMapping`` of
+a range past the end) is the file grown before it is mapped, and only once a requested
+address was found free (:meth:`Backend.check_unused`); if the map still fails (another
+thread took the address in between), :func:`put_back` shrinks the file only if it is
+exactly as this call left it. That check cannot be made race-free: no system call sets a
+file's size on condition that it still has a given size (there is no compare-and-swap on
+a size), and a lock binds only writers that take it too. What is left is a window of two
+system calls (read the size, set it) in which another writer's growth would be lost; a
+writer that came before the check is seen and its bytes are kept. A file this call
+created is not shrunk but removed, by the caller
+(:func:`mmapspec.reference._files.discard`).
 """
 
 from __future__ import annotations
