@@ -66,3 +66,16 @@ def test_the_pipe_and_the_python_harness_are_typed_for_windows(tmp_path: Path) -
     args += ["-m", "mmapspec.adapters.harness", "-p", "mmapspec.spec.support"]
     done = _mypy(root, tmp_path / "cache", *args)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
+def test_the_macos_paths_are_typed_for_macos(tmp_path: Path) -> None:
+    """macOS cannot run here: its backend (``_darwin.py`` over ``_posix.py``), the spec's
+    view of it (``platform_posix``) and the pipe's POSIX path are checked as on macOS
+    (``--platform darwin``), where the branches for Linux are the unreachable ones."""
+    root = _installed_layout(tmp_path / "site")
+    args = ["--platform", "darwin", "-p", "mmapspec.reference", "-p", "mmapspec.adapters"]
+    args += ["-p", "mmapspec.spec.support"]
+    done = _mypy(root, tmp_path / "cache", *args)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
