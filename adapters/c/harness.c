@@ -125,24 +125,36 @@ typedef struct {
 	int64_t copies;    /* MIRROR: its copies are the next handles */
 } entry;
 
+/* Handles are first..count, never reused; live[h - first] is handle h's entry. The freed
+handles below the oldest live one are dropped when the table fills, so that map + free
+cycles keep it small (a harness must not grow with every map). */
 static entry *live;
-static int64_t count, size_live; /* handles are 1..count, never reused */
+static int64_t first = 1, count, size_live;
 
 static int64_t new_handle(entry e)
 {
-	if (count == size_live) live = realloc(live, (size_live = size_live * 2 + 16) * sizeof *live);
+	if (count - first + 1 == size_live) {
+		int64_t dead = 0;
+		while (dead < size_live && !live[dead].live) dead++;
+		if (dead > 0) {
+			memmove(live, live + dead, (size_t)(size_live - dead) * sizeof *live);
+			first += dead;
+		} else {
+			live = realloc(live, (size_live = size_live * 2 + 16) * sizeof *live);
+		}
+	}
 	e.live = 1;
-	live[count++] = e;
+	live[++count - first] = e;
 	return count;
 }
 
 static entry *entry_of(int64_t h, json_t **why)
 {
-	if (h < 1 || h > count || !live[h - 1].live) {
+	if (h < first || h > count || !live[h - first].live) {
 		*why = outcome("raised", "handle %lld: no such map or mirror (freed, or never issued)", (long long)h);
 		return NULL;
 	}
-	return &live[h - 1];
+	return &live[h - first];
 }
 
 static void close_files(entry *e)
@@ -154,10 +166,10 @@ static void close_files(entry *e)
 
 static void release(int64_t h) /* free a live handle's object and forget it */
 {
-	entry *e = &live[h - 1];
+	entry *e = &live[h - first];
 	if (e->kind == MIRROR) {
 		mm_mirror_free(e->mirror);
-		for (int64_t i = 1; i <= e->copies; i++) live[h - 1 + i].live = 0;
+		for (int64_t i = 1; i <= e->copies; i++) live[h - first + i].live = 0;
 	} else {
 		mm_free(e->map);
 		if (e->kind == MAP) { free(e->map->tagname); free(e->map); }
@@ -442,8 +454,8 @@ static json_t *start(void)
 
 static void free_all(void)
 {
-	for (int64_t h = 1; h <= count; h++)
-		if (live[h - 1].live && live[h - 1].kind != COPY) release(h);
+	for (int64_t h = first; h <= count; h++)
+		if (live[h - first].live && live[h - first].kind != COPY) release(h);
 }
 
 /* One line, in one write: the runner wakes up once. A base64 value needs no escaping,
