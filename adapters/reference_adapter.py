@@ -27,6 +27,7 @@ from mmapspec.adapters.interface import (
     Handle,
     MapInfo,
     MirrorInfo,
+    Unsupported,
 )
 
 
@@ -83,6 +84,8 @@ class ReferenceAdapter(Adapter):
         if ref.kind == "name":
             return ref.path, []
         if ref.kind == "handle":
+            if not WINDOWS:
+                raise Unsupported("file:handle")
             fd = open_handed_over(dataclasses.replace(ref, kind="fd"))
             assert isinstance(fd, int)
             return os_handle(fd), [fd]

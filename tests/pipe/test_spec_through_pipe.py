@@ -99,6 +99,7 @@ def test_a_crashing_binding_is_reported_per_clause_and_the_run_goes_on(tmp_path:
         "aligned_addr.left.aligned-unchanged": "blocked",
         "aligned_addr.right-default": "crash",
         "aligned_addr.right.aligned-unchanged": "blocked",
+        "aligned_addr.negative-raises": "crash",
     }
     assert status["aligned_addr.left.aligned-unchanged"]["blocked_by"] == "aligned_addr.left"
     assert all("signal 11" in (t["message"] or "") for t in status["aligned_addr.left"]["tests"])

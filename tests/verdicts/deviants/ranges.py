@@ -98,7 +98,7 @@ class Int64WrapsAt2p31(Int64Binding):
     INTENDED = AlignedSizeInt32.INTENDED
 
     def aligned_size(self, size: int, dir: Direction | None = None) -> int:
-        if dir == "left":
+        if dir == "left" or size < 0:  # a negative size is refused, as the reference does
             return super().aligned_size(size, dir)
         p = self.pagesize()
         low = ((size + p - 1) & ~(p - 1)) & 0xFFFFFFFF  # the defect: an int32_t sum
