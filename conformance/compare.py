@@ -4,7 +4,8 @@ Clauses are matched by ID. Each clause's *actual* status (what the tests observe
 before an expectations file turned it into ``expected-fail`` or
 ``unexpected-pass``) is ranked, best first:
 
-    pass  >  skipped, unsupported, blocked, error, differs-from-reading  >  fail  >  crash
+    pass  >  skipped, unsupported, blocked, error, harness-error,
+             differs-from-reading  >  fail  >  crash
 
 A clause whose rank drops got *worse* (a new failure, or a pass that is no longer
 checked); one whose rank rises got *better* (a fix); a change within one rank is
@@ -34,6 +35,7 @@ RANK: Mapping[str, int] = {
     "unsupported": 2,
     "blocked": 2,
     "error": 2,
+    "harness-error": 2,
     "differs-from-reading": 2,
     "fail": 1,
     "crash": 0,
@@ -243,7 +245,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="what changed between two JSON reports",
         description="Compare two JSON reports clause by clause: what got worse, what got "
         "better, what changed, what was added or removed. Actual statuses rank pass > "
-        "skipped, unsupported, blocked, error, differs-from-reading > fail > crash; "
+        "skipped, unsupported, blocked, error, harness-error, differs-from-reading > fail > crash; "
         "a drop is worse.",
         epilog="Exit status: 1 when a clause got worse, 0 otherwise, 2 when a report "
         "cannot be read.",

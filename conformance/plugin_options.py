@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from mmapspec import report_formats
+from mmapspec import report_files, report_formats
 from mmapspec.adapters import AdapterSpec
 
 DEFAULT_ADAPTER = "reference"
@@ -142,7 +142,7 @@ def check_report_paths(config: pytest.Config) -> None:
     """A report that cannot be written is refused before the run, not after it."""
     for flag in REPORT_OPTIONS:
         path = config.getoption(flag)
-        problem = path and report_formats.check_writable(path)
+        problem = path and report_files.check_writable(path)
         if problem:
             raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
 

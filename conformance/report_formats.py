@@ -9,12 +9,10 @@ section, then every deviation, then the expected ones folded away.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import xml.etree.ElementTree as ET
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from mmapspec.report import ClauseResult, Report, Verdict
@@ -25,6 +23,7 @@ from mmapspec.status import (
     ERROR,
     EXPECTED_FAIL,
     FAIL,
+    HARNESS_ERROR,
     PASS,
     SKIPPED,
     UNEXPECTED_PASS,
@@ -40,6 +39,7 @@ COLUMNS = (
     (UNSUPPORTED, "unsup"),
     (CRASH, "crash"),
     (ERROR, "error"),
+    (HARNESS_ERROR, "harn"),
     (EXPECTED_FAIL, "xfail"),
     (UNEXPECTED_PASS, "xpass"),
     (SKIPPED, "skip"),
@@ -52,6 +52,7 @@ _LABEL = {
     UNSUPPORTED: "UNSUPPORTED",
     CRASH: "CRASH",
     ERROR: "ERROR",
+    HARNESS_ERROR: "HARNESS-ERROR",
     EXPECTED_FAIL: "XFAIL",
     UNEXPECTED_PASS: "XPASS",
     SKIPPED: "SKIP",
@@ -167,6 +168,7 @@ _MARKUP: dict[str, Markup] = {
     BLOCKED: {"yellow": True},
     CRASH: {"red": True, "bold": True},
     ERROR: {"purple": True},
+    HARNESS_ERROR: {"purple": True, "bold": True},
     UNEXPECTED_PASS: {"red": True},
     UNSUPPORTED: {"yellow": True},
     EXPECTED_FAIL: {"yellow": True},
@@ -207,7 +209,9 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
     else:
         listed = {c.id for c in report.deviations}
         shown = [
-            c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED, ERROR)
+            c
+            for c in report.clauses
+            if c.id in listed or c.status in (DIFFERS, BLOCKED, ERROR, HARNESS_ERROR)
         ]
     if shown:
         rows.append(("", {}))
@@ -255,13 +259,16 @@ def to_junit(report: Report) -> str:
         failures=str(
             sum(counts.get(s, 0) for s in (FAIL, UNSUPPORTED, UNEXPECTED_PASS)) + len(report.stale)
         ),
-        errors=str(counts.get(CRASH, 0) + counts.get(ERROR, 0)),
+        errors=str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + counts.get(HARNESS_ERROR, 0)),
         skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
         time=f"{report.duration:.3f}",
     )
     if report.incomplete is not None:
         # A testcase of its own, so that a dashboard counting testcases shows red.
-        suite.set("errors", str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + 1))
+        suite.set(
+            "errors",
+            str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + counts.get(HARNESS_ERROR, 0) + 1),
+        )
         suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
         case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
         ET.SubElement(
@@ -281,7 +288,7 @@ def to_junit(report: Report) -> str:
             for name, value in notes:
                 ET.SubElement(props, "property", name=str(name), value=str(value))
         message = _one_line(c.message, 200)
-        if c.status in (CRASH, ERROR):
+        if c.status in (CRASH, ERROR, HARNESS_ERROR):
             ET.SubElement(case, "error", message=message, type=c.status).text = _detail(c)
         elif c.status in (FAIL, UNSUPPORTED, UNEXPECTED_PASS):
             # UNSUPPORTED here was not expected (an expected one is expected-fail).
@@ -356,6 +363,7 @@ def to_markdown(report: Report) -> str:
         (DIFFERS, "Readings that differ (not deviations unless --strict)"),
         (BLOCKED, "Blocked by a prerequisite that does not pass"),
         (ERROR, "Not judged: the suite's own code raised (the run is incomplete)"),
+        (HARNESS_ERROR, "Not judged: the harness failed (the run is incomplete)"),
         (EXPECTED_FAIL, "Expected deviations"),
         (SKIPPED, "Not checked here"),
     ):
@@ -369,29 +377,3 @@ def to_markdown(report: Report) -> str:
             ]
             out += ["", "</details>"]
     return "\n".join(out) + "\n"
-
-
-def check_writable(path: str | Path) -> str | None:
-    """Why a report cannot be written at ``path`` (None when it can), found before
-    the run starts: its folder must exist and the file must be creatable there.
-    A file created by the check is removed again."""
-    p = Path(path)
-    parent = p.parent
-    if not parent.is_dir():
-        return f"cannot write {str(path)!r}: {str(parent)!r} is not an existing folder"
-    existed = p.exists()
-    try:
-        with open(p, "a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        return f"cannot write {str(path)!r}: {exc.strerror or exc}"
-    if not existed:
-        os.unlink(p)
-    return None
-
-
-def write(path: str | Path, text: str) -> None:
-    p = Path(path)
-    if p.parent != Path("."):
-        p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")

@@ -183,7 +183,7 @@ def _missing_suite() -> str | None:
 
 def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
-    from mmapspec import report_formats
+    from mmapspec import report_files
 
     if ns.timeout is not None and not ns.timeout > 0:
         return f"--timeout must be a number of seconds > 0, got {ns.timeout:g}"
@@ -204,7 +204,7 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
         )
     for flag in ("json", "junit", "markdown"):
         path = getattr(ns, flag)
-        problem = path and report_formats.check_writable(path)
+        problem = path and report_files.check_writable(path)
         if problem:
             return f"--{flag}: {problem}"
     return None
@@ -215,6 +215,7 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.incomplete: str | None = None
+        self.write_error: str | None = None
 
     def pytest_unconfigure(self, config: Any) -> None:
         from mmapspec.collector import Collector
@@ -222,6 +223,7 @@ class _Outcome:
         collector = config.pluginmanager.get_plugin(Collector.NAME)
         report = getattr(collector, "report", None)
         self.incomplete = getattr(report, "incomplete", None)
+        self.write_error = getattr(collector, "write_error", None)
 
 
 def run_spec(ns: argparse.Namespace) -> int:
@@ -261,5 +263,7 @@ def run_spec(ns: argparse.Namespace) -> int:
         return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
     outcome = _Outcome()
     code = int(pytest.main(args, plugins=[outcome]))
+    if outcome.write_error:
+        return run_failed(outcome.write_error)
     code, why = command_exit_status(code, outcome.incomplete)
     return run_failed(why) if why else code

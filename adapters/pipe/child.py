@@ -18,7 +18,7 @@ from typing import IO, Any
 from mmapspec.adapters.interface import ImplementationCrashed
 from mmapspec.adapters.pipe.channel import Channel, LineTooLong, open_channel
 from mmapspec.adapters.pipe.codec import line_limit, malformed, request_line, response_value
-from mmapspec.adapters.pipe.errors import ImplementationTimeout, ProtocolError
+from mmapspec.adapters.pipe.errors import ClosedOutput, ImplementationTimeout, ProtocolError
 
 GUARD = Path(__file__).resolve().parent.parent / "_guard.py"
 """Started as the child's process-group leader on POSIX; it starts the harness."""
@@ -133,11 +133,15 @@ class Child:
 
     # Endings ---------------------------------------------------------------------
 
-    def _died(self, op: str) -> ImplementationCrashed:
-        """The child closed its end: collect how it died."""
-        # One that closed stdout but lingers is killed below, and reported as SIGKILL.
-        with contextlib.suppress(subprocess.TimeoutExpired):
+    def _died(self, op: str) -> ImplementationCrashed | ClosedOutput:
+        """The child closed its end: collect how it died. One that closed its stdout
+        but lingers is killed by the runner: that signal is the runner's, so it is
+        the harness's failure, not a crash of the binding."""
+        try:
             self.proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return ClosedOutput(op, STOP_GRACE, self._stderr_note())
         self.kill()
         code = self.proc.returncode
         sig = -code if code is not None and code < 0 else None

@@ -13,7 +13,9 @@ It misbehaves on the ops named (``*`` names every op but ``start`` and ``stop``)
 the schema forbids, ``--wrong-id-on`` answers with another id, ``--endless-line-on``
 writes a response line that never ends, ``--bool-as-int-on`` answers
 ``--serve``'s value with each boolean as ``1``/``0`` (a C harness's ``int``), and
-``--int-as-string-on`` with each integer as a string of digits. ``--once FILE``:
+``--int-as-string-on`` with each integer as a string of digits, ``--harness-error-on``
+answers ``harness_error``, and ``--close-stdout-on`` closes its stdout and lives on.
+``--once FILE``:
 misbehave only the first time in the whole run, across processes (FILE is created then;
 it must not exist before). ``--no-start`` never answers start; ``--silent-after-start``
 answers start and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
@@ -40,6 +42,8 @@ FLAGS = (
     "endless-line-on",
     "bool-as-int-on",
     "int-as-string-on",
+    "harness-error-on",
+    "close-stdout-on",
 )
 
 parser = argparse.ArgumentParser()
@@ -131,6 +135,11 @@ for line in sys.stdin:
         protocol.flush()
     elif how == "bad-value-on":
         reply({"id": rid, "outcome": "value", "value": "four thousand"})
+    elif how == "harness-error-on":
+        reply({"id": rid, "outcome": "harness_error", "message": "bad_harness: my own bug"})
+    elif how == "close-stdout-on":
+        protocol.close()
+        time.sleep(3600)
     elif how == "wrong-id-on":
         reply({"id": rid + 1000, "outcome": "value", "value": 4096})
     elif how == "endless-line-on":
