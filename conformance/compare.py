@@ -25,6 +25,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mmapspec import safe_text
 from mmapspec.exit_status import run_failed
 
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
@@ -192,25 +193,19 @@ def render_text(c: Comparison) -> str:
                 out.append(f"      {_one_line(ch.message)}")
         out.append("")
     out.append(_summary(c))
-    return "\n".join(out) + "\n"
+    # Each line shown as it is, whatever a report put in it: no escape reaches the terminal.
+    return "\n".join(safe_text.for_terminal(line) for line in out) + "\n"
 
 
 def _md_cell(text: str) -> str:
-    """Text in a Markdown table cell: no pipe ends the cell, no tag becomes HTML."""
-    for char, escaped in (
-        ("\\", "\\\\"),
-        ("|", "\\|"),
-        ("`", "\\`"),
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-    ):
-        text = text.replace(char, escaped)
-    return text
+    """Untrusted text in a Markdown table cell: a code span (see :mod:`safe_text`)."""
+    return safe_text.for_markdown(text)
 
 
 def render_markdown(c: Comparison) -> str:
     out = [
-        f"## mmapspec: {_md_cell(c.old_label)} → {_md_cell(c.new_label)}",
+        f"## mmapspec: {safe_text.for_markdown(c.old_label, safe_text.NAME_LIMIT, table=False)} → "
+        f"{safe_text.for_markdown(c.new_label, safe_text.NAME_LIMIT, table=False)}",
         "",
         _summary(c),
         "",
@@ -224,7 +219,7 @@ def render_markdown(c: Comparison) -> str:
         for ch in changes:
             old, new = _status(ch.old, ch.old_verdict), _status(ch.new, ch.new_verdict)
             out.append(
-                f"| `{ch.clause}` | {_md_cell(old)} | {_md_cell(new)} "
+                f"| {_md_cell(ch.clause)} | {_md_cell(old)} | {_md_cell(new)} "
                 f"| {_md_cell(_one_line(ch.message))} |"
             )
         out.append("")

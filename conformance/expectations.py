@@ -151,8 +151,13 @@ def from_report(
 
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:
-    """Write entries back as a TOML file (used to generate an adapter's file from a run)."""
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    """Write entries back as a TOML file (used to generate an adapter's file from a run).
+    Every string goes through :func:`~mmapspec.safe_text.for_toml` and the header's
+    lines through :func:`~mmapspec.safe_text.visible`, so what a report held always
+    reads back."""
+    from mmapspec import safe_text
+
+    lines = [f"# {line}".rstrip() for line in safe_text.visible(header, lines=True).splitlines()]
     for e in sorted(entries, key=lambda e: e.clause):
         lines += ["", f"[clause.{_quote(e.clause)}]", f"status = {_quote(e.status)}"]
         lines.append(f"reason = {_quote(e.reason)}")
@@ -162,7 +167,7 @@ def render(entries: Iterable[Expectation], header: str = "") -> str:
 
 
 def _quote(s: str) -> str:
-    """A TOML basic string (JSON string escapes are valid TOML escapes)."""
-    import json
+    """A TOML basic string every TOML reader reads back."""
+    from mmapspec import safe_text
 
-    return json.dumps(s, ensure_ascii=False)
+    return safe_text.for_toml(s)

@@ -32,13 +32,14 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from html import escape
 from importlib import resources
 from typing import Any
 
 from mmapspec import mdhtml
 from mmapspec.compare import ReportError, read_report
 from mmapspec.exit_status import run_failed
+from mmapspec.safe_text import for_html as escape
+from mmapspec.safe_text import isolated_html
 from mmapspec.site_model import (
     ABSENT,
     BASIS_SAFETY,
@@ -158,7 +159,7 @@ class Page:
 
     def matrix(self) -> str:
         head = "".join(
-            f'<th scope="col" data-impl="{escape(i.label)}">{escape(i.label)}<br>'
+            f'<th scope="col" data-impl="{escape(i.label)}">{isolated_html(i.label)}<br>'
             f'<span class="small">{self._counts([i], list(self.clauses))}</span></th>'
             for i in self.impls
         )

@@ -15,6 +15,7 @@ from collections import Counter
 from importlib import resources
 from typing import Any
 
+from mmapspec import safe_text
 from mmapspec.report import ClauseResult, Report, Verdict
 from mmapspec.status import (
     BLOCKED,
@@ -224,7 +225,8 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
         rows += [(line, {"red": True}) for line in _wrapped("UNTAGGED", t.nodeid, t.message)]
     rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[report.verdict])]
     rows += [(line, {}) for line in _after_verdict(report)]
-    return rows
+    # What a harness or report put in a line can neither colour, move nor hide text.
+    return [(safe_text.for_terminal(line), markup) for line, markup in rows]
 
 
 def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
@@ -242,7 +244,7 @@ def to_json(report: Report) -> str:
         description=platform.platform(),
     )
     doc["run"] = report.environment.to_json() if report.environment else {}
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(safe_text.for_json(doc), indent=1, ensure_ascii=False) + "\n"
 
 
 def to_junit(report: Report) -> str:
@@ -301,10 +303,17 @@ def to_junit(report: Report) -> str:
     for e in report.stale:
         case = ET.SubElement(suite, "testcase", classname="expectations", name=e.clause)
         ET.SubElement(case, "failure", message="stale expectation: no such clause", type="stale")
-    ET.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    )
+    return _xml_text(suites)
+
+
+def _xml_text(root: ET.Element) -> str:
+    """The document, with what XML 1.0 cannot hold (and every control) shown as escapes."""
+    for element in root.iter():
+        element.attrib = {k: safe_text.for_xml(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = safe_text.for_xml(element.text)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _detail(c: ClauseResult) -> str:
@@ -315,65 +324,3 @@ def _detail(c: ClauseResult) -> str:
         parts.append(c.example)
     parts.append("tests: " + ", ".join(f"{t.nodeid} [{t.status}]" for t in c.tests))
     return "\n\n".join(parts)
-
-
-def _md_cell(text: str | None) -> str:
-    return _one_line(text, 160).replace("|", "\\|").replace("`", "'") or " "
-
-
-def to_markdown(report: Report) -> str:
-    """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = {Verdict.INCOMPLETE: "⚠️", Verdict.DEVIATIONS: "❌"}.get(report.verdict, "✅")
-    out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
-    if report.incomplete is not None:
-        out += [
-            f"**Incomplete run: {report.incomplete}**",
-            "",
-            "The run stopped before its end: it is not a verdict on the binding. "
-            "The counts below are what it saw until then.",
-            "",
-        ]
-    out += [f"**{line}**  " for line in [summary_line(report), *_after_verdict(report)]]
-    out.append("")
-    if report.expectations_file:
-        out += [f"Expectations: `{report.expectations_file}`", ""]
-    out.append("| section | catalogue | " + " | ".join(h for _, h in COLUMNS) + " |")
-    out.append("|---|--:|" + "--:|" * len(COLUMNS))
-    for section, size, counts in _table_rows(report):
-        cells = " | ".join(str(counts.get(s, 0) or "") for s, _ in COLUMNS)
-        out.append(f"| `{section}` | {size} | {cells} |")
-    dev = report.deviations
-    if dev or report.stale or report.failed_untagged:
-        out += ["", "### Deviations", "", "| clause | status | message |", "|---|---|---|"]
-        out += [f"| `{c.id}` | {c.status} | {_md_cell(c.message)} |" for c in dev]
-        out += [
-            f"| `{e.clause}` | stale expectation | not in the catalogue |" for e in report.stale
-        ]
-        out += [
-            f"| `{t.nodeid}` | untagged {t.status} | {_md_cell(t.message)} |"
-            for t in report.failed_untagged
-        ]
-    with_examples = [c for c in dev if c.example]
-    if with_examples:
-        out += ["", "<details><summary>Falsifying examples</summary>", ""]
-        for c in with_examples:
-            out += [f"`{c.id}`", "", "```python", c.example or "", "```", ""]
-        out.append("</details>")
-    for status, title in (
-        (DIFFERS, "Readings that differ (not deviations unless --strict)"),
-        (BLOCKED, "Blocked by a prerequisite that does not pass"),
-        (ERROR, "Not judged: the suite's own code raised (the run is incomplete)"),
-        (HARNESS_ERROR, "Not judged: the harness failed (the run is incomplete)"),
-        (EXPECTED_FAIL, "Expected deviations"),
-        (SKIPPED, "Not checked here"),
-    ):
-        rows = [c for c in report.clauses if c.status == status]
-        if rows:
-            out += ["", f"<details><summary>{title} ({len(rows)})</summary>", ""]
-            out += ["| clause | reason |", "|---|---|"]
-            out += [
-                f"| `{c.id}` | {_md_cell(c.expectation.reason if c.expectation else c.message)} |"
-                for c in rows
-            ]
-            out += ["", "</details>"]
-    return "\n".join(out) + "\n"

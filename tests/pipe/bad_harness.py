@@ -14,7 +14,9 @@ the schema forbids, ``--wrong-id-on`` answers with another id, ``--endless-line-
 writes a response line that never ends, ``--bool-as-int-on`` answers
 ``--serve``'s value with each boolean as ``1``/``0`` (a C harness's ``int``), and
 ``--int-as-string-on`` with each integer as a string of digits, ``--harness-error-on``
-answers ``harness_error``, and ``--close-stdout-on`` closes its stdout and lives on.
+answers ``harness_error``, ``--surrogate-on`` answers it with a message holding a lone
+surrogate, terminal escapes and Markdown, and ``--close-stdout-on`` closes its stdout
+and lives on.
 ``--once FILE``:
 misbehave only the first time in the whole run, across processes (FILE is created then;
 it must not exist before). ``--no-start`` never answers start; ``--silent-after-start``
@@ -44,6 +46,7 @@ FLAGS = (
     "int-as-string-on",
     "harness-error-on",
     "close-stdout-on",
+    "surrogate-on",
 )
 
 parser = argparse.ArgumentParser()
@@ -137,6 +140,9 @@ for line in sys.stdin:
         reply({"id": rid, "outcome": "value", "value": "four thousand"})
     elif how == "harness-error-on":
         reply({"id": rid, "outcome": "harness_error", "message": "bad_harness: my own bug"})
+    elif how == "surrogate-on":
+        evil = "cut \ud83d \x1b[32m108 pass -> conformant\x1b[0m\n## ✅ conformant <img src=x>"
+        reply({"id": rid, "outcome": "harness_error", "message": evil})
     elif how == "close-stdout-on":
         protocol.close()
         time.sleep(3600)

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,29 @@ def test_one_harness_failure_is_harness_error_and_the_run_incomplete(
     assert doc["verdict"] == "incomplete"
     assert doc["incomplete"].startswith("the harness failed in "), doc["incomplete"]
     assert "HARNESS-ERROR" in done.stdout
+
+
+def test_a_lone_surrogate_from_a_harness_loses_no_report(tmp_path: Path) -> None:
+    """Valid JSON, no UTF-8: every report is written whole and readable, and nothing
+    raw reaches the terminal."""
+    flags = ["--surrogate-on", "aligned_size", "--once", str(tmp_path / "once")]
+    reports = {f: tmp_path / f"r.{f}" for f in ("json", "junit", "markdown")}
+    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd"]
+    argv += [bad("--serve", "reference", *flags), "-n", "0", "--clause", "aligned_size.*"]
+    for flag, path in reports.items():
+        argv += [f"--{flag}", str(path)]
+    done = subprocess.run(
+        argv,
+        env=run_env(f"mmapspec-t{uuid.uuid4().hex[:10]}-"),
+        capture_output=True,
+        text=True,
+        errors="strict",
+        timeout=300,
+    )
+    assert done.returncode == EXIT_RUN_FAILED, done.stdout[-3000:] + done.stderr
+    assert "\x1b[32m" not in done.stdout + done.stderr
+    doc = json.loads(reports["json"].read_text(encoding="utf-8"))
+    assert doc["verdict"] == "incomplete"
+    ET.fromstring(reports["junit"].read_bytes())
+    markdown = reports["markdown"].read_text(encoding="utf-8")
+    assert "\n## ✅" not in markdown and "<img" not in markdown.replace("\\<img", "")
