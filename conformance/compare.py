@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from mmapspec import safe_text
 from mmapspec.exit_status import run_failed
+from mmapspec.report_input import ReportError, read_report
 
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -45,30 +45,6 @@ RANK: Mapping[str, int] = {
 
 # Reports whose clause records lack ``actual``: what their verdict stood for.
 _ACTUAL_OF_VERDICT = {"unexpected-pass": "pass"}
-
-
-class ReportError(Exception):
-    """A file that is not a readable mmapspec JSON report."""
-
-
-def read_report(path: str) -> dict[str, Any]:
-    """A JSON report of ``mmapspec run --json``, checked as far as these tools rely on it."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ReportError(f"cannot read {path!r}: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != "mmapspec-report":
-        raise ReportError(f'{path!r} is not an mmapspec report (no "format": "mmapspec-report")')
-    clauses = doc.get("clauses")
-    if not isinstance(clauses, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("status"), str)
-        for c in clauses
-    ):
-        raise ReportError(f'{path!r}: "clauses" must be a list of records with id and status')
-    if not isinstance(doc.get("adapter", {}), dict):
-        raise ReportError(f'{path!r}: "adapter" must be an object')
-    return doc
 
 
 def actual(record: Mapping[str, Any]) -> str:
@@ -258,5 +234,10 @@ def _main(ns: argparse.Namespace) -> int:
         run_failed(str(exc))
         return EXIT_UNREADABLE
     result = compare(old, new)
-    sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
+    try:
+        sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
+        sys.stdout.flush()
+    except OSError as exc:
+        run_failed(f"cannot write the comparison: {exc.strerror or exc}")
+        return EXIT_UNREADABLE
     return result.exit_code

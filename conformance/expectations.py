@@ -77,6 +77,8 @@ def parse(text: str, path: str = "<string>", platform: str | None = sys.platform
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExpectationsError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ExpectationsError(f"{path}: not valid TOML here: nested too deeply") from None
     extra = set(data) - {"clause"}
     if extra:
         raise ExpectationsError(
@@ -125,6 +127,10 @@ def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:
     except OSError as exc:
         raise ExpectationsError(
             f"cannot read expectations file {str(path)!r}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ExpectationsError(
+            f"expectations file {str(path)!r} is not UTF-8 (byte {exc.start})"
         ) from None
     return parse(text, str(path), platform)
 

@@ -35,11 +35,11 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from mmapspec import mdhtml
-from mmapspec.compare import ReportError, read_report
+from mmapspec import mdhtml, report_files
 from mmapspec.exit_status import run_failed
+from mmapspec.report_input import ReportError, read_report
+from mmapspec.safe_text import NAME_LIMIT, for_terminal, isolated_html
 from mmapspec.safe_text import for_html as escape
-from mmapspec.safe_text import isolated_html
 from mmapspec.site_model import (
     ABSENT,
     BASIS_SAFETY,
@@ -335,11 +335,14 @@ def _main(ns: argparse.Namespace) -> int:
         reports = [read_report(p) for p in ns.reports]
     except ReportError as exc:
         return run_failed(str(exc))
+    problem = report_files.check_writable(ns.output)
+    if problem:
+        return run_failed(f"-o: {problem}")
     text = build(reports)
     try:
-        with open(ns.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        return run_failed(f"cannot write {ns.output!r}: {exc}")
-    print(f"{ns.output}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
+        report_files.write(ns.output, text)
+    except report_files.ReportWriteError as exc:
+        return run_failed(str(exc))
+    shown = for_terminal(ns.output, NAME_LIMIT)
+    print(f"{shown}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
     return 0

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from typing import Any
 
 from mmapspec.exit_status import command_exit_status, run_failed
+from mmapspec.safe_text import for_terminal
+
+MAX_TIMEOUT = 366 * 24 * 3600.0
+"""The longest --timeout: SIGALRM and timers take no more (inf and 1e300 overflow them)."""
+MAX_WORKERS_PER_CPU = 4
+"""Workers per CPU -n may ask for: more only thrash (each is a Python with the spec)."""
 
 SUITE_MODULES = ("pytest", "hypothesis", "xdist")
 """What ``mmapspec run`` imports; ``pip install 'mmapspec[suite]'`` brings them."""
@@ -185,8 +192,19 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
     from mmapspec import report_files
 
-    if ns.timeout is not None and not ns.timeout > 0:
-        return f"--timeout must be a number of seconds > 0, got {ns.timeout:g}"
+    if ns.timeout is not None and not 0 < ns.timeout <= MAX_TIMEOUT:
+        return (
+            f"--timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} "
+            f"(a year), got {ns.timeout:g}"
+        )
+    workers = str(ns.numprocesses)
+    cpus = os.cpu_count() or 1
+    if workers != "auto" and not (workers.isdigit() and int(workers) <= MAX_WORKERS_PER_CPU * cpus):
+        return (
+            f"-n must be 0 (in this process), 'auto' or a number of workers up to "
+            f"{MAX_WORKERS_PER_CPU * cpus} ({MAX_WORKERS_PER_CPU} per CPU, {cpus} CPUs), "
+            f"got {for_terminal(workers, 40)!r}"
+        )
     try:
         found = importlib.util.find_spec(ns.spec)
     except (ImportError, ValueError):
