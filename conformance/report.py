@@ -64,11 +64,15 @@ class AdapterInfo:
     name: str | None = None
     version: str | None = None
     capabilities: tuple[str, ...] = ()
+    language: str | None = None
+    """The language of a harness's binding, as its ``start`` says (the pipe adapter)."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"spec": self.spec}
         if self.name is not None:
             doc.update(name=self.name, version=self.version, capabilities=list(self.capabilities))
+        if self.language is not None:
+            doc["language"] = self.language
         return doc
 
 

@@ -19,6 +19,7 @@ from mmapspec.adapters.interface import ImplementationCrashed
 from mmapspec.adapters.pipe.channel import Channel, LineTooLong, open_channel
 from mmapspec.adapters.pipe.codec import line_limit, malformed, request_line, response_value
 from mmapspec.adapters.pipe.errors import ClosedOutput, ImplementationTimeout, ProtocolError
+from mmapspec.adapters.pipe.processes import kill_descendants
 
 GUARD = Path(__file__).resolve().parent.parent / "_guard.py"
 """Started as the child's process-group leader on POSIX; it starts the harness."""
@@ -199,6 +200,9 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(OSError):
             proc.kill()  # taskkill missing or refused: at least the child itself
         return
+    # First every descendant of the guard, those that left the group with setsid()
+    # included (the guard, a subreaper, holds them), then the group.
+    kill_descendants(proc.pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 

@@ -22,6 +22,9 @@ misbehave only the first time in the whole run, across processes (FILE is create
 it must not exist before). ``--no-start`` never answers start; ``--silent-after-start``
 answers start and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
 ``--hang-note FILE`` appends the harness's pid to FILE when it starts hanging.
+``--claim-pid PID`` names PID in its answer to start instead of its own.
+``--setsid-orphans N`` leaves N processes that call setsid() and are orphaned (a double
+fork), holding the protocol's pipes open and sleeping, before it answers start.
 ``--marker`` is ignored: it lets a test find these processes in /proc.
 """
 
@@ -59,6 +62,8 @@ parser.add_argument("--hang-note", default=None)
 parser.add_argument("--no-start", action="store_true")
 parser.add_argument("--silent-after-start", action="store_true")
 parser.add_argument("--die-at-start", action="store_true")
+parser.add_argument("--claim-pid", type=int, default=None)
+parser.add_argument("--setsid-orphans", type=int, default=0)
 ns = parser.parse_args()
 
 # Keep fd 1 for the protocol and everything else on stderr, as real harnesses do.
@@ -111,6 +116,14 @@ def endless_line() -> None:
     while True:
         protocol.write("A" * 65536)
 
+
+for _ in range(ns.setsid_orphans):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(3600)  # with the protocol's pipes open, out of the process group
+        os._exit(0)
+    os.wait()
 
 started = False
 for line in sys.stdin:
@@ -167,7 +180,7 @@ for line in sys.stdin:
                     "protocol": 1,
                     "implementation": {"name": "bad", "version": "0"},
                     "capabilities": {"pagesize": True, "alignment": True},
-                    "pid": os.getpid(),
+                    "pid": ns.claim_pid or os.getpid(),
                 },
             }
         )
