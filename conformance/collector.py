@@ -230,5 +230,7 @@ class Collector:
                 "`mmapspec run` applies the verdict)"
             )
         written = self._written()
-        if written:
+        if self.write_error:
+            terminalreporter.write_line(f"reports: NOT all written: {self.write_error}", red=True)
+        elif written:
             terminalreporter.write_line("reports: " + ", ".join(os.fspath(p) for p in written))
