@@ -73,13 +73,14 @@ def test_one_harness_failure_is_harness_error_and_the_run_incomplete(
     assert "HARNESS-ERROR" in done.stdout
 
 
-def test_a_lone_surrogate_from_a_harness_loses_no_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_lone_surrogate_from_a_harness_loses_no_report(tmp_path: Path, workers: str) -> None:
     """Valid JSON, no UTF-8: every report is written whole and readable, and nothing
     raw reaches the terminal."""
     flags = ["--surrogate-on", "aligned_size", "--once", str(tmp_path / "once")]
     reports = {f: tmp_path / f"r.{f}" for f in ("json", "junit", "markdown")}
     argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd"]
-    argv += [bad("--serve", "reference", *flags), "-n", "0", "--clause", "aligned_size.*"]
+    argv += [bad("--serve", "reference", *flags), "-n", workers, "--clause", "aligned_size.*"]
     for flag, path in reports.items():
         argv += [f"--{flag}", str(path)]
     done = subprocess.run(
