@@ -13,8 +13,14 @@ stdout and stderr, and then only waits:
 * On Linux, with PARENT_PID not 0, the guard also asks the kernel to signal it
   when its parent dies (PR_SET_PDEATHSIG), which catches the runner's death even
   while a forked copy of the runner still holds the pipe open.
-* When COMMAND ends, the guard ends the same way (the same exit status, or the
-  same signal), so the runner learns how the harness died from the guard.
+* On Linux the guard is a child subreaper (PR_SET_CHILD_SUBREAPER): a process of
+  the harness that calls setsid() and is orphaned becomes the guard's child, not
+  init's. Leaving the process group does not leave the guard's tree: whenever the
+  guard kills the group it first stops and kills every descendant it has (read from
+  /proc), and it reaps the orphans it inherits.
+* When COMMAND ends, the guard kills what COMMAND left running, then ends the same
+  way (the same exit status, or the same signal), so the runner learns how the
+  harness died from the guard.
 
 It runs with ``-I -S`` and imports only the standard library, so it starts in a
 few milliseconds and never depends on the environment it protects.
@@ -31,11 +37,52 @@ import sys
 from types import FrameType
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 """From <linux/prctl.h>."""
 
 
+def _descendants() -> set[int]:
+    """Every process descended from the guard (Linux: /proc; elsewhere none known)."""
+    children: dict[int, list[int]] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    with open(f"/proc/{name}/stat", "rb") as f:
+                        stat = f.read()
+                    ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+                    children.setdefault(ppid, []).append(int(name))
+    tree: set[int] = set()
+    todo = [os.getpid()]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            if pid not in tree:
+                tree.add(pid)
+                todo.append(pid)
+    return tree
+
+
+def _kill_descendants() -> None:
+    """Stop every descendant (until no new one appears), then kill them all: those
+    that left the process group with setsid() included."""
+    stopped: set[int] = set()
+    for _ in range(50):
+        new = _descendants() - stopped
+        if not new:
+            break
+        for pid in new:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped |= new
+    for pid in stopped:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _kill_group(signum: int = 0, frame: FrameType | None = None) -> None:
-    """The runner is gone: the whole group goes, the guard last (it is a member)."""
+    """The runner is gone: every descendant and the whole group go, the guard last
+    (it is a member)."""
+    _kill_descendants()
     os.killpg(0, signal.SIGKILL)
 
 
@@ -76,8 +123,12 @@ def main(argv: list[str]) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    if parent and sys.platform.startswith("linux"):
-        _die_with_parent(parent)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        if parent:
+            _die_with_parent(parent)
     try:
         # Python ignores SIGPIPE and SIGXFSZ; the harness gets the defaults, as
         # subprocess gives its children (a binding over its file size limit dies).
@@ -102,9 +153,16 @@ def main(argv: list[str]) -> None:
             _kill_group()
         with contextlib.suppress(BlockingIOError):
             os.read(wake_r, 4096)
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            _end_like(status)
+        while True:  # the harness, and any orphan of it this subreaper inherited
+            try:
+                done, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done == pid:
+                _kill_descendants()  # what the harness left running goes with it
+                _end_like(status)
+            if not done:
+                break
 
 
 if __name__ == "__main__":

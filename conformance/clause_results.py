@@ -23,6 +23,7 @@ from mmapspec.status import (
     DIFFERS,
     ERROR,
     FAIL,
+    HARNESS_ERROR,
     NOT_PASSING,
     PASS,
     SKIPPED,
@@ -47,9 +48,9 @@ def contributions(test: TestOutcome) -> list[tuple[str, Status, str | None]]:
 
     A test speaks for its own clause. A multi-clause test (the stateful model) that
     failed speaks only for the clause its failure is attributed to; the others are
-    not judged by that run; the suite's own error leaves every clause of the test
-    unjudged (``error``). A broken prerequisite blocks the test's own clause and is
-    a failure of the prerequisite's."""
+    not judged by that run; the suite's own error or the harness's leaves every clause
+    of the test unjudged (``error``, ``harness-error``). A broken prerequisite blocks
+    the test's own clause and is a failure of the prerequisite's."""
     if test.broken_prerequisite is not None:
         said = [
             (c, BLOCKED, f"blocked by {test.broken_prerequisite}: {test.message}")
@@ -57,7 +58,7 @@ def contributions(test: TestOutcome) -> list[tuple[str, Status, str | None]]:
         ]
         evidence = f"seen while {test.nodeid} set up or observed: {test.message}"
         return [*said, (test.broken_prerequisite, test.status, evidence)]
-    if test.status in (PASS, SKIPPED, UNSUPPORTED, ERROR) or len(test.clauses) <= 1:
+    if test.status in (PASS, SKIPPED, UNSUPPORTED, ERROR, HARNESS_ERROR) or len(test.clauses) <= 1:
         return [(c, test.status, test.message) for c in test.clauses]
     culprit = test.attributed if test.attributed in test.clauses else test.clauses[0]
     return [

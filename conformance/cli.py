@@ -20,9 +20,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from mmapspec import run_command
-from mmapspec.exit_status import EXIT_OK, run_failed
+from mmapspec.exit_status import EXIT_OK, EXIT_RUN_FAILED, run_failed
 
 
 def _add_expectations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,14 +46,18 @@ def _expectations(ns: argparse.Namespace) -> int:
     except ImportError as exc:  # tomli, on Python 3.10 without the suite
         return run_failed(f"{exc}: pip install 'mmapspec[suite]'")
 
+    from mmapspec import report_files
+    from mmapspec.report_input import ReportError, read_report
+
+    if ns.output and (problem := report_files.check_writable(ns.output)):
+        return run_failed(f"-o: {problem}")
     try:
-        with open(ns.report, encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = read_report(ns.report)
         keep = (
             expectations.load(ns.keep, platform=None) if ns.keep else expectations.NO_EXPECTATIONS
         )
-    except (OSError, ValueError) as exc:
-        return run_failed(f"cannot read {ns.report!r}: {exc}")
+    except ReportError as exc:
+        return run_failed(str(exc))
     except expectations.ExpectationsError as exc:
         return run_failed(str(exc))
     if not _is_report(doc):
@@ -73,11 +78,18 @@ def _expectations(ns: argparse.Namespace) -> int:
         "every reason is a person's explanation."
     )
     text = expectations.render(expectations.from_report(doc, keep), header)
-    if ns.output:
-        with open(ns.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    try:
+        if ns.output:
+            report_files.write(ns.output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except (OSError, report_files.ReportWriteError) as exc:
+        return run_failed(
+            str(exc)
+            if isinstance(exc, report_files.ReportWriteError)
+            else f"cannot write: {exc.strerror or exc}"
+        )
     return EXIT_OK
 
 
@@ -161,8 +173,18 @@ def version() -> str:
         return str(__version__)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad command line is one line on stderr and exit 2, as every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        run_failed(f"{message} (see {self.prog} --help)")
+        sys.exit(EXIT_RUN_FAILED)
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mmapspec", description="Conformance tools for the mmap API.")
+    p: argparse.ArgumentParser = _OneLineParser(
+        prog="mmapspec", description="Conformance tools for the mmap API."
+    )
     p.add_argument("--version", action="version", version=f"mmapspec {version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_command.register(sub)

@@ -7,23 +7,34 @@ files asked for, printed, and sets the exit status (:mod:`mmapspec.exit_status`)
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import time
 from typing import Any
 
 import pytest
-from mmapspec import report_formats
+from mmapspec import report_files
 from mmapspec.clause_results import build_report
 from mmapspec.exit_status import verdict_exit_status
 from mmapspec.expectations import Expectations
 from mmapspec.failures import MESSAGE_LIMIT
 from mmapspec.plugin_options import REPORT_OPTIONS, spec_catalogue
-from mmapspec.report import SUITE_ERROR, AdapterInfo, Report, TestOutcome
+from mmapspec.report import HARNESS_FAILED, SUITE_ERROR, AdapterInfo, Report, TestOutcome
+from mmapspec.report_formats import terminal_rows
 from mmapspec.run_guard import RunGuard
 from mmapspec.run_info import run_environment
 from mmapspec.spec_items import UNSUPPORTED_PREFIX
-from mmapspec.status import CRASH, ERROR, FAIL, PASS, SKIPPED, UNSUPPORTED, Status
+from mmapspec.status import (
+    CRASH,
+    ERROR,
+    FAIL,
+    HARNESS_ERROR,
+    PASS,
+    SKIPPED,
+    UNSUPPORTED,
+    Status,
+)
 from mmapspec.worker_facts import WorkerFacts
 
 
@@ -43,6 +54,9 @@ def _phase_status(
     report: pytest.TestReport, facts: WorkerFacts | None
 ) -> tuple[Status, str | None]:
     """The status of one phase of a spec test, and its message."""
+    if report.failed and facts is not None and facts.harness:
+        # The machinery's failure, not the binding's: never a crash or a failure.
+        return HARNESS_ERROR, HARNESS_FAILED + (facts.message or str(report.longrepr))
     if _worker_died(report) or (facts is not None and facts.crash):
         # xdist's report for a worker that died mid-test, or ImplementationCrashed.
         return CRASH, (facts.message if facts else None) or str(report.longrepr)
@@ -85,6 +99,11 @@ class Collector:
         self.other_failures = 0
         self.started = time.monotonic()
         self.report: Report | None = None
+        self.write_error: str | None = None
+        """Why a report could not be written at the end, if one could not."""
+        for path in self._written():
+            # An earlier run's report must not outlive this run looking current.
+            report_files.retire(path)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -159,29 +178,39 @@ class Collector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from mmapspec.spec.support import RUN_PREFIX_VARIABLE, remove_tagnames_by_prefix
 
-        # Whatever the binding's unlink did, nothing this run created stays in /dev/shm.
-        remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
+        # Whatever the binding's unlink did, nothing this run created stays in /dev/shm
+        # (what the OS will not let it remove stays, and the report is written all the same).
+        with contextlib.suppress(OSError):
+            remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
         guard = self.config.pluginmanager.get_plugin(RunGuard.NAME)
         incomplete = guard.incomplete(session.exitstatus) if guard else None
         if not self.tests and not (self.verdict and incomplete):
             return
         self.report = report = self.build()
-        report.incomplete = incomplete or report.suite_error_summary()
+        report.incomplete = (
+            incomplete or report.harness_error_summary() or report.suite_error_summary()
+        )
         report.environment = run_environment(self.config)
         self._write(report)
         if self.verdict:  # otherwise pytest's own status stands (see exit_status)
             ok = report.ok and not self.other_failures
-            session.exitstatus = verdict_exit_status(session.exitstatus, incomplete, ok)
+            failed = incomplete or self.write_error
+            session.exitstatus = verdict_exit_status(session.exitstatus, failed, ok)
 
     def _written(self) -> list[str]:
         """The report files asked for, in the order of :data:`REPORT_OPTIONS`."""
         return [p for p in (self.config.getoption(o) for o in REPORT_OPTIONS) if p]
 
     def _write(self, report: Report) -> None:
+        """Write each report asked for; one that cannot be written (a full disk) is
+        one line (:attr:`write_error`) and the others are written all the same."""
         for option, render in REPORT_OPTIONS.items():
             path = self.config.getoption(option)
             if path:
-                report_formats.write(path, render(report))
+                try:
+                    report_files.write(path, render(report))
+                except report_files.ReportWriteError as exc:
+                    self.write_error = self.write_error or str(exc)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
@@ -193,7 +222,7 @@ class Collector:
             + ", ".join(f"{s} {n}" for s, n in sizes.items())
         )
         verbose = self.config.option.verbose > 0
-        for line, markup in report_formats.terminal_rows(self.report, verbose=verbose):
+        for line, markup in terminal_rows(self.report, verbose=verbose):
             terminalreporter.write_line(line, **markup)
         if not self.verdict:
             terminalreporter.write_line(
@@ -201,5 +230,7 @@ class Collector:
                 "`mmapspec run` applies the verdict)"
             )
         written = self._written()
-        if written:
+        if self.write_error:
+            terminalreporter.write_line(f"reports: NOT all written: {self.write_error}", red=True)
+        elif written:
             terminalreporter.write_line("reports: " + ", ".join(os.fspath(p) for p in written))

@@ -4,7 +4,8 @@ Clauses are matched by ID. Each clause's *actual* status (what the tests observe
 before an expectations file turned it into ``expected-fail`` or
 ``unexpected-pass``) is ranked, best first:
 
-    pass  >  skipped, unsupported, blocked, error, differs-from-reading  >  fail  >  crash
+    pass  >  skipped, unsupported, blocked, error, harness-error,
+             differs-from-reading  >  fail  >  crash
 
 A clause whose rank drops got *worse* (a new failure, or a pass that is no longer
 checked); one whose rank rises got *better* (a fix); a change within one rank is
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mmapspec import safe_text
 from mmapspec.exit_status import run_failed
+from mmapspec.report_input import ReportError, read_report
 
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -34,6 +36,7 @@ RANK: Mapping[str, int] = {
     "unsupported": 2,
     "blocked": 2,
     "error": 2,
+    "harness-error": 2,
     "differs-from-reading": 2,
     "fail": 1,
     "crash": 0,
@@ -42,30 +45,6 @@ RANK: Mapping[str, int] = {
 
 # Reports whose clause records lack ``actual``: what their verdict stood for.
 _ACTUAL_OF_VERDICT = {"unexpected-pass": "pass"}
-
-
-class ReportError(Exception):
-    """A file that is not a readable mmapspec JSON report."""
-
-
-def read_report(path: str) -> dict[str, Any]:
-    """A JSON report of ``mmapspec run --json``, checked as far as these tools rely on it."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ReportError(f"cannot read {path!r}: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != "mmapspec-report":
-        raise ReportError(f'{path!r} is not an mmapspec report (no "format": "mmapspec-report")')
-    clauses = doc.get("clauses")
-    if not isinstance(clauses, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("status"), str)
-        for c in clauses
-    ):
-        raise ReportError(f'{path!r}: "clauses" must be a list of records with id and status')
-    if not isinstance(doc.get("adapter", {}), dict):
-        raise ReportError(f'{path!r}: "adapter" must be an object')
-    return doc
 
 
 def actual(record: Mapping[str, Any]) -> str:
@@ -190,25 +169,19 @@ def render_text(c: Comparison) -> str:
                 out.append(f"      {_one_line(ch.message)}")
         out.append("")
     out.append(_summary(c))
-    return "\n".join(out) + "\n"
+    # Each line shown as it is, whatever a report put in it: no escape reaches the terminal.
+    return "\n".join(safe_text.for_terminal(line) for line in out) + "\n"
 
 
 def _md_cell(text: str) -> str:
-    """Text in a Markdown table cell: no pipe ends the cell, no tag becomes HTML."""
-    for char, escaped in (
-        ("\\", "\\\\"),
-        ("|", "\\|"),
-        ("`", "\\`"),
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-    ):
-        text = text.replace(char, escaped)
-    return text
+    """Untrusted text in a Markdown table cell: a code span (see :mod:`safe_text`)."""
+    return safe_text.for_markdown(text)
 
 
 def render_markdown(c: Comparison) -> str:
     out = [
-        f"## mmapspec: {_md_cell(c.old_label)} → {_md_cell(c.new_label)}",
+        f"## mmapspec: {safe_text.for_markdown(c.old_label, safe_text.NAME_LIMIT, table=False)} → "
+        f"{safe_text.for_markdown(c.new_label, safe_text.NAME_LIMIT, table=False)}",
         "",
         _summary(c),
         "",
@@ -222,7 +195,7 @@ def render_markdown(c: Comparison) -> str:
         for ch in changes:
             old, new = _status(ch.old, ch.old_verdict), _status(ch.new, ch.new_verdict)
             out.append(
-                f"| `{ch.clause}` | {_md_cell(old)} | {_md_cell(new)} "
+                f"| {_md_cell(ch.clause)} | {_md_cell(old)} | {_md_cell(new)} "
                 f"| {_md_cell(_one_line(ch.message))} |"
             )
         out.append("")
@@ -243,7 +216,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="what changed between two JSON reports",
         description="Compare two JSON reports clause by clause: what got worse, what got "
         "better, what changed, what was added or removed. Actual statuses rank pass > "
-        "skipped, unsupported, blocked, error, differs-from-reading > fail > crash; "
+        "skipped, unsupported, blocked, error, harness-error, differs-from-reading > fail > crash; "
         "a drop is worse.",
         epilog="Exit status: 1 when a clause got worse, 0 otherwise, 2 when a report "
         "cannot be read.",
@@ -261,5 +234,10 @@ def _main(ns: argparse.Namespace) -> int:
         run_failed(str(exc))
         return EXIT_UNREADABLE
     result = compare(old, new)
-    sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
+    try:
+        sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
+        sys.stdout.flush()
+    except OSError as exc:
+        run_failed(f"cannot write the comparison: {exc.strerror or exc}")
+        return EXIT_UNREADABLE
     return result.exit_code

@@ -77,6 +77,8 @@ def parse(text: str, path: str = "<string>", platform: str | None = sys.platform
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExpectationsError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ExpectationsError(f"{path}: not valid TOML here: nested too deeply") from None
     extra = set(data) - {"clause"}
     if extra:
         raise ExpectationsError(
@@ -126,6 +128,10 @@ def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:
         raise ExpectationsError(
             f"cannot read expectations file {str(path)!r}: {exc.strerror}"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ExpectationsError(
+            f"expectations file {str(path)!r} is not UTF-8 (byte {exc.start})"
+        ) from None
     return parse(text, str(path), platform)
 
 
@@ -151,8 +157,13 @@ def from_report(
 
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:
-    """Write entries back as a TOML file (used to generate an adapter's file from a run)."""
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    """Write entries back as a TOML file (used to generate an adapter's file from a run).
+    Every string goes through :func:`~mmapspec.safe_text.for_toml` and the header's
+    lines through :func:`~mmapspec.safe_text.visible`, so what a report held always
+    reads back."""
+    from mmapspec import safe_text
+
+    lines = [f"# {line}".rstrip() for line in safe_text.visible(header, lines=True).splitlines()]
     for e in sorted(entries, key=lambda e: e.clause):
         lines += ["", f"[clause.{_quote(e.clause)}]", f"status = {_quote(e.status)}"]
         lines.append(f"reason = {_quote(e.reason)}")
@@ -162,7 +173,7 @@ def render(entries: Iterable[Expectation], header: str = "") -> str:
 
 
 def _quote(s: str) -> str:
-    """A TOML basic string (JSON string escapes are valid TOML escapes)."""
-    import json
+    """A TOML basic string every TOML reader reads back."""
+    from mmapspec import safe_text
 
-    return json.dumps(s, ensure_ascii=False)
+    return safe_text.for_toml(s)

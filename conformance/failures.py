@@ -31,12 +31,12 @@ def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts
         if isinstance(standing, (HarnessFailure, ImplementationCrashed))
         else _attributed_exception(error)
     )
-    # A harness failure is no evidence about the binding: it is reported as a
-    # crash of the machinery, with its cause, and streaks of them stop the run.
-    facts.crash = isinstance(exc, (ImplementationCrashed, HarnessFailure)) or bool(
-        getattr(exc, "crashed", False)
-    )
+    # A harness failure is no evidence about the binding: it is reported as the
+    # harness's (status harness-error), with its cause, and streaks of them stop the run.
     facts.harness = isinstance(exc, HarnessFailure) or _is_harness_failure(error)
+    facts.crash = not facts.harness and (
+        isinstance(exc, ImplementationCrashed) or bool(getattr(exc, "crashed", False))
+    )
     facts.suite_error = not (facts.crash or facts.harness) and _is_suite_error(error)
     if isinstance(exc, PrerequisiteFailed):
         facts.prerequisite = exc.clause

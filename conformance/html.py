@@ -32,13 +32,14 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from html import escape
 from importlib import resources
 from typing import Any
 
-from mmapspec import mdhtml
-from mmapspec.compare import ReportError, read_report
+from mmapspec import mdhtml, report_files
 from mmapspec.exit_status import run_failed
+from mmapspec.report_input import ReportError, read_report
+from mmapspec.safe_text import NAME_LIMIT, for_terminal, isolated_html
+from mmapspec.safe_text import for_html as escape
 from mmapspec.site_model import (
     ABSENT,
     BASIS_SAFETY,
@@ -66,15 +67,18 @@ class Page:
             for rec in r["clauses"]:
                 if rec["id"] not in self.clauses:
                     self.clauses[rec["id"]] = SiteClause(rec["id"], len(self.clauses), rec)
-        order: list[str] = []
+        # Sections in order, each with its clauses: dicts (ordered sets), so that the
+        # page is linear in the reports however many sections they name.
+        order: dict[str, None] = {}
         for r in reports:
             for s in r.get("sections") or []:
-                if isinstance(s, Mapping) and s.get("section") not in order:
-                    order.append(str(s.get("section")))
+                if isinstance(s, Mapping) and isinstance(s.get("section"), str):
+                    order.setdefault(s["section"])
+        self.by_section: dict[str, list[str]] = {}
         for c in self.clauses.values():
-            if c.section not in order:
-                order.append(c.section)
-        self.sections = order
+            order.setdefault(c.section)
+            self.by_section.setdefault(c.section, []).append(c.id)
+        self.sections = list(order)
         self.doc = mdhtml.parse(document)
         self.heading_ids: dict[int, str] = {}
         self.unplaced = self._place_quotes()
@@ -105,15 +109,24 @@ class Page:
         (a signature is quoted both in the API table and in its section's heading).
         Returns the clauses whose quote is not in the document."""
         sections = self._block_sections()
-        inlines = list(self.doc.inlines())
+        inlines = [inl for _, inl in self.doc.inlines()]
+        own: dict[str, list[mdhtml.Inline]] = {}
+        for (block, _), inl in zip(self.doc.inlines(), inlines, strict=True):
+            own.setdefault(sections[block], []).append(inl)
+        # Where each (section, quote) is found, looked for once: clauses sharing a quote
+        # cost a dict lookup each, so the page stays linear in the reports.
+        found: dict[tuple[str | None, str], tuple[mdhtml.Inline, int] | None] = {}
         unplaced = []
         for c in self.clauses.values():
             quote = mdhtml.fold(c.quote)
             if c.basis == BASIS_SAFETY or not quote:
                 unplaced.append(c)
                 continue
-            ranked = [x for x in inlines if sections[x[0]] == c.section] + inlines
-            hit = next(((inl, inl.find(quote)) for _, inl in ranked if inl.find(quote) >= 0), None)
+            key = (c.section if c.section in own else None, quote)
+            if key not in found:
+                ranked = [*own.get(c.section, []), *inlines]
+                found[key] = next(((i, i.find(quote)) for i in ranked if i.find(quote) >= 0), None)
+            hit = found[key]
             if hit is None:
                 unplaced.append(c)
             else:
@@ -158,18 +171,19 @@ class Page:
 
     def matrix(self) -> str:
         head = "".join(
-            f'<th scope="col" data-impl="{escape(i.label)}">{escape(i.label)}<br>'
+            f'<th scope="col" data-impl="{escape(i.label)}">{isolated_html(i.label)}<br>'
             f'<span class="small">{self._counts([i], list(self.clauses))}</span></th>'
             for i in self.impls
         )
         bodies = []
+        linked = set(self.heading_ids.values())
         for section in self.sections:
-            ids = [c.id for c in self.clauses.values() if c.section == section]
+            ids = self.by_section.get(section, [])
             if not ids:
                 continue
             link = (
                 f'<a href="#{escape(anchor("doc", section))}">{escape(section)}</a>'
-                if anchor("doc", section) in self.heading_ids.values()
+                if anchor("doc", section) in linked
                 else escape(section)
             )
             sec = "".join(f"<td>{self._counts([i], ids)}</td>" for i in self.impls)
@@ -334,11 +348,14 @@ def _main(ns: argparse.Namespace) -> int:
         reports = [read_report(p) for p in ns.reports]
     except ReportError as exc:
         return run_failed(str(exc))
+    problem = report_files.check_writable(ns.output)
+    if problem:
+        return run_failed(f"-o: {problem}")
     text = build(reports)
     try:
-        with open(ns.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        return run_failed(f"cannot write {ns.output!r}: {exc}")
-    print(f"{ns.output}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
+        report_files.write(ns.output, text)
+    except report_files.ReportWriteError as exc:
+        return run_failed(str(exc))
+    shown = for_terminal(ns.output, NAME_LIMIT)
+    print(f"{shown}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
     return 0

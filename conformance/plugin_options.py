@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from mmapspec import report_formats
+from mmapspec import report_files, report_formats, report_markdown
 from mmapspec.adapters import AdapterSpec
 
 DEFAULT_ADAPTER = "reference"
@@ -20,7 +20,7 @@ _SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 REPORT_OPTIONS = {
     "mmap_json": report_formats.to_json,
     "mmap_junit": report_formats.to_junit,
-    "mmap_markdown": report_formats.to_markdown,
+    "mmap_markdown": report_markdown.to_markdown,
 }
 """The options naming a report file, each with its format, in the order the reports
 are written."""
@@ -142,7 +142,7 @@ def check_report_paths(config: pytest.Config) -> None:
     """A report that cannot be written is refused before the run, not after it."""
     for flag in REPORT_OPTIONS:
         path = config.getoption(flag)
-        problem = path and report_formats.check_writable(path)
+        problem = path and report_files.check_writable(path)
         if problem:
             raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
 

@@ -23,6 +23,7 @@ from mmapspec.status import (
     ERROR,
     EXPECTED_FAIL,
     FAIL,
+    HARNESS_ERROR,
     RANK,
     SKIPPED,
     STATUSES,
@@ -31,6 +32,8 @@ from mmapspec.status import (
 
 SUITE_ERROR = "the suite's own code raised, not the implementation: "
 """How the message of a test with status ``error`` begins."""
+HARNESS_FAILED = "the harness failed, not the implementation: "
+"""How the message of a test with status ``harness-error`` begins."""
 
 
 class Verdict(str, enum.Enum):
@@ -61,11 +64,15 @@ class AdapterInfo:
     name: str | None = None
     version: str | None = None
     capabilities: tuple[str, ...] = ()
+    language: str | None = None
+    """The language of a harness's binding, as its ``start`` says (the pipe adapter)."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"spec": self.spec}
         if self.name is not None:
             doc.update(name=self.name, version=self.version, capabilities=list(self.capabilities))
+        if self.language is not None:
+            doc["language"] = self.language
         return doc
 
 
@@ -231,24 +238,32 @@ class Report:
     def blocked(self) -> list[ClauseResult]:
         return [c for c in self.clauses if c.status == BLOCKED]
 
-    def suite_errors(self) -> list[TestOutcome]:
-        """Tests whose own code raised (status ``error``), each once."""
+    def suite_errors(self, status: Status = ERROR) -> list[TestOutcome]:
+        """Tests with ``status`` (by default the suite's own errors), each once."""
         seen: dict[str, TestOutcome] = {}
         for t in [*(t for c in self.clauses for t in c.tests), *self.untagged]:
-            if t.status == ERROR:
+            if t.status == status:
                 seen.setdefault(t.nodeid, t)
         return list(seen.values())
 
     def suite_error_summary(self) -> str | None:
         """Why the suite's own errors make the run incomplete, naming the first test
         and its exception; None when there were none."""
-        errors = self.suite_errors()
+        return self._not_judged(ERROR, SUITE_ERROR, "the suite's own code raised")
+
+    def harness_error_summary(self) -> str | None:
+        """Why the harness's failures make the run incomplete, naming the first test
+        and the failure; None when there were none."""
+        return self._not_judged(HARNESS_ERROR, HARNESS_FAILED, "the harness failed")
+
+    def _not_judged(self, status: Status, prefix: str, what: str) -> str | None:
+        errors = self.suite_errors(status)
         if not errors:
             return None
         first = errors[0]
         more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-        cause = (first.message or "").removeprefix(SUITE_ERROR)
-        return f"the suite's own code raised in {first.nodeid}{more}: {cause}"
+        cause = (first.message or "").removeprefix(prefix)
+        return f"{what} in {first.nodeid}{more}: {cause}"
 
     @property
     def failed_untagged(self) -> list[TestOutcome]:

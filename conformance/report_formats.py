@@ -9,14 +9,13 @@ section, then every deviation, then the expected ones folded away.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import xml.etree.ElementTree as ET
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from mmapspec import safe_text
 from mmapspec.report import ClauseResult, Report, Verdict
 from mmapspec.status import (
     BLOCKED,
@@ -25,6 +24,7 @@ from mmapspec.status import (
     ERROR,
     EXPECTED_FAIL,
     FAIL,
+    HARNESS_ERROR,
     PASS,
     SKIPPED,
     UNEXPECTED_PASS,
@@ -40,6 +40,7 @@ COLUMNS = (
     (UNSUPPORTED, "unsup"),
     (CRASH, "crash"),
     (ERROR, "error"),
+    (HARNESS_ERROR, "harn"),
     (EXPECTED_FAIL, "xfail"),
     (UNEXPECTED_PASS, "xpass"),
     (SKIPPED, "skip"),
@@ -52,6 +53,7 @@ _LABEL = {
     UNSUPPORTED: "UNSUPPORTED",
     CRASH: "CRASH",
     ERROR: "ERROR",
+    HARNESS_ERROR: "HARNESS-ERROR",
     EXPECTED_FAIL: "XFAIL",
     UNEXPECTED_PASS: "XPASS",
     SKIPPED: "SKIP",
@@ -167,6 +169,7 @@ _MARKUP: dict[str, Markup] = {
     BLOCKED: {"yellow": True},
     CRASH: {"red": True, "bold": True},
     ERROR: {"purple": True},
+    HARNESS_ERROR: {"purple": True, "bold": True},
     UNEXPECTED_PASS: {"red": True},
     UNSUPPORTED: {"yellow": True},
     EXPECTED_FAIL: {"yellow": True},
@@ -207,7 +210,9 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
     else:
         listed = {c.id for c in report.deviations}
         shown = [
-            c for c in report.clauses if c.id in listed or c.status in (DIFFERS, BLOCKED, ERROR)
+            c
+            for c in report.clauses
+            if c.id in listed or c.status in (DIFFERS, BLOCKED, ERROR, HARNESS_ERROR)
         ]
     if shown:
         rows.append(("", {}))
@@ -220,7 +225,8 @@ def terminal_rows(report: Report, verbose: bool = False) -> list[tuple[str, Mark
         rows += [(line, {"red": True}) for line in _wrapped("UNTAGGED", t.nodeid, t.message)]
     rows += [("", {}), (summary_line(report), _VERDICT_MARKUP[report.verdict])]
     rows += [(line, {}) for line in _after_verdict(report)]
-    return rows
+    # What a harness or report put in a line can neither colour, move nor hide text.
+    return [(safe_text.for_terminal(line), markup) for line, markup in rows]
 
 
 def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
@@ -238,7 +244,7 @@ def to_json(report: Report) -> str:
         description=platform.platform(),
     )
     doc["run"] = report.environment.to_json() if report.environment else {}
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(safe_text.for_json(doc), indent=1, ensure_ascii=False) + "\n"
 
 
 def to_junit(report: Report) -> str:
@@ -255,13 +261,16 @@ def to_junit(report: Report) -> str:
         failures=str(
             sum(counts.get(s, 0) for s in (FAIL, UNSUPPORTED, UNEXPECTED_PASS)) + len(report.stale)
         ),
-        errors=str(counts.get(CRASH, 0) + counts.get(ERROR, 0)),
+        errors=str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + counts.get(HARNESS_ERROR, 0)),
         skipped=str(counts.get(EXPECTED_FAIL, 0) + counts.get(SKIPPED, 0)),
         time=f"{report.duration:.3f}",
     )
     if report.incomplete is not None:
         # A testcase of its own, so that a dashboard counting testcases shows red.
-        suite.set("errors", str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + 1))
+        suite.set(
+            "errors",
+            str(counts.get(CRASH, 0) + counts.get(ERROR, 0) + counts.get(HARNESS_ERROR, 0) + 1),
+        )
         suite.set("tests", str(len(report.clauses) + len(report.stale) + 1))
         case = ET.SubElement(suite, "testcase", classname="mmapspec", name="run-complete")
         ET.SubElement(
@@ -281,7 +290,7 @@ def to_junit(report: Report) -> str:
             for name, value in notes:
                 ET.SubElement(props, "property", name=str(name), value=str(value))
         message = _one_line(c.message, 200)
-        if c.status in (CRASH, ERROR):
+        if c.status in (CRASH, ERROR, HARNESS_ERROR):
             ET.SubElement(case, "error", message=message, type=c.status).text = _detail(c)
         elif c.status in (FAIL, UNSUPPORTED, UNEXPECTED_PASS):
             # UNSUPPORTED here was not expected (an expected one is expected-fail).
@@ -294,10 +303,17 @@ def to_junit(report: Report) -> str:
     for e in report.stale:
         case = ET.SubElement(suite, "testcase", classname="expectations", name=e.clause)
         ET.SubElement(case, "failure", message="stale expectation: no such clause", type="stale")
-    ET.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    )
+    return _xml_text(suites)
+
+
+def _xml_text(root: ET.Element) -> str:
+    """The document, with what XML 1.0 cannot hold (and every control) shown as escapes."""
+    for element in root.iter():
+        element.attrib = {k: safe_text.for_xml(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = safe_text.for_xml(element.text)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _detail(c: ClauseResult) -> str:
@@ -308,90 +324,3 @@ def _detail(c: ClauseResult) -> str:
         parts.append(c.example)
     parts.append("tests: " + ", ".join(f"{t.nodeid} [{t.status}]" for t in c.tests))
     return "\n\n".join(parts)
-
-
-def _md_cell(text: str | None) -> str:
-    return _one_line(text, 160).replace("|", "\\|").replace("`", "'") or " "
-
-
-def to_markdown(report: Report) -> str:
-    """A summary page: verdict, counts per section, deviations, then details folded."""
-    icon = {Verdict.INCOMPLETE: "⚠️", Verdict.DEVIATIONS: "❌"}.get(report.verdict, "✅")
-    out = [f"## {icon} mmapspec conformance: {adapter_title(report)}", ""]
-    if report.incomplete is not None:
-        out += [
-            f"**Incomplete run: {report.incomplete}**",
-            "",
-            "The run stopped before its end: it is not a verdict on the binding. "
-            "The counts below are what it saw until then.",
-            "",
-        ]
-    out += [f"**{line}**  " for line in [summary_line(report), *_after_verdict(report)]]
-    out.append("")
-    if report.expectations_file:
-        out += [f"Expectations: `{report.expectations_file}`", ""]
-    out.append("| section | catalogue | " + " | ".join(h for _, h in COLUMNS) + " |")
-    out.append("|---|--:|" + "--:|" * len(COLUMNS))
-    for section, size, counts in _table_rows(report):
-        cells = " | ".join(str(counts.get(s, 0) or "") for s, _ in COLUMNS)
-        out.append(f"| `{section}` | {size} | {cells} |")
-    dev = report.deviations
-    if dev or report.stale or report.failed_untagged:
-        out += ["", "### Deviations", "", "| clause | status | message |", "|---|---|---|"]
-        out += [f"| `{c.id}` | {c.status} | {_md_cell(c.message)} |" for c in dev]
-        out += [
-            f"| `{e.clause}` | stale expectation | not in the catalogue |" for e in report.stale
-        ]
-        out += [
-            f"| `{t.nodeid}` | untagged {t.status} | {_md_cell(t.message)} |"
-            for t in report.failed_untagged
-        ]
-    with_examples = [c for c in dev if c.example]
-    if with_examples:
-        out += ["", "<details><summary>Falsifying examples</summary>", ""]
-        for c in with_examples:
-            out += [f"`{c.id}`", "", "```python", c.example or "", "```", ""]
-        out.append("</details>")
-    for status, title in (
-        (DIFFERS, "Readings that differ (not deviations unless --strict)"),
-        (BLOCKED, "Blocked by a prerequisite that does not pass"),
-        (ERROR, "Not judged: the suite's own code raised (the run is incomplete)"),
-        (EXPECTED_FAIL, "Expected deviations"),
-        (SKIPPED, "Not checked here"),
-    ):
-        rows = [c for c in report.clauses if c.status == status]
-        if rows:
-            out += ["", f"<details><summary>{title} ({len(rows)})</summary>", ""]
-            out += ["| clause | reason |", "|---|---|"]
-            out += [
-                f"| `{c.id}` | {_md_cell(c.expectation.reason if c.expectation else c.message)} |"
-                for c in rows
-            ]
-            out += ["", "</details>"]
-    return "\n".join(out) + "\n"
-
-
-def check_writable(path: str | Path) -> str | None:
-    """Why a report cannot be written at ``path`` (None when it can), found before
-    the run starts: its folder must exist and the file must be creatable there.
-    A file created by the check is removed again."""
-    p = Path(path)
-    parent = p.parent
-    if not parent.is_dir():
-        return f"cannot write {str(path)!r}: {str(parent)!r} is not an existing folder"
-    existed = p.exists()
-    try:
-        with open(p, "a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        return f"cannot write {str(path)!r}: {exc.strerror or exc}"
-    if not existed:
-        os.unlink(p)
-    return None
-
-
-def write(path: str | Path, text: str) -> None:
-    p = Path(path)
-    if p.parent != Path("."):
-        p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from typing import Any
 
 from mmapspec.exit_status import command_exit_status, run_failed
+from mmapspec.safe_text import for_terminal
+
+MAX_TIMEOUT = 366 * 24 * 3600.0
+"""The longest --timeout: SIGALRM and timers take no more (inf and 1e300 overflow them)."""
+MAX_WORKERS_PER_CPU = 4
+"""Workers per CPU -n may ask for: more only thrash (each is a Python with the spec)."""
 
 SUITE_MODULES = ("pytest", "hypothesis", "xdist")
 """What ``mmapspec run`` imports; ``pip install 'mmapspec[suite]'`` brings them."""
@@ -183,10 +190,21 @@ def _missing_suite() -> str | None:
 
 def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
-    from mmapspec import report_formats
+    from mmapspec import report_files
 
-    if ns.timeout is not None and not ns.timeout > 0:
-        return f"--timeout must be a number of seconds > 0, got {ns.timeout:g}"
+    if ns.timeout is not None and not 0 < ns.timeout <= MAX_TIMEOUT:
+        return (
+            f"--timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} "
+            f"(a year), got {ns.timeout:g}"
+        )
+    workers = str(ns.numprocesses)
+    cpus = os.cpu_count() or 1
+    if workers != "auto" and not (workers.isdigit() and int(workers) <= MAX_WORKERS_PER_CPU * cpus):
+        return (
+            f"-n must be 0 (in this process), 'auto' or a number of workers up to "
+            f"{MAX_WORKERS_PER_CPU * cpus} ({MAX_WORKERS_PER_CPU} per CPU, {cpus} CPUs), "
+            f"got {for_terminal(workers, 40)!r}"
+        )
     try:
         found = importlib.util.find_spec(ns.spec)
     except (ImportError, ValueError):
@@ -204,7 +222,7 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
         )
     for flag in ("json", "junit", "markdown"):
         path = getattr(ns, flag)
-        problem = path and report_formats.check_writable(path)
+        problem = path and report_files.check_writable(path)
         if problem:
             return f"--{flag}: {problem}"
     return None
@@ -215,6 +233,7 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.incomplete: str | None = None
+        self.write_error: str | None = None
 
     def pytest_unconfigure(self, config: Any) -> None:
         from mmapspec.collector import Collector
@@ -222,6 +241,7 @@ class _Outcome:
         collector = config.pluginmanager.get_plugin(Collector.NAME)
         report = getattr(collector, "report", None)
         self.incomplete = getattr(report, "incomplete", None)
+        self.write_error = getattr(collector, "write_error", None)
 
 
 def run_spec(ns: argparse.Namespace) -> int:
@@ -261,5 +281,7 @@ def run_spec(ns: argparse.Namespace) -> int:
         return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
     outcome = _Outcome()
     code = int(pytest.main(args, plugins=[outcome]))
+    if outcome.write_error:
+        return run_failed(outcome.write_error)
     code, why = command_exit_status(code, outcome.incomplete)
     return run_failed(why) if why else code

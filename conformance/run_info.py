@@ -35,9 +35,16 @@ def probe_adapter(config: pytest.Config) -> AdapterInfo:
             name=impl.name,
             version=adapter_version(impl),
             capabilities=tuple(sorted(impl.capabilities.names())),
+            language=_language(impl),
         )
     finally:
         impl.close()
+
+
+def _language(impl: Adapter) -> str | None:
+    """The language a pipe harness says its binding is in, if it says."""
+    said = (getattr(impl, "implementation", None) or {}).get("language")
+    return said if isinstance(said, str) else None
 
 
 def adapter_version(impl: Adapter) -> str:

@@ -21,6 +21,7 @@ STATUSES: tuple[str, ...] = (
     "differs-from-reading",
     "blocked",
     "error",
+    "harness-error",
     "unsupported",
     "skipped",
     "fail",
@@ -36,6 +37,7 @@ GLYPHS: Mapping[str, str] = {
     "differs-from-reading": "≠",
     "blocked": "⊘",
     "error": "?",
+    "harness-error": "?!",
     "unsupported": "∅",
     "skipped": "–",
     "expected-fail": "(✗)",
@@ -51,6 +53,8 @@ MEANINGS: Mapping[str, str] = {
     "reads it differently from the suite (a deviation only under --strict)",
     "blocked": "not judged: a clause its test relies on did not pass",
     "error": "not judged: the suite's own code raised, not the implementation",
+    "harness-error": "not judged: the harness failed (its own error, a protocol error, a "
+    "timeout, a closed stdout), not the implementation",
     "unsupported": "the adapter does not declare a capability the clause needs",
     "skipped": "not checked on this machine",
     "expected-fail": "deviates as the implementation's expectations file says, for the "

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from html import escape
 from pathlib import PurePath
 from typing import Any
 
+from mmapspec.safe_text import for_html as escape
+from mmapspec.safe_text import isolated_html
 from mmapspec.site_model import (
     ABSENT,
     BASIS_SAFETY,
@@ -47,7 +48,7 @@ def _card(impl: Implementation, clause_ids: Sequence[str]) -> str:
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _what_ran(impl))
     caps = ", ".join(str(x) for x in impl.adapter.get("capabilities") or [])
     return (
-        f'<article class="impl"><h3>{escape(impl.label)}</h3>'
+        f'<article class="impl"><h3>{isolated_html(impl.label)}</h3>'
         f'<p class="verdict">{escape(_verdict(impl.report))}</p><p>{summary}</p><dl>{dl}</dl>'
         + (
             f"<details><summary>capabilities</summary><p>{escape(caps)}</p></details>"

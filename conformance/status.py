@@ -31,6 +31,12 @@ class Status(str, enum.Enum):
     """The suite's own code raised (not an adapter call, not an assertion about one):
     nothing is known about the clause, and the run is incomplete. Never a deviation,
     and it blocks nothing."""
+    HARNESS_ERROR = "harness-error"
+    """The machinery between the runner and the binding failed: the harness answered
+    ``harness_error``, broke the protocol (malformed, too deep, too long, a wrong id,
+    wrong types), did not answer in time, closed its stdout, or was killed by the
+    runner. Nothing is known about the clause, and the run is incomplete. Never a
+    deviation, and it blocks nothing."""
     SKIPPED = "skipped"
     """Not checked here: every test of the clause was skipped for a reason other than
     a missing capability (say, no way to fill a disk on this machine), or none ran."""
@@ -52,6 +58,7 @@ BLOCKED = Status.BLOCKED
 UNSUPPORTED = Status.UNSUPPORTED
 CRASH = Status.CRASH
 ERROR = Status.ERROR
+HARNESS_ERROR = Status.HARNESS_ERROR
 SKIPPED = Status.SKIPPED
 EXPECTED_FAIL = Status.EXPECTED_FAIL
 UNEXPECTED_PASS = Status.UNEXPECTED_PASS
@@ -63,8 +70,22 @@ STATUSES = tuple(Status)
 # a blocked test ranks below a failing one, so that a clause with a failure of
 # its own is reported failing whatever else blocked. The suite's own error ranks
 # above a pass (the clause was not fully checked) and below any evidence about the
-# binding, so that it never hides a failure another test found.
-RANK = {SKIPPED: 0, PASS: 1, UNSUPPORTED: 2, ERROR: 3, BLOCKED: 4, DIFFERS: 5, FAIL: 6, CRASH: 7}
+# binding, so that it never hides a failure another test found; the harness's failure
+# ranks with it, just above.
+RANK = {
+    SKIPPED: 0,
+    PASS: 1,
+    UNSUPPORTED: 2,
+    ERROR: 3,
+    HARNESS_ERROR: 4,
+    BLOCKED: 5,
+    DIFFERS: 6,
+    FAIL: 7,
+    CRASH: 8,
+}
+
+NOT_JUDGED = frozenset({ERROR, HARNESS_ERROR})
+"""Statuses that say nothing about the binding and make the run incomplete."""
 
 DEVIATIONS = frozenset({FAIL, UNSUPPORTED, CRASH, UNEXPECTED_PASS})
 """Statuses that make a run exit 1 (unless expected, in which case the status is
@@ -88,7 +109,7 @@ def judge(
     deviating = actual in DEVIATIONS or (strict and actual == DIFFERS)
     if exp is None:
         return actual, deviating, None
-    if actual in (SKIPPED, BLOCKED, ERROR):
+    if actual in (SKIPPED, BLOCKED, ERROR, HARNESS_ERROR):
         return actual, False, f"not checked here; expected {exp.status}: {exp.reason}"
     if actual == PASS:
         return (

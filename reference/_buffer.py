@@ -46,6 +46,7 @@ Limits (honest ones):
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import threading
 import weakref
@@ -55,7 +56,24 @@ from typing import Protocol
 lock = threading.RLock()
 """Serialises the two things that must not interleave between threads: handing
 out a buffer and claiming a map or mirror for ``free()``. Reentrant because the
-garbage collector may run a finalizer (a ``free()``) inside either."""
+garbage collector may run a finalizer (a ``free()``) inside either.
+
+Fork-safe: a child forked while another thread of the parent held it would find it
+held forever (that thread does not exist in the child), so it is made new and free
+in the child (:func:`_reset_after_fork`). Nothing it guarded can be half done there
+in a way that matters: the one thread the child has is the one that forked, which
+held no part of it, and a ``free()`` the parent's other thread had begun had not yet
+unmapped anything (it unmaps after it set ``_addr`` to 0, under the lock)."""
+
+
+def _reset_after_fork() -> None:
+    """In a forked child: the lock is new and free, in place, so that every bound
+    ``lock.acquire`` taken before the fork (``_mapped_memory`` keeps two) works."""
+    lock._at_fork_reinit()  # type: ignore[attr-defined]  # what threading does for its own
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 PyBUF_WRITABLE = 0x0001
 Py_bf_getbuffer = 1

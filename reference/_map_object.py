@@ -131,6 +131,12 @@ class Map(MappedMemory):
                 return True
             except OsCallError as err:
                 e = err
+        if not self._addr:
+            # Freed by another thread while the flush ran: its "not mapped" (ENOMEM)
+            # is the freed map's error. (Had a new map taken the address meanwhile,
+            # the flush wrote that map's pages back: it never changes a byte, so no
+            # lock is held across it.)
+            raise ValueError(FREED)
         raise os_failure(e, "map", f"flush of {length} bytes at {start:#x} failed") from None
 
     def _flush_range(self, lo: int, addr: int | None, size: int | None) -> tuple[int, int]:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -18,7 +17,9 @@ from typing import IO, Any
 from mmapspec.adapters.interface import ImplementationCrashed
 from mmapspec.adapters.pipe.channel import Channel, LineTooLong, open_channel
 from mmapspec.adapters.pipe.codec import line_limit, malformed, request_line, response_value
-from mmapspec.adapters.pipe.errors import ImplementationTimeout, ProtocolError
+from mmapspec.adapters.pipe.errors import ClosedOutput, ImplementationTimeout, ProtocolError
+from mmapspec.adapters.pipe.processes import kill_descendants
+from mmapspec.adapters.pipe.stderr_tail import StderrTail
 
 GUARD = Path(__file__).resolve().parent.parent / "_guard.py"
 """Started as the child's process-group leader on POSIX; it starts the harness."""
@@ -40,16 +41,16 @@ class Child:
         self.argv = argv
         self.timeout = timeout
         self.validate = validate
-        # A file, not a pipe: a chatty child can never block on a full stderr pipe,
-        # and the tail is there to quote when it dies.
-        # It lives as long as the child, so no `with` block (ruff SIM115).
-        self.stderr = tempfile.TemporaryFile(prefix="mmapspec-pipe-stderr-")  # noqa: SIM115
+        # A pipe drained by a thread that keeps a bounded tail, to quote when the
+        # child dies: a chatty child never blocks, nor fills memory or TMPDIR.
+        self.stderr = StderrTail()
         self.lifeline = -1
         try:
             self.proc = self._spawn(argv)
         except BaseException:
             self.stderr.close()
             raise
+        self.stderr.given()
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.in_fd = self.proc.stdin.fileno()
         self.out_fd = self.proc.stdout.fileno()
@@ -66,7 +67,7 @@ class Child:
                 argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=self.stderr,
+                stderr=self.stderr.write_fd,
                 bufsize=0,
                 creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
             )
@@ -91,7 +92,7 @@ class Child:
             [sys.executable, "-I", "-S", str(GUARD), str(watch), str(parent), *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=self.stderr,
+            stderr=self.stderr.write_fd,
             bufsize=0,
             pass_fds=(watch,),
             # Its own process group: a timeout kills the harness and anything it
@@ -133,11 +134,15 @@ class Child:
 
     # Endings ---------------------------------------------------------------------
 
-    def _died(self, op: str) -> ImplementationCrashed:
-        """The child closed its end: collect how it died."""
-        # One that closed stdout but lingers is killed below, and reported as SIGKILL.
-        with contextlib.suppress(subprocess.TimeoutExpired):
+    def _died(self, op: str) -> ImplementationCrashed | ClosedOutput:
+        """The child closed its end: collect how it died. One that closed its stdout
+        but lingers is killed by the runner: that signal is the runner's, so it is
+        the harness's failure, not a crash of the binding."""
+        try:
             self.proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return ClosedOutput(op, STOP_GRACE, self._stderr_note())
         self.kill()
         code = self.proc.returncode
         sig = -code if code is not None and code < 0 else None
@@ -145,12 +150,8 @@ class Child:
         return ImplementationCrashed(sig, exitcode, f"during {op!r}{self._stderr_note()}")
 
     def stderr_tail(self) -> str:
-        try:
-            size = self.stderr.seek(0, os.SEEK_END)
-            self.stderr.seek(max(0, size - STDERR_TAIL))
-            return self.stderr.read().decode("utf-8", "replace").strip()
-        except (OSError, ValueError):
-            return ""
+        dead = self.proc.returncode is not None
+        return self.stderr.tail(STDERR_TAIL, settle=dead).decode("utf-8", "replace").strip()
 
     def _stderr_note(self) -> str:
         tail = self.stderr_tail()
@@ -195,6 +196,9 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(OSError):
             proc.kill()  # taskkill missing or refused: at least the child itself
         return
+    # First every descendant of the guard, those that left the group with setsid()
+    # included (the guard, a subreaper, holds them), then the group.
+    kill_descendants(proc.pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 

@@ -93,6 +93,34 @@ def encode_capabilities(caps: Capabilities) -> dict[str, Any]:
     }
 
 
+MAX_DEPTH = 64
+"""Levels of nesting a message may have; none needs more than a few."""
+
+
+def too_deep(raw: bytes, msg: Any) -> bool:
+    """Whether a message nests deeper than :data:`MAX_DEPTH` (looked at only when the
+    line holds that many brackets, so a plain message costs two counts)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    stack = [(msg, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if level > MAX_DEPTH:
+                return True
+            stack.extend((v, level + 1) for v in value)
+    return False
+
+
+def _names(obj: dict[str, Any], field: str) -> frozenset[str]:
+    value = obj.get(field, [])
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise ProtocolError(f"capabilities: {field} must be a list of strings, got {value!r:.80}")
+    return frozenset(value)
+
+
 def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
     """A field the harness leaves out is not claimed: silence never promises support.
 
@@ -100,6 +128,8 @@ def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
     its ``alignment_helpers`` field, and read as it meant: ``alignment_helpers`` claims
     ``pagesize`` and ``alignment``, and ``addr`` claims ``addr_request`` too. A new
     field it also sends wins."""
+    if type(obj) is not dict:
+        raise ProtocolError(f"capabilities must be an object, got {type(obj).__name__}")
     flags = {name: obj.get(name) is True for name in _BOOL_CAPABILITIES}
     if "alignment_helpers" in obj:
         old = {
@@ -115,9 +145,9 @@ def decode_capabilities(obj: dict[str, Any]) -> Capabilities:
         )
     return Capabilities(
         int_range=int_range,
-        file_kinds=frozenset(obj.get("file_kinds", ())),
-        access_modes=frozenset(obj.get("access_modes", ())),
-        call_forms=frozenset(obj.get("call_forms", ())),
+        file_kinds=_names(obj, "file_kinds"),
+        access_modes=_names(obj, "access_modes"),
+        call_forms=_names(obj, "call_forms"),
         **flags,
     )
 
@@ -225,11 +255,15 @@ def response_value(op: str, rid: int, raw: bytes, validate: bool) -> Any:
         msg = loads_line(raw)
     except ValueError as exc:
         raise malformed(op, f"not JSON ({exc})", raw) from None
+    except RecursionError:
+        raise malformed(op, f"nests deeper than {MAX_DEPTH} levels", raw) from None
+    if too_deep(raw, msg):
+        raise malformed(op, f"nests deeper than {MAX_DEPTH} levels", raw)
     if validate:
         why = schema_violation(op, msg)
         if why is not None:
             raise malformed(op, f"breaks the protocol schema {why}", raw)
-    if type(msg) is not dict or msg.get("id") != rid:
+    if type(msg) is not dict or type(msg.get("id")) is not int or msg["id"] != rid:
         raise malformed(op, f"expected an object with id {rid}", raw)
     outcome = msg.get("outcome")
     if outcome == "value":

@@ -35,3 +35,16 @@ class ImplementationTimeout(HarnessFailure):
         )
         self.op = op
         self.timeout = timeout
+
+
+class ClosedOutput(HarnessFailure):
+    """The harness closed its stdout but did not exit within the grace period, so the
+    runner killed it. The signal that ended it was the runner's, not the binding's:
+    a harness failure, not a crash."""
+
+    def __init__(self, op: str, grace: float, detail: str) -> None:
+        super().__init__(
+            f"the harness closed its stdout during {op!r} but did not exit within "
+            f"{grace:g} s, so the runner killed it{detail}"
+        )
+        self.op = op

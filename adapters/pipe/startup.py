@@ -20,6 +20,7 @@ from mmapspec.adapters.interface import (
 from mmapspec.adapters.pipe.child import Child
 from mmapspec.adapters.pipe.codec import PROTOCOL_VERSION, decode_capabilities, decode_int
 from mmapspec.adapters.pipe.errors import HarnessError, ImplementationTimeout, ProtocolError
+from mmapspec.adapters.pipe.processes import own_processes
 
 PROBE_TIMEOUT = 10.0
 """Seconds a harness that has answered ``start`` may take to answer ``pagesize``,
@@ -46,15 +47,21 @@ def handshake(child: Child, start_timeout: float) -> Hello:
     if hello.get("protocol") != PROTOCOL_VERSION:
         theirs = hello.get("protocol")
         raise ProtocolError(f"harness speaks protocol {theirs!r}, runner {PROTOCOL_VERSION}")
-    caps = decode_capabilities(hello.get("capabilities") or {})
-    impl = hello.get("implementation") or {}
+    caps = decode_capabilities(hello.get("capabilities", {}))
+    impl = hello.get("implementation", {})
+    if type(impl) is not dict or not all(
+        type(impl.get(k, "")) is str for k in ("name", "version", "language", "harness")
+    ):
+        raise ProtocolError("start: implementation must be an object of strings")
     pid = hello.get("pid")
-    return Hello(
-        caps,
-        impl,
-        pid if type(pid) is int and pid > 0 else None,
-        _probe(child, min(PROBE_TIMEOUT, start_timeout)),
-    )
+    if pid is not None and (type(pid) is not int or pid <= 0):
+        raise ProtocolError(f"start: pid must be a positive integer, got {pid!r:.40}")
+    if pid is not None and pid not in own_processes(child.proc.pid):
+        raise ProtocolError(
+            f"start: pid {pid} is not the harness nor a process it started: the runner "
+            "observes, limits and traces only processes it started"
+        )
+    return Hello(caps, impl, pid, _probe(child, min(PROBE_TIMEOUT, start_timeout)))
 
 
 def _probe(child: Child, timeout: float) -> int | None:

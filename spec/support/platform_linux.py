@@ -127,7 +127,9 @@ def remove_tagnames_by_prefix(prefix: str) -> list[str]:
         return removed
     for entry in SHM.iterdir():
         if entry.name.startswith(prefix):
-            with contextlib.suppress(FileNotFoundError):
+            # Another user's object, or a folder, under the run's prefix is not ours
+            # to remove: it is left, and the run goes on to its report.
+            with contextlib.suppress(OSError):
                 entry.unlink()
                 removed.append(entry.name)
     return removed

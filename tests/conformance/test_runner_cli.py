@@ -57,8 +57,8 @@ def test_a_run_that_cannot_happen_exits_2_with_one_line(
         (["run", "--json", "missing-dir/r.json"], "--json: cannot write"),
         (["run", "--junit", "afile/r.xml"], "--junit: cannot write"),
         (["run", "--markdown", "."], "--markdown: cannot write"),
-        (["expectations", "notareport.json"], "notareport.json is not a mmapspec JSON report"),
-        (["expectations", "notjson.txt"], "cannot read 'notjson.txt'"),
+        (["expectations", "notareport.json"], "'notareport.json' is not an mmapspec report"),
+        (["expectations", "notjson.txt"], "'notjson.txt' is not JSON"),
         (["expectations", "stopped.json"], "stopped.json is the report of an incomplete run"),
     ],
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import expectations, report_formats
+from mmapspec import expectations, report_formats, report_markdown
 from mmapspec.clause_results import build_report
 from mmapspec.report import AdapterInfo, Report, TestOutcome
 from mmapspec.status import (
@@ -236,14 +236,14 @@ def test_junit_has_one_testcase_per_clause() -> None:
 
 
 def test_markdown_summary_lists_deviations() -> None:
-    md = report_formats.to_markdown(sample_report())
+    md = report_markdown.to_markdown(sample_report())
     lines = md.splitlines()
-    assert lines[0].startswith("## ❌ mmapspec conformance: fake")
+    assert lines[0].startswith("## ❌ mmapspec conformance: `fake`")
     header = next(i for i, line in enumerate(lines) if line.startswith("| section |"))
     width = lines[header].count("|")
     assert lines[header + 1].count("|") == width
     assert all(line.count("|") == width for line in lines[header + 2 : header + 4])
-    assert "| `c.b` | fail | AssertionError: size 4096 != 4097 |" in lines
+    assert "| `c.b` | fail | `AssertionError: size 4096 != 4097` |" in lines
     assert "@example(size=4097)" in md
     assert md.count("<details>") == md.count("</details>")
 

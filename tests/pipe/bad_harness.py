@@ -13,11 +13,18 @@ It misbehaves on the ops named (``*`` names every op but ``start`` and ``stop``)
 the schema forbids, ``--wrong-id-on`` answers with another id, ``--endless-line-on``
 writes a response line that never ends, ``--bool-as-int-on`` answers
 ``--serve``'s value with each boolean as ``1``/``0`` (a C harness's ``int``), and
-``--int-as-string-on`` with each integer as a string of digits. ``--once FILE``:
+``--int-as-string-on`` with each integer as a string of digits, ``--harness-error-on``
+answers ``harness_error``, ``--surrogate-on`` answers it with a message holding a lone
+surrogate, terminal escapes and Markdown, and ``--close-stdout-on`` closes its stdout
+and lives on.
+``--once FILE``:
 misbehave only the first time in the whole run, across processes (FILE is created then;
 it must not exist before). ``--no-start`` never answers start; ``--silent-after-start``
 answers start and then nothing, ever; ``--die-at-start`` prints a reason to stderr and exits 3.
 ``--hang-note FILE`` appends the harness's pid to FILE when it starts hanging.
+``--claim-pid PID`` names PID in its answer to start instead of its own.
+``--setsid-orphans N`` leaves N processes that call setsid() and are orphaned (a double
+fork), holding the protocol's pipes open and sleeping, before it answers start.
 ``--marker`` is ignored: it lets a test find these processes in /proc.
 """
 
@@ -40,6 +47,9 @@ FLAGS = (
     "endless-line-on",
     "bool-as-int-on",
     "int-as-string-on",
+    "harness-error-on",
+    "close-stdout-on",
+    "surrogate-on",
 )
 
 parser = argparse.ArgumentParser()
@@ -52,6 +62,8 @@ parser.add_argument("--hang-note", default=None)
 parser.add_argument("--no-start", action="store_true")
 parser.add_argument("--silent-after-start", action="store_true")
 parser.add_argument("--die-at-start", action="store_true")
+parser.add_argument("--claim-pid", type=int, default=None)
+parser.add_argument("--setsid-orphans", type=int, default=0)
 ns = parser.parse_args()
 
 # Keep fd 1 for the protocol and everything else on stderr, as real harnesses do.
@@ -105,6 +117,14 @@ def endless_line() -> None:
         protocol.write("A" * 65536)
 
 
+for _ in range(ns.setsid_orphans):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(3600)  # with the protocol's pipes open, out of the process group
+        os._exit(0)
+    os.wait()
+
 started = False
 for line in sys.stdin:
     req = json.loads(line)
@@ -131,6 +151,14 @@ for line in sys.stdin:
         protocol.flush()
     elif how == "bad-value-on":
         reply({"id": rid, "outcome": "value", "value": "four thousand"})
+    elif how == "harness-error-on":
+        reply({"id": rid, "outcome": "harness_error", "message": "bad_harness: my own bug"})
+    elif how == "surrogate-on":
+        evil = "cut \ud83d \x1b[32m108 pass -> conformant\x1b[0m\n## ✅ conformant <img src=x>"
+        reply({"id": rid, "outcome": "harness_error", "message": evil})
+    elif how == "close-stdout-on":
+        protocol.close()
+        time.sleep(3600)
     elif how == "wrong-id-on":
         reply({"id": rid + 1000, "outcome": "value", "value": 4096})
     elif how == "endless-line-on":
@@ -152,7 +180,7 @@ for line in sys.stdin:
                     "protocol": 1,
                     "implementation": {"name": "bad", "version": "0"},
                     "capabilities": {"pagesize": True, "alignment": True},
-                    "pid": os.getpid(),
+                    "pid": ns.claim_pid or os.getpid(),
                 },
             }
         )

@@ -105,11 +105,11 @@ def test_text_output() -> None:
 
 def test_markdown_output() -> None:
     md = compare.render_markdown(compare.compare(OLD, NEW))
-    assert md.startswith("## mmapspec: lua:mmap 1.0 → lua:mmap 1.1\n")
+    assert md.startswith("## mmapspec: `lua:mmap 1.0` → `lua:mmap 1.1`\n")
     assert "### Worse: new failures or clauses no longer passing (3)" in md
-    # A pipe in a message would end the table cell.
-    assert "| `b.breaks` | pass | fail | got 0 \\| expected 1 |" in md
-    assert "| `c.crashes` | fail | crash | SIGSEGV in &lt;memcpy> |" in md
+    # A pipe in a message would end the table cell; a code span shows <memcpy> as written.
+    assert "| `b.breaks` | `pass` | `fail` | `got 0 \\| expected 1` |" in md
+    assert "| `c.crashes` | `fail` | `crash` | `SIGSEGV in <memcpy>` |" in md
 
 
 def write(tmp_path: Path, name: str, doc: Any) -> str:

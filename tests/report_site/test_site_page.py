@@ -113,7 +113,7 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
 ) -> None:
     text = html.build(reports)
     for report in reports:
-        assert f"<h3>{report['adapter']['name']}</h3>" in text
+        assert f"<h3><bdi>{report['adapter']['name']}</bdi></h3>" in text
     older = copy.deepcopy(reports[0])
     older["run"].pop("date")  # reports made before runs recorded their date
     assert "<dt>date</dt><dd>unknown</dd>" in html.build([older])
