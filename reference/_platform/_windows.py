@@ -343,13 +343,10 @@ class WindowsBackend:
             raise OsCallError(win32.ERROR_INVALID_ADDRESS, call)
 
     def check_unused(self, addr: int, size: int) -> None:
-        """Reserve ``[addr, addr+size)`` and release it at once: VirtualAlloc refuses a
-        range any part of which is in use (ERROR_INVALID_ADDRESS)."""
+        """Reserve the range and release it: VirtualAlloc refuses a range in use."""
         self._check_span(addr, size, "VirtualAlloc")
-        got: int | None = win32.VirtualAlloc(addr, size, win32.MEM_RESERVE, win32.PAGE_NOACCESS)
-        if not got:
-            raise win32.last_error("VirtualAlloc(MEM_RESERVE)")
-        win32.VirtualFree(got, 0, win32.MEM_RELEASE)
+        got = win32.VirtualAlloc(addr, size, win32.MEM_RESERVE, win32.PAGE_NOACCESS)
+        win32.VirtualFree(win32.handle(got, "VirtualAlloc(MEM_RESERVE)"), 0, win32.MEM_RELEASE)
 
     def unmap(self, addr: int, size: int) -> None:
         # A view is released whole; its size is implied. A tagname's section handle
