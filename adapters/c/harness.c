@@ -170,6 +170,8 @@ static void release(int64_t h) /* free a live handle's object and forget it */
 	if (e->kind == MIRROR) {
 		mm_mirror_free(e->mirror);
 		for (int64_t i = 1; i <= e->copies; i++) live[h - first + i].live = 0;
+		free(e->mirror->maps); /* its copies' handles are gone with it */
+		free(e->mirror);
 	} else {
 		mm_free(e->map);
 		if (e->kind == MAP) { free(e->map->tagname); free(e->map); }
@@ -505,10 +507,13 @@ int main(void)
 		else if (!op || !json_is_object(args)) resp = outcome("harness_error", "unknown op %s", name ? name : "(none)");
 		else resp = perform(op, args);
 		json_object_set_new(resp, "id", json_integer(json_is_integer(id) ? json_integer_value(id) : 0));
+		int stop = name && !strcmp(name, "stop"); /* name is req's: read before it goes */
 		send(resp, op && op->result == R_BASE64);
 		json_decref(req);
-		if (name && !strcmp(name, "stop")) return 0;
+		if (stop) break;
 	}
-	free_all(); /* stdin closed: the runner went away */
+	free_all(); /* stdin closed: the runner went away (after stop: nothing is left) */
+	free(live);
+	free(line);
 	return 0;
 }

@@ -4,7 +4,10 @@ The readings are the reference's (mmapspec.reference): files are opened without
 blocking and only regular files and block devices are mapped; a map with write
 access creates a missing file and extends a short one, reserving its blocks (a full
 disk is 'disk_full' now, not SIGBUS later); a failing call leaves no file it created
-and puts back the size it changed; a requested address never replaces a mapping
+and never changes the size of one it did not: whatever can fail is checked before the
+file grows (the file's range past its end is mapped first, then the file is grown,
+reserving before extending), since truncating back would cut off what another writer
+appended meanwhile; a requested address never replaces a mapping
 (MAP_FIXED_NOREPLACE); tagged shared memory is created 0600 and an existing object
 is used only if it is this user's and grants nothing to others; a mirror maps its
 file over the whole range first, then each copy inside that range.
@@ -170,27 +173,34 @@ static int open_tag(const char *tag, int write, opened *o, mm_error *err)
 	return 0;
 }
 
-static void restore(int fd, int64_t size) /* best effort: the first failure is reported */
+/* 'disk_full' before anything happens when no file can be end bytes long (-1: off_t overflows) */
+static int check_growable(int64_t end, mm_error *err)
 {
-	struct stat st;
-	if (fstat(fd, &st) == 0 && st.st_size != size && ftruncate(fd, size) != 0) {}
+	if (end >= 0 && end <= OFF_MAX) return 0;
+	fail(err, MM_ERRCODE, "disk_full", 0, "cannot extend the file beyond the largest size");
+	return -1;
 }
 
-/* extend to end, reserving the blocks from start: a full disk fails here */
+/* extend to end, reserving the blocks from start: a full disk fails here. A failure
+leaves the size as it was: the blocks are reserved first (FALLOC_FL_KEEP_SIZE; mode 0
+alone may leave ext4's file half grown), then mode 0 moves the end of file over them,
+which only ever extends (a writer that made the file longer meanwhile keeps its bytes) */
 static int grow(opened *o, int64_t start, int64_t end, mm_error *err)
 {
-	if (end < 0 || end > OFF_MAX) {
-		fail(err, MM_ERRCODE, "disk_full", 0, "cannot extend the file beyond the largest size");
-		return -1;
-	}
-	while (fallocate(o->fd, 0, start, end - start) != 0) {
-		if (errno == EINTR) continue;
-		if ((errno == EOPNOTSUPP || errno == EINVAL) && ftruncate(o->fd, end) == 0) return 0;
-		int e = errno;
-		restore(o->fd, o->size);
-		os_fail(err, e, RESERVE, "cannot extend the file");
-		return -1;
-	}
+	static const int MODES[] = {FALLOC_FL_KEEP_SIZE, 0};
+	if (check_growable(end, err) != 0) return -1;
+	for (int i = 0; i < 2; i++)
+		while (fallocate(o->fd, MODES[i], start, end - start) != 0) {
+			struct stat st;
+			if (errno == EINTR) continue;
+			if (errno != EOPNOTSUPP && errno != EINVAL) /* a full disk, say: the size is unchanged */
+				return os_fail(err, errno, RESERVE, "cannot extend the file"), -1;
+			/* a file system without reservation: a plain resize, never a shrink */
+			if (fstat(o->fd, &st) != 0) return os_fail(err, errno, RESERVE, "cannot stat the file"), -1;
+			if (st.st_size < end && ftruncate(o->fd, end) != 0)
+				return os_fail(err, errno, RESERVE, "cannot extend the file"), -1;
+			return 0;
+		}
 	return 0;
 }
 
@@ -235,14 +245,20 @@ static mm_map *map_opened(opened *o, int write, int a, mm_int size, int64_t offs
 		return fail(err, MM_ERRCODE, "file_too_short", 0, "the file has %lld bytes, %lld + %lld "
 			"needed", (long long)fsize, (long long)offset, (long long)size.v);
 	}
-	if (grown && grow(o, offset > fsize ? offset : fsize, end, err) != 0) { discard(o); return NULL; }
+	if (grown && check_growable(end, err) != 0) { discard(o); return NULL; }
+	/* mapped first, past the end of a short file (nobody touches those pages before it
+	grows): the address is ours or the map fails, and the file is still as it was */
 	int flags = (a == 2 || a == 5) ? MAP_PRIVATE : MAP_SHARED;
 	void *p = map_at(addr, addr_given, size.v, PROT[a], flags, o->fd, offset);
 	if (p == MAP_FAILED) {
 		int e = errno;
-		if (grown) restore(o->fd, fsize);
 		discard(o);
 		return os_fail(err, e, MAP, "cannot map the file");
+	}
+	if (grown && grow(o, offset > fsize ? offset : fsize, end, err) != 0) {
+		munmap(p, size.v);
+		discard(o);
+		return NULL;
 	}
 	if (o->owned) close(o->fd); /* a mapping outlives its descriptor */
 	return new_map(p, size.v, o->tag);
@@ -341,7 +357,6 @@ mm_mirror *mm_mirror_new(mm_file file, mm_int size, mm_int times, void *addr, in
 	opened o;
 	if (open_file(file, 1, OPEN, 0, &o, err) != 0) return NULL;
 	int64_t fsize = o.size;
-	if (fsize < seg && grow(&o, 0, seg, err) != 0) { discard(&o); return NULL; }
 	int prot = PROT_READ | PROT_WRITE;
 	char *base = map_at(addr, addr_given, seg * n, prot, MAP_SHARED, o.fd, 0);
 	for (int64_t i = 1; base != MAP_FAILED && i < n; i++) /* each copy over our own range */
@@ -352,9 +367,13 @@ mm_mirror *mm_mirror_new(mm_file file, mm_int size, mm_int times, void *addr, in
 		}
 	if (base == MAP_FAILED) {
 		int e = errno;
-		if (fsize < seg) restore(o.fd, fsize);
 		discard(&o);
 		return os_fail(err, e, MAP, "mirror: cannot map the file");
+	}
+	if (fsize < seg && grow(&o, 0, seg, err) != 0) { /* every copy is mapped: now grow */
+		munmap(base, seg * n);
+		discard(&o);
+		return NULL;
 	}
 	if (o.owned) close(o.fd);
 	mm_mirror *mi = calloc(1, sizeof *mi);

@@ -56,6 +56,9 @@ mm_map *mm_map_new(mm_file file, const char *access, mm_int size, mm_int offset,
 	int addr_given, const char *tagname, mm_error *err);
 int mm_flush(mm_map *m, int async_given, int async, void *addr, int addr_given, mm_int size,
 	mm_error *err);
+/* mm_free and mm_mirror_free unmap; the structures stay the caller's to free once no
+copy is used any more (a map: free(m->tagname), free(m); a mirror: free(mi->maps),
+free(mi), which frees its copies too) */
 void mm_free(mm_map *m);
 int mm_map_unlink(mm_map *m, mm_error *err);
 int mm_unlink(const char *tagname, mm_error *err);
