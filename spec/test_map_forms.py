@@ -27,7 +27,7 @@ from mmapspec.spec.support import (
     shm_name,
 )
 from mmapspec.spec.support.map_calls import described, mapped
-from mmapspec.spec.support.tagnames import shm_seen
+from mmapspec.spec.support.tagnames import shm_exists, shm_seen
 
 
 @pytest.mark.clause("map.form.table")
@@ -90,8 +90,11 @@ def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> No
     first = mapped(maps, None, "w", p, None, None, tag, form="positional")
     adapter.write(first.handle, 0, b"positional")
     if shm_seen():
-        # The OS shows the named memory: its absence is this form's failure alone.
-        same(shm_bytes(tag, 10), b"positional", f"{call}: {shm_name(tag)}")
+        # The OS shows the named memory: its absence is this form's failure alone; that
+        # a write through the map reaches it is the tagname's promise.
+        assert shm_exists(tag), f"{call}: no shared memory {shm_name(tag)}"
+        with prerequisite("map.tagname.same-process", f"a write through {call}"):
+            same(shm_bytes(tag, 10), b"positional", f"{call}: {shm_name(tag)}")
         return
     with prerequisite("map.tagname.same-process", f"map{{tagname={tag!r}, size={p}}}"):
         second = mapped(maps, None, "", p, None, None, tag)
