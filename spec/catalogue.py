@@ -1620,6 +1620,23 @@ CLAUSES: tuple[Clause, ...] = (
         "nothing between them.",
     ),
     Clause(
+        id="safety.process.survives",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="The implementation's process survives every documented call, except where the "
+        "document says it crashes (a write to memory mapped without write access), and no "
+        "call leaves it to die later in another.",
+        basis="safety",
+        checked="A map of a file by name, a write, a flush and a free leave the same process "
+        "answering. Through the pipe, every crash is triaged: the running test's "
+        "calls are replayed alone in a fresh process (a crash there is the test's clause's); "
+        "else every call since the process started is replayed, and a crash is shrunk by "
+        "delta debugging (30 s at most) to a minimal sequence, reported here with its lines "
+        "and blaming no other clause; a crash that does not replay is reported here as "
+        "flaky.",
+    ),
+    Clause(
         id="safety.memory.flat",
         section=S_SAFETY,
         function="map:free",

@@ -29,9 +29,16 @@ from mmapspec.spec.support import (
 from mmapspec.spec.support.map_calls import described, mapped
 from mmapspec.spec.support.tagnames import shm_exists, shm_seen
 
+ACCESSES = [
+    "",
+    pytest.param("w", marks=pytest.mark.prerequisites("map.access.w")),
+    pytest.param("c", marks=pytest.mark.prerequisites("map.access.c")),
+]
+"""The modes a form is tried in; 'w' and 'c' maps are their access clauses' promise."""
+
 
 @pytest.mark.clause("map.form.table")
-@pytest.mark.parametrize("access", ["", "w", "c"])
+@pytest.mark.parametrize("access", ACCESSES)
 def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path, access: str) -> None:
     """``map{file=..., access=..., size=...}`` returns a map of the file's bytes."""
     if access:
@@ -44,7 +51,7 @@ def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path, access: str) -
 
 
 @pytest.mark.clause("map.form.positional")
-@pytest.mark.parametrize("access", ["", "w", "c"])
+@pytest.mark.parametrize("access", ACCESSES)
 def test_positional_form_is_the_table_form(
     adapter: Adapter, maps: Maps, tmp_path: Path, access: str
 ) -> None:

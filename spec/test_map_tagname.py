@@ -18,6 +18,7 @@ from mmapspec.spec import strategies as sst
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import Maps, assert_fails, os_page, same
 from mmapspec.spec.support.map_calls import described, mapped
+from mmapspec.spec.support.tagnames import shm_bytes, shm_seen
 
 
 @pytest.mark.clause("map.tagname.same-process")
@@ -44,6 +45,8 @@ def test_tagname_default_size_is_the_existing_size(adapter: Adapter, maps: Maps)
     with prerequisite("map.tagname.same-process", described("map", None, "w", 3 * p, tag=tag)):
         first = mapped(maps, None, "w", 3 * p, None, None, tag)
         adapter.write(first.handle, 3 * p - 3, b"end")
+        if shm_seen():  # that the write reached the memory is the tagname's promise
+            same(shm_bytes(tag, 3 * p)[-3:], b"end", f"the shared memory of {tag!r}")
     call = described("map", None, "", None, None, None, tag)
     second = mapped(maps, None, "", None, None, None, tag)
     assert second.size == 3 * p, (

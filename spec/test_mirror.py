@@ -108,6 +108,7 @@ def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
 
 
 @pytest.mark.clause("mirror.form.positional")
+@pytest.mark.prerequisites("mirror.form.table")
 def test_positional_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     _mirrored_both_ways(adapter, maps, tmp_path, "positional")
 
@@ -134,6 +135,7 @@ def test_writes_through_any_copy_reach_the_file(
 
 
 @pytest.mark.clause("mirror.access-w.creates")
+@pytest.mark.prerequisites("mirror.form.table")
 def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     path = new_path(tmp_path)
     what = f"mirror({path.name!r} (missing), {PAGE + 1})"
@@ -141,8 +143,9 @@ def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -
     assert path.is_file(), f"{what}: expected the file created, there is none"
     size = path.stat().st_size
     assert size >= 2 * PAGE, f"{what}: expected a file of at least {2 * PAGE} bytes, got {size}"
-    adapter.write(mirror.handle, 0, b"created")
-    same(pread(path, 0, 7), b"created", f"the file after {what} and a write")
+    with prerequisite("mirror.access-w", f"a write through {what}, read from the file"):
+        adapter.write(mirror.handle, 0, b"created")
+        same(pread(path, 0, 7), b"created", f"the file after {what} and a write")
 
 
 # ----------------------------------------------------------------------------- size
@@ -261,6 +264,7 @@ def test_freeing_the_mirror_frees_every_copy(adapter: Adapter, maps: Maps, tmp_p
 
 
 @pytest.mark.clause("mirror.invariant")
+@pytest.mark.prerequisites("mirror.access-w")
 @given(
     size=st.integers(1, 3 * PAGE),
     times=st.integers(1, 4),
