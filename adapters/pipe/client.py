@@ -204,6 +204,7 @@ class PipeAdapter(Adapter):
         value into the method's result (a value it cannot decode is a
         :class:`ProtocolError`, like any broken message), and a failure is recorded
         to stand for the rest of the test (see :meth:`begin_test`)."""
+        failure: Failure
         try:
             child = self._live_child()
             log = self._log
