@@ -205,6 +205,7 @@ class PipeAdapter(Adapter):
         :class:`ProtocolError`, like any broken message), and a failure is recorded
         to stand for the rest of the test (see :meth:`begin_test`)."""
         failure: Failure
+        log: CallLog | None = None  # None: no call was sent (a standing failure)
         try:
             child = self._live_child()
             log = self._log
@@ -219,7 +220,7 @@ class PipeAdapter(Adapter):
                     child.stop()
                     self._child = None
         except ImplementationCrashed as exc:
-            failure = self._triaged(log, exc, op) if self.triage else exc
+            failure = self._triaged(log, exc, op) if self.triage and log is not None else exc
             self._failures.record(failure, op)
         except HarnessFailure as exc:
             self._failures.record(exc, op)

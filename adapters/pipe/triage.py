@@ -80,7 +80,7 @@ class CrashCausedEarlier(ImplementationCrashed):
 
     def __init__(self, crash: ImplementationCrashed, op: str, lines: list[str], note: str):
         detail = (
-            f"died during {op}, which does not crash alone: {note}; the minimal sequence "
+            f"{crash.detail}, which does not crash alone: {note}; the minimal sequence "
             f"that crashes a fresh process ({len(lines)} calls):\n" + "\n".join(lines)
         )
         super().__init__(crash.signal, crash.exitcode, detail)
@@ -95,8 +95,8 @@ class FlakyCrash(ImplementationCrashed):
 
     def __init__(self, crash: ImplementationCrashed, op: str, replayed: int):
         detail = (
-            f"flaky: died during {op}, but neither the test's calls nor all {replayed} "
-            f"calls since the process started crash a fresh process ({crash.detail})"
+            f"flaky: {crash.detail}; neither the test's calls nor all {replayed} calls "
+            "since the process started crash a fresh process"
         )
         super().__init__(crash.signal, crash.exitcode, detail)
 
