@@ -239,8 +239,9 @@ class PipeAdapter(Adapter):
 
         try:
             return triage(log, crash, op, lambda calls: replay_in(fresh, calls))
-        except Exception:  # a replay that cannot start: the crash as it was seen
-            return crash
+        except Exception as exc:  # a replay that cannot start: the crash as it was seen
+            why = f"{crash.detail} (not triaged: {type(exc).__name__}: {exc})"
+            return ImplementationCrashed(crash.signal, crash.exitcode, why)
 
     def _theirs(self, handle: Handle) -> Any:
         self._failures.check()

@@ -119,7 +119,7 @@ class _Translation:
             self.handles[json.dumps(old["handle"])] = new["handle"]
         try:
             o, n, size = decode_int(old["addr"]), decode_int(new["addr"]), decode_int(old["size"])
-        except (KeyError, TypeError, ValueError):
+        except Exception:  # no address in this answer (or not one we can read)
             o = n = size = None
         if isinstance(o, int) and isinstance(n, int) and isinstance(size, int):
             copies = max(1, len(old.get("maps") or ()))  # a mirror spans all its copies
@@ -145,7 +145,7 @@ class _Translation:
     def _addr(self, encoded: Any) -> Any:
         try:
             value = decode_int(encoded)
-        except (TypeError, ValueError):
+        except Exception:  # not an integer we can read: sent as it was
             return encoded
         for old, span, new in reversed(self.ranges):
             if isinstance(value, int) and old <= value < old + span:

@@ -50,7 +50,6 @@ THROUGH_PIPE = frozenset(
         "AlignedAddrLowWordCarry",
         "Int64Binding",
         "FreedFlushSaysTrue",
-        "AddrMapCorruptsFilesizeCrashes",
         "FilesizeCrashesOnce",
     }
 )
