@@ -40,6 +40,12 @@ def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts
     facts.suite_error = not (facts.crash or facts.harness) and _is_suite_error(error)
     if isinstance(exc, PrerequisiteFailed):
         facts.prerequisite = exc.clause
+    elif isinstance(exc, ImplementationCrashed):
+        # Crash triage found the crash caused by earlier calls, or not replaying: it is
+        # that clause's (safety.process.survives), and the running test's is blocked.
+        triaged = getattr(exc, "clause", None)
+        if isinstance(triaged, str):
+            facts.prerequisite = triaged
     elif isinstance(exc, Violation):
         facts.attributed = exc.clause
     facts.message = _exception_message(exc)

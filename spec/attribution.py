@@ -52,6 +52,12 @@ class Violation(AssertionError):
         self.crashed = crashed
 
 
+def _triaged_elsewhere(exc: ImplementationCrashed) -> bool:
+    """A crash that crash triage gave a clause of its own (``exc.clause``: one caused by
+    earlier calls, or one that does not replay) belongs to no setup and no rule."""
+    return isinstance(getattr(exc, "clause", None), str)
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -69,6 +75,8 @@ def prerequisite(clause: str, what: str) -> Iterator[None]:
     except (Unsupported, HarnessFailure, PrerequisiteFailed, Violation):
         raise
     except ImplementationCrashed as exc:
+        if _triaged_elsewhere(exc):
+            raise
         raise PrerequisiteFailed(clause, f"{what}: {_describe(exc)}", crashed=True) from exc
     except Exception as exc:
         if not is_evidence(exc):
@@ -84,6 +92,8 @@ def checking(clause: str) -> Iterator[None]:
     except (Unsupported, HarnessFailure, PrerequisiteFailed, Violation):
         raise
     except ImplementationCrashed as exc:
+        if _triaged_elsewhere(exc):
+            raise
         raise Violation(clause, _describe(exc), crashed=True) from exc
     except Exception as exc:
         if not is_evidence(exc):

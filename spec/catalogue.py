@@ -338,6 +338,21 @@ CLAUSES: tuple[Clause, ...] = (
         "for an empty file.",
     ),
     Clause(
+        id="map.size.default-with-offset-not-past-end",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if write access is not given (or the file is the pagefile which can't be "
+        "resized), the mapping fails with `'file_too_short'` error.",
+        needs=_NAMED,
+        checked="A spot every reading decides alike: a read-only map with an offset and no "
+        "size either fails with 'file_too_short' (the words read literally: the file size "
+        "from the offset runs past the end) or maps at most the rest of the file "
+        "(map.size.default-with-offset's reading); a map.size past the end of the file "
+        "is rejected by both.",
+    ),
+    Clause(
         id="map.size.default-empty-file-fails",
         section=S_MAP,
         function="mmap.map",
@@ -712,6 +727,20 @@ CLAUSES: tuple[Clause, ...] = (
         reading="The rules for files read for a tagname: with write access a missing shared "
         "memory file is created, empty, and with no size 'if the file is empty the "
         "mapping fails with file_too_short'.",
+    ),
+    Clause(
+        id="map.tagname.short-read-only-fails",
+        section=S_MAP,
+        function="mmap.map",
+        kind="fails",
+        errcode="file_too_short",
+        quote="if write access is not given (or the file is the pagefile which can't be "
+        "resized), the mapping fails with `'file_too_short'` error.",
+        needs=_needs("tagname", "unlink", "access:w"),
+        basis="reading",
+        reading="The rules for a short file read for a tagname: the shared memory file (see "
+        "the unlink section) is the file, so mapping more than it holds without write access "
+        "fails with 'file_too_short' rather than growing the memory or mapping past its end.",
     ),
     # ---------------------------------------------------------------- mmap.map: result
     Clause(
@@ -1121,6 +1150,19 @@ CLAUSES: tuple[Clause, ...] = (
         needs=_needs("mirror", _NAME, "addr", "addr_request"),
         checked="An address where a mirror of the same shape just was (freed since) is the "
         "address the mirror asked for it gets.",
+    ),
+    Clause(
+        id="mirror.errcode.out-of-mem-addr-in-use",
+        section=S_MIRROR,
+        function="mmap.mirror",
+        kind="fails",
+        errcode="out_of_mem",
+        quote="`'out_of_mem'` - size or address too large or specified address in use.",
+        needs=_needs("mirror", _NAME, "anonymous", "addr", "addr_request"),
+        checked="The errcode list stands under mmap.map, but it names the failure of any "
+        "function that takes an `addr` ('specified address in use'), and mirror's own "
+        "signature returns `nil,err,errcode` for its addr: a mirror asked for at the start "
+        "of a live map fails with 'out_of_mem', and the map living there is left intact.",
     ),
     Clause(
         id="mirror.result.maps",
@@ -1576,6 +1618,23 @@ CLAUSES: tuple[Clause, ...] = (
         "again (at least 20 times, for 0.3 s) while another process appends numbered "
         "records to the file: every record must be in the file afterwards, in order, with "
         "nothing between them.",
+    ),
+    Clause(
+        id="safety.process.survives",
+        section=S_SAFETY,
+        function="mmap.map",
+        kind="invariant",
+        quote="The implementation's process survives every documented call, except where the "
+        "document says it crashes (a write to memory mapped without write access), and no "
+        "call leaves it to die later in another.",
+        basis="safety",
+        checked="A map of a file by name, a write, a flush and a free leave the same process "
+        "answering. Through the pipe, every crash is triaged: the running test's "
+        "calls are replayed alone in a fresh process (a crash there is the test's clause's); "
+        "else every call since the process started is replayed, and a crash is shrunk by "
+        "delta debugging (30 s at most) to a minimal sequence, reported here with its lines "
+        "and blaming no other clause; a crash that does not replay is reported here as "
+        "flaky.",
     ),
     Clause(
         id="safety.memory.flat",

@@ -54,7 +54,9 @@ def test_free_closes_the_file_it_opened(
     """After free, no descriptor and no mapping of the process refers to the file."""
     require_proc(adapter.pid)
     path = new_file(tmp_path, pattern(2 * PAGE, seed=30))
-    with prerequisite("map.file.name", f"map({path.name!r}, {access!r}, {2 * PAGE})"):
+    # Each mode's map is its own access clause's promise ('' is the plain file by name).
+    promised_by = f"map.access.{access}" if access else "map.file.name"
+    with prerequisite(promised_by, f"map({path.name!r}, {access!r}, {2 * PAGE})"):
         m = maps.map(ref(path), access, 2 * PAGE)
         adapter.read(m.handle, 0, 1)  # a binding that opens lazily has opened it now
     maps.free(m)

@@ -27,11 +27,18 @@ from mmapspec.spec.support import (
     shm_name,
 )
 from mmapspec.spec.support.map_calls import described, mapped
-from mmapspec.spec.support.tagnames import shm_seen
+from mmapspec.spec.support.tagnames import shm_exists, shm_seen
+
+ACCESSES = [
+    "",
+    pytest.param("w", marks=pytest.mark.prerequisites("map.access.w")),
+    pytest.param("c", marks=pytest.mark.prerequisites("map.access.c")),
+]
+"""The modes a form is tried in; 'w' and 'c' maps are their access clauses' promise."""
 
 
 @pytest.mark.clause("map.form.table")
-@pytest.mark.parametrize("access", ["", "w", "c"])
+@pytest.mark.parametrize("access", ACCESSES)
 def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path, access: str) -> None:
     """``map{file=..., access=..., size=...}`` returns a map of the file's bytes."""
     if access:
@@ -44,7 +51,7 @@ def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path, access: str) -
 
 
 @pytest.mark.clause("map.form.positional")
-@pytest.mark.parametrize("access", ["", "w", "c"])
+@pytest.mark.parametrize("access", ACCESSES)
 def test_positional_form_is_the_table_form(
     adapter: Adapter, maps: Maps, tmp_path: Path, access: str
 ) -> None:
@@ -90,8 +97,11 @@ def test_positional_form_reaches_the_tagname(adapter: Adapter, maps: Maps) -> No
     first = mapped(maps, None, "w", p, None, None, tag, form="positional")
     adapter.write(first.handle, 0, b"positional")
     if shm_seen():
-        # The OS shows the named memory: its absence is this form's failure alone.
-        same(shm_bytes(tag, 10), b"positional", f"{call}: {shm_name(tag)}")
+        # The OS shows the named memory: its absence is this form's failure alone; that
+        # a write through the map reaches it is the tagname's promise.
+        assert shm_exists(tag), f"{call}: no shared memory {shm_name(tag)}"
+        with prerequisite("map.tagname.same-process", f"a write through {call}"):
+            same(shm_bytes(tag, 10), b"positional", f"{call}: {shm_name(tag)}")
         return
     with prerequisite("map.tagname.same-process", f"map{{tagname={tag!r}, size={p}}}"):
         second = mapped(maps, None, "", p, None, None, tag)

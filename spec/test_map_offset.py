@@ -40,7 +40,9 @@ def test_map_shows_the_file_bytes_at_offset(
         # Only modes that map at all (without an offset): a mode that does not is its own
         # clause's failure, not the offset's. (Filtered rather than a prerequisite: the
         # model, which judges 'w' and 'c', relies on this clause.)
-        probe = maps.try_map(ref(path), access, size)
+        # The probe maps a twin of the file: a probe that changed its file (a 'w' map
+        # of a smaller size truncating it) must not change what the offset map reads.
+        probe = maps.try_map(ref(new_file(tmp_path, content)), access, size)
         assume(probe.kind == "value")
         maps.free(probe.value)
         call = described("map", ref(path), access, size, offset)

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec import strategies as sst
 from mmapspec.spec.attribution import prerequisite
-from mmapspec.spec.support import Maps, new_file, os_page, pattern, ref, same
+from mmapspec.spec.support import Maps, assert_value, new_file, os_page, pattern, ref, same
 from mmapspec.spec.support.map_calls import aligned, check_span, described, mapped, sized
+from mmapspec.spec.support.outcomes import errcode_matches
 
 
 @pytest.mark.clause("map.size.given")
@@ -101,8 +102,35 @@ def test_default_size_is_file_size(adapter: Adapter, tmp_path: Path, data: st.Da
         check_span(adapter, m, path, len(content), call)
 
 
+@pytest.mark.clause("map.size.default-with-offset-not-past-end")
+@given(data=st.data())
+def test_default_size_with_offset_never_runs_past_the_end(
+    adapter: Adapter, tmp_path: Path, data: st.DataObject
+) -> None:
+    """Read-only, an offset and no size: 'file_too_short', or at most file size - offset
+    bytes (rounded up to pages); never the file size from the offset."""
+    p = os_page()
+    offset = data.draw(sst.page_offsets(p, 3).filter(bool), label="offset")
+    rest = data.draw(st.integers(1, 3 * p), label="bytes from offset to the end")
+    path = new_file(tmp_path, pattern(offset + rest, seed=offset + rest + 1))
+    with Maps(adapter) as maps:
+        call = described("map", ref(path), "", None, offset)
+        outcome = maps.try_map(ref(path), "", None, offset)
+        if outcome.kind == "fails" and errcode_matches(outcome.errcode, "file_too_short"):
+            return
+        m = assert_value(outcome, call)
+        most = -(-rest // p) * p
+        assert m.size <= most, (
+            f"{call} of a {offset + rest}-byte file: map.size {m.size} runs past the end of "
+            f"the file (at most {rest} bytes are left from the offset), which no reading "
+            "allows: read literally it fails with 'file_too_short'"
+        )
+
+
 @pytest.mark.clause("map.size.default-with-offset")
-@pytest.mark.prerequisites("map.offset.maps-from-offset")
+@pytest.mark.prerequisites(
+    "map.offset.maps-from-offset", "map.size.default-with-offset-not-past-end"
+)
 @given(data=st.data())
 def test_default_size_with_offset_is_the_rest_of_the_file(
     adapter: Adapter, tmp_path: Path, data: st.DataObject

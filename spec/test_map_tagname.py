@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from mmapspec.adapters.interface import Adapter
 from mmapspec.spec import strategies as sst
 from mmapspec.spec.attribution import prerequisite
-from mmapspec.spec.support import Maps, os_page, same
+from mmapspec.spec.support import Maps, assert_fails, os_page, same
 from mmapspec.spec.support.map_calls import described, mapped
+from mmapspec.spec.support.tagnames import shm_bytes, shm_seen
 
 
 @pytest.mark.clause("map.tagname.same-process")
@@ -44,9 +45,22 @@ def test_tagname_default_size_is_the_existing_size(adapter: Adapter, maps: Maps)
     with prerequisite("map.tagname.same-process", described("map", None, "w", 3 * p, tag=tag)):
         first = mapped(maps, None, "w", 3 * p, None, None, tag)
         adapter.write(first.handle, 3 * p - 3, b"end")
+        if shm_seen():  # that the write reached the memory is the tagname's promise
+            same(shm_bytes(tag, 3 * p)[-3:], b"end", f"the shared memory of {tag!r}")
     call = described("map", None, "", None, None, None, tag)
     second = mapped(maps, None, "", None, None, None, tag)
     assert second.size == 3 * p, (
         f"{call} of shared memory of {3 * p} bytes: expected map.size {3 * p}, got {second.size}"
     )
     same(adapter.read(second.handle, 3 * p - 3, 3), b"end", call)
+
+
+@pytest.mark.clause("map.tagname.short-read-only-fails")
+def test_tagname_shorter_than_the_size_fails_read_only(adapter: Adapter, maps: Maps) -> None:
+    """Shared memory of one page, mapped read-only with three: 'file_too_short'."""
+    p = os_page()
+    tag = maps.tagname()
+    with prerequisite("map.tagname.same-process", described("map", None, "w", p, tag=tag)):
+        maps.free(mapped(maps, None, "w", p, None, None, tag))
+    outcome = maps.try_map(None, "", 3 * p, tagname=tag)
+    assert_fails(outcome, "file_too_short", why=f"shared memory of {p} bytes")

@@ -17,14 +17,18 @@ from mmapspec.adapters.interface import Adapter, CallForm, MirrorInfo
 from mmapspec.spec.attribution import prerequisite
 from mmapspec.spec.support import (
     Maps,
+    assert_fails,
     assert_raises,
     assert_value,
     mapped_bytes_in,
+    mapped_name,
+    mappings_shown,
     new_file,
     new_path,
     os_page,
     pattern,
     pread,
+    proc_maps_entry_at,
     ref,
     require_proc,
     same,
@@ -61,16 +65,41 @@ def _check_copies(adapter: Adapter, mirror: MirrorInfo, seg: int, times: int, mo
 # ----------------------------------------------------------------------------- call forms
 
 
+def _copies_of_the_file(
+    adapter: Adapter, mirror: MirrorInfo, path: Path, seg: int, times: int, what: str
+) -> None:
+    """Every copy k (at addr + k*seg) is the whole segment of ``path``, a file of
+    exactly ``seg`` bytes. Asked of the OS where it shows mappings: each copy's range is
+    a mapping of the file. Elsewhere a write through copy 0 is read back through the
+    others, which is the mirroring of a shared writable map (``mirror.access-w``):
+    declared at the call, so that a mirror whose copies do not share blames that clause.
+    """
+    assert mirror.addr is not None, f"{what}: mirror.addr is not reported"
+    if mappings_shown(adapter.pid):
+        for k in range(times):
+            start = mirror.addr + k * seg
+            entry = proc_maps_entry_at(adapter.pid, start)
+            assert entry is not None and entry.path == mapped_name(path), (
+                f"{what}: copy {k} at {start:#x} is not a mapping of {path.name} ({entry})"
+            )
+            end = proc_maps_entry_at(adapter.pid, start + seg - 1)
+            assert end is not None and end.path == mapped_name(path), (
+                f"{what}: copy {k} does not reach {seg} bytes as a mapping of {path.name}"
+            )
+        return
+    with prerequisite("mirror.access-w", f"{what}: a write through copy 0, read through the rest"):
+        adapter.write(mirror.handle, seg // 2, b"through copy 0")
+        for o in range(1, times):
+            got = adapter.read(mirror.handle, o * seg + seg // 2, 14)
+            same(got, b"through copy 0", f"{what}: copy {o}")
+
+
 def _mirrored_both_ways(adapter: Adapter, maps: Maps, tmp_path: Path, form: CallForm) -> None:
-    """mirror(file, 2 pages, 3) in ``form``: three copies of one segment, a write
-    through one copy read back through the others."""
+    """mirror(file, 2 pages, 3) in ``form``: three copies of the file's one segment."""
     path = _file(tmp_path, 2 * PAGE)
     what = f"mirror({path.name!r}, {2 * PAGE}, 3) in the {form} form"
     mirror = assert_value(maps.try_mirror(ref(path), 2 * PAGE, 3, form=form), what)
-    adapter.write(mirror.handle, PAGE + 5, b"through copy 0")
-    for o in (1, 2):
-        got = adapter.read(mirror.handle, o * 2 * PAGE + PAGE + 5, 14)
-        same(got, b"through copy 0", f"{what}: copy {o}")
+    _copies_of_the_file(adapter, mirror, path, 2 * PAGE, 3, what)
 
 
 @pytest.mark.clause("mirror.form.table")
@@ -79,6 +108,7 @@ def test_table_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
 
 
 @pytest.mark.clause("mirror.form.positional")
+@pytest.mark.prerequisites("mirror.form.table")
 def test_positional_form(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     _mirrored_both_ways(adapter, maps, tmp_path, "positional")
 
@@ -105,6 +135,7 @@ def test_writes_through_any_copy_reach_the_file(
 
 
 @pytest.mark.clause("mirror.access-w.creates")
+@pytest.mark.prerequisites("mirror.form.table")
 def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     path = new_path(tmp_path)
     what = f"mirror({path.name!r} (missing), {PAGE + 1})"
@@ -112,8 +143,9 @@ def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -
     assert path.is_file(), f"{what}: expected the file created, there is none"
     size = path.stat().st_size
     assert size >= 2 * PAGE, f"{what}: expected a file of at least {2 * PAGE} bytes, got {size}"
-    adapter.write(mirror.handle, 0, b"created")
-    same(pread(path, 0, 7), b"created", f"the file after {what} and a write")
+    with prerequisite("mirror.access-w", f"a write through {what}, read from the file"):
+        adapter.write(mirror.handle, 0, b"created")
+        same(pread(path, 0, 7), b"created", f"the file after {what} and a write")
 
 
 # ----------------------------------------------------------------------------- size
@@ -122,16 +154,12 @@ def test_missing_file_is_created(adapter: Adapter, maps: Maps, tmp_path: Path) -
 @pytest.mark.clause("mirror.size.aligned")
 @pytest.mark.parametrize("size", [1, PAGE - 1, PAGE + 1, 3 * PAGE - 7])
 def test_size_is_aligned_to_pages(adapter: Adapter, maps: Maps, tmp_path: Path, size: int) -> None:
-    """The copies are whole pages apart: byte i of the first copy is byte seg + i."""
+    """The copies are whole pages apart: each copy is the file's whole aligned segment."""
     seg = _aligned(size)
-    mirror = _mirror(maps, tmp_path, size, 2)
-    data = pattern(seg, seed=size)
-    adapter.write(mirror.handle, 0, data)
-    same(
-        adapter.read(mirror.handle, seg, seg),
-        data,
-        f"mirror(file, {size}, 2): the second copy, expected {seg} bytes after the first",
-    )
+    path = _file(tmp_path, size)
+    with prerequisite("mirror.form.table", f"mirror{{file={path.name!r}, size={size}}}"):
+        mirror = maps.mirror(ref(path), size, 2)
+    _copies_of_the_file(adapter, mirror, path, seg, 2, f"mirror({path.name!r}, {size}, 2)")
 
 
 @pytest.mark.clause("mirror.size.reported")
@@ -157,11 +185,11 @@ def test_mirror_without_size_raises(adapter: Adapter, maps: Maps, tmp_path: Path
 @pytest.mark.clause("mirror.times.default-2")
 @pytest.mark.prerequisites("mirror.result.maps")
 def test_times_defaults_to_2(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
-    mirror = _mirror(maps, tmp_path, PAGE)
+    path = _file(tmp_path, PAGE)
+    with prerequisite("mirror.form.table", f"mirror{{file={path.name!r}, size={PAGE}}}"):
+        mirror = maps.mirror(ref(path), PAGE)
     assert len(mirror.maps) == 2, f"mirror(file, {PAGE}): expected 2 copies, got {len(mirror.maps)}"
-    adapter.write(mirror.handle, PAGE - 2, b"wrap")  # two bytes in each copy
-    same(adapter.read(mirror.handle, 0, 2), b"ap", "the first copy's start")
-    same(adapter.read(mirror.handle, 2 * PAGE - 2, 2), b"wr", "the second copy's end")
+    _copies_of_the_file(adapter, mirror, path, PAGE, 2, f"mirror({path.name!r}, {PAGE})")
 
 
 @pytest.mark.clause("mirror.times.invalid-raises")
@@ -177,6 +205,7 @@ def test_times_below_one_raises(adapter: Adapter, maps: Maps, tmp_path: Path, ti
 
 
 @pytest.mark.clause("mirror.addr.used")
+@pytest.mark.prerequisites("mirror.free-frees-all")
 def test_mirror_at_requested_address(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
     """An address where a mirror of the same shape just was, freed, is free: asked for,
     it is where the mirror is."""
@@ -188,6 +217,21 @@ def test_mirror_at_requested_address(adapter: Adapter, maps: Maps, tmp_path: Pat
     what = f"mirror({path.name!r}, {PAGE}, 3, {where:#x})"
     mirror = assert_value(maps.try_mirror(ref(path), PAGE, 3, where), what)
     assert mirror.addr == where, f"{what}: expected addr {where:#x}, got {mirror.addr!r}"
+
+
+@pytest.mark.clause("mirror.errcode.out-of-mem-addr-in-use")
+def test_mirror_at_an_address_in_use(adapter: Adapter, maps: Maps, tmp_path: Path) -> None:
+    """A mirror asked for at a live map's address fails with 'out_of_mem', and the live
+    map keeps its bytes (a mirror mapped over it would not be a failure)."""
+    data = pattern(4 * PAGE, seed=51)
+    with prerequisite("map.file.omitted-maps-pagefile", f"map(nil, 'w', {4 * PAGE}) and a write"):
+        live = maps.map(None, "w", 4 * PAGE)
+        adapter.write(live.handle, 0, data)
+    assert live.addr is not None, "map.addr is not reported"
+    path = _file(tmp_path, PAGE)
+    what = f"mirror({path.name!r}, {PAGE}, 2, {live.addr:#x}) at a live map's address"
+    assert_fails(maps.try_mirror(ref(path), PAGE, 2, live.addr), "out_of_mem", why=what)
+    same(adapter.read(live.handle, 0, 4 * PAGE), data, f"{what}: the live map")
 
 
 # ----------------------------------------------------------------------------- the result
@@ -220,6 +264,7 @@ def test_freeing_the_mirror_frees_every_copy(adapter: Adapter, maps: Maps, tmp_p
 
 
 @pytest.mark.clause("mirror.invariant")
+@pytest.mark.prerequisites("mirror.access-w")
 @given(
     size=st.integers(1, 3 * PAGE),
     times=st.integers(1, 4),

@@ -33,6 +33,7 @@ def _expect_crash(action: object, what: str) -> None:
 
 
 @pytest.mark.clause("map.tagname.two-processes")
+@pytest.mark.prerequisites("map.tagname.same-process")
 def test_tagname_shares_memory_between_processes(adapter: Adapter, maps: Maps) -> None:
     """Same tagname in two processes, both giving the size: each sees the other's
     writes, and the memory outlives the other process."""
@@ -87,6 +88,7 @@ def test_synchronized_turns_see_each_other(adapter: Adapter, maps: Maps) -> None
 
 
 @pytest.mark.clause("unlink.while-mapped")
+@pytest.mark.prerequisites("map.tagname.two-processes")
 def test_unlink_while_another_process_maps(adapter: Adapter, maps: Maps) -> None:
     p = os_page()
     tag = maps.tagname()

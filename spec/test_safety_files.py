@@ -81,7 +81,7 @@ def test_a_mirror_at_an_address_in_use_leaves_the_file(
     path = new_file(tmp_path, pattern(p, seed=961))
     before = _state(path)
     call = f"mirror({path.name!r}, {size}, 2, {addr:#x}) with its {taken}'s place in use"
-    with prerequisite("mirror.addr.used", call):
+    with prerequisite("mirror.errcode.out-of-mem-addr-in-use", call):
         _failed(maps.try_mirror(ref(path), size, 2, addr), call)
     _same_as_before(path, before, call)
 

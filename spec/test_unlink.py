@@ -68,7 +68,9 @@ def test_free_keeps_shared_memory(adapter: Adapter, maps: Maps) -> None:
     data = pattern(2 * PAGE, seed=40)
     first = _tag_map(maps, tag, 2 * PAGE)
     second = _tag_map(maps, tag, 2 * PAGE)
-    adapter.write(first.handle, 0, data)
+    with prerequisite("map.tagname.same-process", f"a write through a map of {tag!r}"):
+        adapter.write(first.handle, 0, data)
+        same(shm_bytes(tag, 2 * PAGE), data, f"the shared memory of {tag!r} after a write")
     maps.free(first)
     maps.free(second)
     assert shm_exists(tag), f"free() of every map of {tag!r}: expected it kept, it is gone"
@@ -81,7 +83,9 @@ def test_unlink_while_mapped(adapter: Adapter, maps: Maps) -> None:
     tag = maps.tagname()
     first = _tag_map(maps, tag)
     second = _tag_map(maps, tag)
-    adapter.write(first.handle, 0, b"before")
+    with prerequisite("map.tagname.same-process", f"two maps of {tag!r} sharing a write"):
+        adapter.write(first.handle, 0, b"before")
+        same(adapter.read(second.handle, 0, 6), b"before", "the second map before unlink")
     with prerequisite("unlink.method-removes", "map:unlink() of the second map"):
         adapter.unlink_map(second.handle)
     same(adapter.read(second.handle, 0, 6), b"before", "the second map after map:unlink()")

@@ -28,6 +28,7 @@ from mmapspec.adapters.pipe.codec import RESULT_DECODERS, WIRE_ENCODERS, decode_
 from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
 from mmapspec.adapters.pipe.failures import Failure, FailureLedger, raise_failure
 from mmapspec.adapters.pipe.startup import handshake, not_runnable, start_failure
+from mmapspec.adapters.pipe.triage import CallLog, replay_in, triage
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a harness may take to answer one request (generous: some clauses fill
@@ -36,6 +37,8 @@ DEFAULT_START_TIMEOUT = 30.0
 """Seconds a harness may take to start and answer ``start`` (at least ``timeout``):
 an interpreter loading a binding on a busy CI machine can be slow."""
 VALIDATE_ENV = "MMAPSPEC_PIPE_VALIDATE"
+REPLAY_TIMEOUT = 10.0
+"""Seconds a replaying child may take per call while a crash is triaged."""
 
 T = TypeVar("T")
 
@@ -100,8 +103,10 @@ class PipeAdapter(Adapter):
         timeout: str | float = DEFAULT_TIMEOUT,
         validate: str | int | bool | None = None,
         start_timeout: str | float | None = None,
+        triage: str | int | bool | None = True,
     ) -> None:
         self.pipe_cmd = pipe_cmd
+        self.triage = _flag(triage)
         try:
             self.argv = shlex.split(pipe_cmd)
         except ValueError as exc:
@@ -122,6 +127,7 @@ class PipeAdapter(Adapter):
         self._failures = FailureLedger()
         self._pagesize: int | None = None
         self._handles = ChildHandles()
+        self._log = CallLog()
         self.implementation: dict[str, Any] = {}
         self._start()
 
@@ -158,6 +164,7 @@ class PipeAdapter(Adapter):
             self.version = str(hello.implementation.get("version", "0"))
         self._generation += 1
         self._child = child
+        self._log = CallLog()  # the calls this child received, for crash triage
         return child
 
     def begin_test(self) -> None:
@@ -175,6 +182,7 @@ class PipeAdapter(Adapter):
         their values from the page size, and Hypothesis calls a test flaky when a
         replay stops before the draws that the failing example made."""
         self._failures.reset()
+        self._log.begin_test()
 
     @property
     def failure(self) -> Failure | None:
@@ -196,18 +204,44 @@ class PipeAdapter(Adapter):
         value into the method's result (a value it cannot decode is a
         :class:`ProtocolError`, like any broken message), and a failure is recorded
         to stand for the rest of the test (see :meth:`begin_test`)."""
+        failure: Failure
+        log: CallLog | None = None  # None: no call was sent (a standing failure)
         try:
             child = self._live_child()
+            log = self._log
+            call = log.record(op, args)
             try:
-                return _decoded(child, op, child.round_trip(op, args), decode)
+                value = child.round_trip(op, args)
+                if call is not None:
+                    call.value = value
+                return _decoded(child, op, value, decode)
             finally:
                 if not child.alive:  # crashed, timed out or broke the protocol
                     child.stop()
                     self._child = None
-        except (HarnessFailure, ImplementationCrashed) as exc:
+        except ImplementationCrashed as exc:
+            failure = self._triaged(log, exc, op) if self.triage and log is not None else exc
+            self._failures.record(failure, op)
+        except HarnessFailure as exc:
             self._failures.record(exc, op)
             failure = exc
         raise_failure(failure)
+
+    def _triaged(
+        self, log: CallLog, crash: ImplementationCrashed, op: str
+    ) -> ImplementationCrashed:
+        """The crash, triaged in fresh children (see :mod:`triage`)."""
+
+        def fresh() -> Child:
+            child = Child(self.argv, min(self.timeout, REPLAY_TIMEOUT), self.validate)
+            handshake(child, self.start_timeout)
+            return child
+
+        try:
+            return triage(log, crash, op, lambda calls: replay_in(fresh, calls))
+        except Exception as exc:  # a replay that cannot start: the crash as it was seen
+            why = f"{crash.detail} (not triaged: {type(exc).__name__}: {exc})"
+            return ImplementationCrashed(crash.signal, crash.exitcode, why)
 
     def _theirs(self, handle: Handle) -> Any:
         self._failures.check()
@@ -337,7 +371,11 @@ class PipeAdapter(Adapter):
     def isolated(self, timeout: float | None = None) -> Iterator[Adapter]:
         """Another child of the same command, stopped when the context exits."""
         per_call = self.timeout if timeout is None else timeout
-        with PipeAdapter(self.pipe_cmd, per_call, self.validate, self.start_timeout) as other:
+        # An isolated child runs one test's calls from its start: its crash is that
+        # test's own, with nothing earlier to triage.
+        with PipeAdapter(
+            self.pipe_cmd, per_call, self.validate, self.start_timeout, triage=False
+        ) as other:
             other.spec = self.spec
             yield other
 

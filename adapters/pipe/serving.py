@@ -8,7 +8,7 @@ import sys
 
 from mmapspec.adapters import AdapterLoadError
 from mmapspec.adapters.interface import AdapterSpec
-from mmapspec.adapters.pipe.client import PipeAdapter
+from mmapspec.adapters.pipe.client import DEFAULT_TIMEOUT, PipeAdapter
 
 
 def harness_command(spec: AdapterSpec) -> list[str]:
@@ -31,9 +31,13 @@ def serve_isolated(spec: AdapterSpec, timeout: float | None = None) -> PipeAdapt
             raise AdapterLoadError("pipe: the pipe_cmd option is required")
         if timeout is not None:
             options["timeout"] = str(timeout)
+        options["triage"] = "0"
         adapter = PipeAdapter(**options)
     else:
         command = shlex.join(harness_command(spec))
-        adapter = PipeAdapter(command) if timeout is None else PipeAdapter(command, timeout)
+        per_call = DEFAULT_TIMEOUT if timeout is None else timeout
+        adapter = PipeAdapter(command, per_call, triage=False)
+    # An isolated process runs one test's calls from its start: a crash there is that
+    # test's own, with no earlier call to triage (its calls are logged all the same).
     adapter.spec = spec
     return adapter

@@ -24,6 +24,22 @@ from __future__ import annotations
 from mmapspec.adapters.reference_adapter import ReferenceAdapter
 from mmapspec.bench.deviant import FilesizeNeverShrinks  # stateful: the bench times it too
 
+from .crashes import AddrMapCorruptsFilesizeCrashes as AddrMapCorruptsFilesizeCrashes
+from .crashes import FilesizeCrashesOnce
+from .knockons import (
+    AddrInUseMapsElsewhere,
+    CopyOnWriteOpensWithNoAccess,
+    DefaultSizeWithOffsetIsFileSize,
+    MirrorAddrInUseMapsElsewhere,
+    MirrorCopiesPrivate,
+    MirrorFreeKeepsLastCopy,
+    MirrorPositionalDropsTimes,
+    MirrorTimesDefaultsToThree,
+    SmallerWriteMapTruncates,
+    TagnameDefaultSizeOnePage,
+    TagnameMapsPrivate,
+    TagnameShortMapsItsOwnSize,
+)
 from .lifecycle import (
     FlushReturnsFalse,
     FreedFlushSaysTrue,
@@ -69,6 +85,23 @@ class FlushFalseAndFdRefused(FlushReturnsFalse, NumericFdRefused):
     INTENDED = ("flush.forms", "map.file.fd")  # type: ignore[assignment]  # one per parent
 
 
+KNOCK_ONS: tuple[type[ReferenceAdapter], ...] = (
+    MirrorCopiesPrivate,
+    TagnameMapsPrivate,
+    SmallerWriteMapTruncates,
+    CopyOnWriteOpensWithNoAccess,
+    AddrInUseMapsElsewhere,
+    MirrorAddrInUseMapsElsewhere,
+    TagnameShortMapsItsOwnSize,
+    MirrorFreeKeepsLastCopy,
+    DefaultSizeWithOffsetIsFileSize,
+    MirrorPositionalDropsTimes,
+    MirrorTimesDefaultsToThree,
+    TagnameDefaultSizeOnePage,
+)
+"""Deviants whose defect other clauses' tests once observed without declaring it
+(``knockons``): each pattern of knock-on, planted."""
+
 DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
     PositionalDropsTagname,
     NumericFdRefused,
@@ -103,8 +136,10 @@ DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
     Int64Binding,
     DoubleBinding,
     Int64WrapsAt2p31,
+    *KNOCK_ONS,
+    FilesizeCrashesOnce,
 )
-"""Every deviant binding, in the document's order of what it breaks."""
+"""Every deviant binding: the document's order of what it breaks, then the knock-ons."""
 
 
 def intended(cls: type[ReferenceAdapter]) -> tuple[str, ...]:
