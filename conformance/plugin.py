@@ -1,9 +1,11 @@
 """The pytest plugin: chooses the adapter under test, ties tests to clauses, and
 reports one verdict per clause.
 
-Loaded through the ``pytest11`` entry point, it stays inert unless spec tests are
-collected. Its options are in :mod:`mmapspec.plugin_options`. This module holds the
-hooks; the work is done by:
+The ``pytest11`` entry point (:mod:`mmapspec.pytest_entry`) adds the options and
+registers this module only when the run asks for it (the spec among the arguments
+or collected, or an option of ours given), so that an unrelated pytest run is left
+as it was. The ``adapter`` fixture is the spec package's (its ``conftest.py`` calls
+:func:`session_adapter`). This module holds the hooks; the work is done by:
 
 * :mod:`mmapspec.spec_items`: a spec test's clause, prerequisites and capabilities,
   and the skip a missing capability makes;
@@ -35,7 +37,6 @@ from mmapspec.failures import describe_failure
 from mmapspec.plugin_options import (
     adapter_requested,
     adapter_spec,
-    add_options,
     check_report_paths,
     is_worker,
     judged_by_verdict,
@@ -53,10 +54,6 @@ from mmapspec.spec_items import (
     prerequisites,
 )
 from mmapspec.worker_facts import WorkerFacts
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
@@ -132,8 +129,9 @@ def _claim_tagname_prefix() -> None:
     os.environ[RUN_PREFIX_VARIABLE] = f"{outer}{uuid.uuid4().hex[:12]}-"
 
 
-@pytest.fixture(scope="session")
-def adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
+def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
+    """The body of a spec package's session fixture ``adapter``: the adapter the
+    command line names, whose escaping exceptions are marked as the binding's."""
     impl = mark_escapes(load(adapter_spec(pytestconfig)))
     try:
         yield impl
