@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import sys
 from importlib import metadata
 
@@ -50,10 +51,28 @@ def adapter_version(impl: Adapter) -> str:
     version = getattr(module, "__version__", None)
     if isinstance(version, str) and version:
         return version
-    for dist in metadata.packages_distributions().get(top, []):
+    for dist in _distributions_of(top):
         with contextlib.suppress(metadata.PackageNotFoundError):
             return metadata.version(dist)
     return str(impl.version)
+
+
+def _distributions_of(top: str) -> list[str]:
+    """The distributions that installed the top-level module ``top``. Python 3.10's
+    ``packages_distributions()`` reads only ``top_level.txt``, which setuptools writes
+    and hatchling, flit, poetry-core and maturin do not: failing it, the modules are
+    inferred from each distribution's list of files, as 3.11 does."""
+    known = metadata.packages_distributions().get(top, [])
+    if known:
+        return list(known)
+    found = []
+    for dist in metadata.distributions():
+        for path in dist.files or ():
+            first = path.parts[0] if len(path.parts) > 1 else inspect.getmodulename(path.name)
+            if first == top:
+                found.append(dist.metadata["Name"])
+                break
+    return found
 
 
 def run_environment(config: pytest.Config) -> RunEnvironment:

@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the suite extra brings tomli there
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 
