@@ -11,6 +11,7 @@ import dataclasses
 import os
 from typing import Any
 
+from mmapspec import __version__
 from mmapspec import reference as mm
 from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over
 from mmapspec.adapters.handles import Handles
@@ -52,7 +53,7 @@ class _Held:
 
 class ReferenceAdapter(Adapter):
     name = "reference"
-    version = "0.1"
+    version = __version__  # the reference is mmapspec's: one version
     capabilities = Capabilities(
         file_kinds=frozenset({"name", "fd", "fileobj"}),  # "handle" is Windows-only
     )

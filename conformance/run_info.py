@@ -75,16 +75,24 @@ def _distributions_of(top: str) -> list[str]:
     return found
 
 
+def _spec_version(spec: str) -> str | None:
+    module = sys.modules.get(spec)
+    version = getattr(module, "__version__", None)
+    return version if isinstance(version, str) else None
+
+
 def run_environment(config: pytest.Config) -> RunEnvironment:
     """What ran besides the adapter, for the report."""
     import hypothesis
     from hypothesis import settings
 
     seed = config.getoption("hypothesis_seed", None)
+    spec = config.getoption("mmap_spec", None) or DEFAULT_SPEC
     return RunEnvironment(
         mmapspec=cli.version(),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        spec=config.getoption("mmap_spec", None) or DEFAULT_SPEC,
+        spec=spec,
+        spec_version=_spec_version(spec),
         timeout=config.getoption("mmap_timeout", None),
         hypothesis=HypothesisSettings(
             version=hypothesis.__version__,

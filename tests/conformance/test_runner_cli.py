@@ -140,6 +140,7 @@ def test_reports_record_what_ran(tmp_path: Path) -> None:
     run_info = doc["run"]
     assert run_info["mmapspec"] == version("mmapspec")
     assert run_info["spec"] == "minispec"
+    assert run_info["spec_version"] == "0.0.1"  # the mini spec's __version__
     assert run_info["hypothesis"] == {
         "version": version("hypothesis"),
         "profile": "thorough",
