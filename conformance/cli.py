@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from mmapspec import run_command
-from mmapspec.exit_status import EXIT_OK, run_failed
+from mmapspec.exit_status import EXIT_OK, HELP_TABLE, run_failed
 
 
 def _add_expectations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -149,6 +149,32 @@ def _list(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_adapters(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = sub.add_parser(
+        "adapters",
+        help="list the adapters --adapter can name",
+        description="List the built-in adapters and those installed under the "
+        "`mmapspec.adapters` entry-point group, each with what it points at.",
+    )
+    cmd.set_defaults(func=_adapters)
+
+
+def _adapters(ns: argparse.Namespace) -> int:
+    from importlib.metadata import entry_points
+
+    from mmapspec.adapters import BUILTIN, ENTRY_POINT_GROUP
+
+    rows = [(name, target, "built-in") for name, target in BUILTIN.items()]
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist else "?"
+        rows.append((ep.name, ep.value, f"installed by {dist}"))
+    width = max(len(name) for name, _, _ in rows)
+    for name, target, origin in rows:
+        print(f"{name:<{width}}  {target}  ({origin})")
+    print(f"(also: any module:attribute; entry points register under {ENTRY_POINT_GROUP!r})")
+    return EXIT_OK
+
+
 def version() -> str:
     """The installed distribution's version (the package's own when not installed)."""
     from importlib import metadata
@@ -162,11 +188,17 @@ def version() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mmapspec", description="Conformance tools for the mmap API.")
+    p = argparse.ArgumentParser(
+        prog="mmapspec",
+        description="Conformance tools for the mmap API.",
+        epilog=HELP_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"mmapspec {version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_command.register(sub)
     _add_list(sub)
+    _add_adapters(sub)
     _add_expectations(sub)
     from mmapspec.bench.cli import register as register_bench
 

@@ -75,6 +75,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _declare_markers(config: pytest.Config) -> None:
+    # Python 3.12+ warns at each fork() of a process with threads (xdist's and the
+    # pipe's). The spec forks on purpose, and its children make only system calls
+    # before _exit (planting a file as another user, without an interpreter that
+    # user may not be able to read): the warning says nothing about the binding.
+    config.addinivalue_line(
+        "filterwarnings",
+        r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning",
+    )
     config.addinivalue_line("markers", "clause(id): the one catalogue clause a test gives a status")
     config.addinivalue_line(
         "markers",

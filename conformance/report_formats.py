@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from importlib import resources
@@ -366,7 +367,9 @@ def to_markdown(report: Report) -> str:
 def check_writable(path: str | Path) -> str | None:
     """Why a report cannot be written at ``path`` (None when it can), found before
     the run starts: its folder must exist and the file must be creatable there.
-    A file created by the check is removed again."""
+    A file created by the check is removed again. ``-`` is stdout."""
+    if str(path) == "-":
+        return None
     p = Path(path)
     parent = p.parent
     if not parent.is_dir():
@@ -383,6 +386,10 @@ def check_writable(path: str | Path) -> str | None:
 
 
 def write(path: str | Path, text: str) -> None:
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     p = Path(path)
     if p.parent != Path("."):
         p.parent.mkdir(parents=True, exist_ok=True)
