@@ -63,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("mmap_expectations", None)
     try:
         exp = expectations.load(path) if path else expectations.NO_EXPECTATIONS
+        catalogue = spec_catalogue(config)
+        exp = exp.covering({c.id: getattr(c, "needs", ()) for c in catalogue.CLAUSES})
     except expectations.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     if is_worker(config):
