@@ -96,7 +96,8 @@ def _for_other_users() -> tuple[str, Path]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     check = "import sys; assert sys.version_info >= (3, 10); from mmapspec import reference"
     tried = []
-    for python in dict.fromkeys([sys.executable, os.path.realpath(sys.executable), "python3"]):
+    system = ["/usr/bin/python3", "/usr/local/bin/python3", "python3"]
+    for python in dict.fromkeys([sys.executable, os.path.realpath(sys.executable), *system]):
         found = shutil.which(python)
         cmd = [*_setpriv(ATTACKER), str(found), "-I", "-S", "-c"]
         cmd.append(f"import sys; sys.path.insert(0, {str(folder)!r}); {check}")

@@ -51,7 +51,6 @@ def _mypy(root: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
 def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
     root = _installed_layout(tmp_path / "site")
     done = _mypy(root, tmp_path / "cache", "-p", "mmapspec")
@@ -59,7 +58,6 @@ def test_the_whole_package_is_strictly_typed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
 def test_the_pipe_and_the_python_harness_are_typed_for_windows(tmp_path: Path) -> None:
     """The pipe's Windows path (threads, no guard, the process tree killed) has
     never run: mypy with ``--platform win32`` is what checks it here."""
