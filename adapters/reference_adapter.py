@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any
 
+from mmapspec import __version__
 from mmapspec import reference as mm
 from mmapspec.adapters.filerefs import Opened, close_all, open_handed_over, os_handle
 from mmapspec.adapters.handles import Handles
@@ -63,7 +64,7 @@ WINDOWS = sys.platform == "win32"
 
 class ReferenceAdapter(Adapter):
     name = "reference"
-    version = "0.1"
+    version = __version__  # the reference is mmapspec's: one version
     capabilities = Capabilities(
         # A HANDLE is Windows' own kind of file: the reference takes one there only.
         file_kinds=frozenset({"name", "fd", "fileobj"} | ({"handle"} if WINDOWS else set())),

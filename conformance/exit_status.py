@@ -54,6 +54,17 @@ _WHY_PYTEST_STOPPED: dict[int, str] = {
 }
 
 
+HELP_TABLE = """\
+exit status:
+  0  conformant and safe, or deviating exactly as the expectations file says
+  1  deviations (of the document's clauses, the safety clauses, and under --strict
+     readings that differ), stale expectations, failing untagged tests
+  2  the run itself failed or did not go to its end: bad input, a harness that
+     would not start or kept failing, no tests, interrupted, timed out; one line
+     on stderr says why"""
+"""The table above, for ``--help``."""
+
+
 def verdict_exit_status(pytest_status: int, incomplete: str | None, ok: bool) -> int:
     """pytest on the spec with the verdict: ``ok`` (the report is conformant and safe,
     and no other test failed) is 0, else 1; an incomplete run is 2; a run that did

@@ -9,6 +9,15 @@ Format (TOML), one table per clause ID::
     reason = "CPython's mmap has no named shared memory"
     platforms = ["linux", "darwin"] # optional: sys.platform prefixes it applies to
 
+    # One entry for every clause that needs a capability the binding lacks:
+    [capability."tagname"]
+    status = "unsupported"          # optional; the only status a capability can have
+    reason = "CPython's mmap has no named shared memory"
+
+A clause's own entry wins over a capability's. The packaged files can be named
+without a path: ``stdlib`` or ``mmapspec:stdlib.toml`` is ``adapters/expectations/stdlib.toml``
+as installed.
+
 Rules (the runner documents them in its README section):
 
 * a clause whose result equals its expected status is reported ``expected-fail``
@@ -59,6 +68,29 @@ class Expectations:
     path: str | None
     entries: Mapping[str, Expectation]
     """Entries that apply on this platform, by clause ID."""
+    capabilities: Mapping[str, Expectation] = dataclasses.field(default_factory=dict)
+    """Capability entries that apply on this platform, by capability name (each an
+    Expectation whose ``clause`` is the capability's name)."""
+
+    def covering(self, needs: Mapping[str, Iterable[str]]) -> Expectations:
+        """The entries with each capability entry spelled out for every clause that
+        needs that capability (``needs``: each clause ID's capabilities) and has no
+        entry of its own. A capability no clause needs is a mistake in the file."""
+        needed = {cap for caps in needs.values() for cap in caps}
+        unknown = sorted(set(self.capabilities) - needed)
+        if unknown:
+            raise ExpectationsError(
+                f"{self.path}: [capability] entries name no capability a clause needs: "
+                f"{', '.join(unknown)} (known: {', '.join(sorted(needed))})"
+            )
+        entries = dict(self.entries)
+        for cid, caps in needs.items():
+            for cap in sorted(caps):
+                exp = self.capabilities.get(cap)
+                if exp is not None and cid not in entries:
+                    reason = f"{exp.reason} (capability {cap})"
+                    entries[cid] = Expectation(cid, exp.status, reason, exp.platforms)
+        return dataclasses.replace(self, entries=entries)
 
     def stale(self, known: Iterable[str]) -> list[Expectation]:
         """Entries naming a clause that is not in the catalogue."""
@@ -79,24 +111,34 @@ def parse(text: str, path: str = "<string>", platform: str | None = sys.platform
         raise ExpectationsError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ExpectationsError(f"{path}: not valid TOML here: nested too deeply") from None
-    extra = set(data) - {"clause"}
+    extra = set(data) - {"clause", "capability"}
     if extra:
         raise ExpectationsError(
             f"{path}: unknown top-level key(s) {', '.join(sorted(extra))}; "
-            'entries are written [clause."<clause id>"]'
+            'entries are written [clause."<clause id>"] or [capability."<name>"]'
         )
-    table = data.get("clause", {})
+    entries = _entries(data, "clause", path, platform)
+    capabilities = _entries(data, "capability", path, platform)
+    return Expectations(path, entries, capabilities)
+
+
+def _entries(
+    data: Mapping[str, Any], kind: str, path: str, platform: str | None
+) -> dict[str, Expectation]:
+    table = data.get(kind, {})
     if not isinstance(table, dict):
-        raise ExpectationsError(f'{path}: "clause" must be a table of [clause."<id>"] entries')
+        raise ExpectationsError(f'{path}: "{kind}" must be a table of [{kind}."<id>"] entries')
     entries: dict[str, Expectation] = {}
     for cid, entry in table.items():
-        where = f'{path}: [clause."{cid}"]'
+        where = f'{path}: [{kind}."{cid}"]'
         if not isinstance(entry, dict):
             raise ExpectationsError(f"{where}: must be a table with status and reason")
         unknown = set(entry) - _KEYS
         if unknown:
             raise ExpectationsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        status = entry.get("status")
+        status = entry.get("status", "unsupported" if kind == "capability" else None)
+        if kind == "capability" and status != "unsupported":
+            raise ExpectationsError(f'{where}: a capability\'s status can only be "unsupported"')
         if status not in EXPECTABLE:
             raise ExpectationsError(
                 f"{where}: status must be one of {', '.join(EXPECTABLE)}, got {status!r}"
@@ -110,7 +152,7 @@ def parse(text: str, path: str = "<string>", platform: str | None = sys.platform
         exp = Expectation(cid, status, reason.strip(), tuple(platforms))
         if platform is None or exp.applies(platform):
             entries[cid] = exp
-    return Expectations(path, entries)
+    return entries
 
 
 def _tomllib() -> ModuleType:
@@ -121,7 +163,9 @@ def _tomllib() -> ModuleType:
 
 
 def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:
-    """Read and validate an expectations file; raises :class:`ExpectationsError`."""
+    """Read and validate an expectations file; raises :class:`ExpectationsError`.
+    A packaged file can be named ``stdlib`` or ``mmapspec:stdlib.toml``."""
+    path = packaged(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -135,25 +179,23 @@ def load(path: str | Path, platform: str | None = sys.platform) -> Expectations:
     return parse(text, str(path), platform)
 
 
-def from_report(
-    report: Mapping[str, Any], keep: Expectations = NO_EXPECTATIONS
-) -> list[Expectation]:
-    """Entries for every clause a JSON report found failing, unsupported or crashing:
-    the way to adopt the suite on day one. Reasons (and platforms) of ``keep``'s
-    entries with the same status are carried over; new entries say what was observed,
-    for a person to turn into a reason."""
-    entries = []
-    for clause in report["clauses"]:
-        actual = clause["actual"]
-        if actual not in EXPECTABLE:
-            continue
-        old = keep.entries.get(clause["id"])
-        if old is not None and old.status == actual:
-            entries.append(old)
-            continue
-        message = " ".join((clause["message"] or actual).split())
-        entries.append(Expectation(clause["id"], actual, f"observed: {message}"))
-    return entries
+PACKAGED_PREFIX = "mmapspec:"
+
+
+def packaged(path: str | Path) -> str | Path:
+    """The installed path of a packaged expectations file named ``NAME`` or
+    ``mmapspec:NAME.toml``; any other path as it is (an existing file always wins)."""
+    text = str(path)
+    if Path(path).exists() or not (text.startswith(PACKAGED_PREFIX) or text.isidentifier()):
+        return path
+    name = text.removeprefix(PACKAGED_PREFIX)
+    name = name if name.endswith(".toml") else f"{name}.toml"
+    folder = Path(importlib.import_module("mmapspec.adapters").__file__ or "").parent
+    candidate = folder / "expectations" / name
+    if not candidate.is_file():
+        known = ", ".join(sorted(p.stem for p in (folder / "expectations").glob("*.toml")))
+        raise ExpectationsError(f"no packaged expectations file {text!r} (packaged: {known})")
+    return candidate
 
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:

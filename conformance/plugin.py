@@ -1,9 +1,11 @@
 """The pytest plugin: chooses the adapter under test, ties tests to clauses, and
 reports one verdict per clause.
 
-Loaded through the ``pytest11`` entry point, it stays inert unless spec tests are
-collected. Its options are in :mod:`mmapspec.plugin_options`. This module holds the
-hooks; the work is done by:
+The ``pytest11`` entry point (:mod:`mmapspec.pytest_entry`) adds the options and
+registers this module only when the run asks for it (the spec among the arguments
+or collected, or an option of ours given), so that an unrelated pytest run is left
+as it was. The ``adapter`` fixture is the spec package's (its ``conftest.py`` calls
+:func:`session_adapter`). This module holds the hooks; the work is done by:
 
 * :mod:`mmapspec.spec_items`: a spec test's clause, prerequisites and capabilities,
   and the skip a missing capability makes;
@@ -35,7 +37,6 @@ from mmapspec.failures import describe_failure
 from mmapspec.plugin_options import (
     adapter_requested,
     adapter_spec,
-    add_options,
     check_report_paths,
     is_worker,
     judged_by_verdict,
@@ -55,17 +56,16 @@ from mmapspec.spec_items import (
 from mmapspec.worker_facts import WorkerFacts
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
-
-
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     _hypothesis_profiles(config)
     _declare_markers(config)
     path = config.getoption("mmap_expectations", None)
     try:
-        exp = expectations.load(path) if path else expectations.NO_EXPECTATIONS
+        exp = expectations.NO_EXPECTATIONS
+        if path:  # capability entries spelled out for the clauses that need them
+            clauses = spec_catalogue(config).CLAUSES
+            exp = expectations.load(path).covering({c.id: getattr(c, "needs", ()) for c in clauses})
     except expectations.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     if is_worker(config):
@@ -78,6 +78,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _declare_markers(config: pytest.Config) -> None:
+    # Python 3.12+ warns at each fork() of a process with threads (xdist's and the
+    # pipe's). The spec forks on purpose, and its children make only system calls
+    # before _exit (planting a file as another user, without an interpreter that
+    # user may not be able to read): the warning says nothing about the binding.
+    config.addinivalue_line(
+        "filterwarnings",
+        r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning",
+    )
     config.addinivalue_line("markers", "clause(id): the one catalogue clause a test gives a status")
     config.addinivalue_line(
         "markers",
@@ -132,8 +140,9 @@ def _claim_tagname_prefix() -> None:
     os.environ[RUN_PREFIX_VARIABLE] = f"{outer}{uuid.uuid4().hex[:12]}-"
 
 
-@pytest.fixture(scope="session")
-def adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
+def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
+    """The body of a spec package's session fixture ``adapter``: the adapter the
+    command line names, whose escaping exceptions are marked as the binding's."""
     impl = mark_escapes(load(adapter_spec(pytestconfig)))
     try:
         yield impl

@@ -1,22 +1,21 @@
-"""The plugin's command-line options (``--mmap-*``, ``--adapter-option``) and what
-they say about the run: the adapter, the spec package and its catalogue, the
-report paths, and whether the run is judged by the verdict
+"""What the plugin's command-line options (``--mmap-*``, ``--adapter-option``, added by
+:mod:`mmapspec.pytest_entry`) say about the run: the adapter, the spec package and its
+catalogue, the report paths, and whether the run is judged by the verdict
 (:mod:`mmapspec.exit_status` has the rule of each run mode).
 """
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 from mmapspec import report_files, report_formats, report_markdown
 from mmapspec.adapters import AdapterSpec
+from mmapspec.pytest_entry import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
 
-DEFAULT_ADAPTER = "reference"
-DEFAULT_SPEC = "mmapspec.spec"
-_SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+__all__ = ["DEFAULT_ADAPTER", "DEFAULT_SPEC", "spec_in_args"]
+
 REPORT_OPTIONS = {
     "mmap_json": report_formats.to_json,
     "mmap_junit": report_formats.to_junit,
@@ -24,67 +23,6 @@ REPORT_OPTIONS = {
 }
 """The options naming a report file, each with its format, in the order the reports
 are written."""
-
-
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("mmapspec", "mmap conformance")
-    group.addoption(
-        "--mmap-adapter",
-        default=None,
-        help="adapter under test: a built-in name, module:attribute, or an entry point name "
-        f"(default: {DEFAULT_ADAPTER})",
-    )
-    group.addoption(
-        "--adapter-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="an option for the adapter (repeatable), e.g. pipe_cmd='luajit harness.lua'",
-    )
-    group.addoption(
-        "--mmap-expectations",
-        default=None,
-        metavar="FILE",
-        help="TOML file of known deviations (clause ID, expected status, reason)",
-    )
-    group.addoption("--mmap-json", default=None, metavar="FILE", help="write the JSON report")
-    group.addoption(
-        "--mmap-junit",
-        default=None,
-        metavar="FILE",
-        help="write JUnit XML, one testcase per clause",
-    )
-    group.addoption(
-        "--mmap-markdown", default=None, metavar="FILE", help="write a Markdown summary"
-    )
-    group.addoption(
-        "--mmap-strict",
-        action="store_true",
-        default=False,
-        help="count clauses that differ from the suite's readings of the document's silent "
-        "spots as deviations (by default they are listed apart)",
-    )
-    group.addoption(
-        "--mmap-spec",
-        default=DEFAULT_SPEC,
-        metavar="PACKAGE",
-        help="the spec package whose catalogue the tests' clauses are in "
-        f"(its module PACKAGE.catalogue; default: {DEFAULT_SPEC})",
-    )
-    group.addoption(
-        "--mmap-timeout",
-        default=None,
-        type=float,
-        metavar="SECONDS",
-        help="stop the whole run after this long and report it incomplete",
-    )
-    group.addoption(
-        "--mmap-clause",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="run only tests of clauses matching this ID or glob (repeatable)",
-    )
 
 
 def adapter_spec(config: pytest.Config) -> AdapterSpec:
@@ -109,17 +47,6 @@ def adapter_requested(config: pytest.Config) -> bool:
         or opt.mmap_clause
         or any(config.getoption(o) for o in REPORT_OPTIONS)
     )
-
-
-def spec_in_args(config: pytest.Config) -> bool:
-    """Will spec tests run (``--pyargs mmapspec.spec``, a path into spec/, testpaths)?"""
-    for arg in config.args:
-        if arg.split("::")[0].startswith("mmapspec.spec"):
-            return True
-        path = Path(arg.split("::")[0]).resolve()
-        if path == _SPEC_DIR or _SPEC_DIR in path.parents:
-            return True
-    return False
 
 
 def is_worker(config: pytest.Config) -> bool:

@@ -97,6 +97,9 @@ class RunEnvironment:
     """When the run ended, ISO 8601 in UTC."""
     spec: str
     """The spec package run."""
+    spec_version: str | None
+    """The spec package's version (its ``__version__``; mmapspec's for its own spec),
+    or None when it names none."""
     timeout: float | None
     """The bound on the whole run in seconds (``--timeout``), or None."""
     hypothesis: HypothesisSettings

@@ -4,7 +4,9 @@ same folder, then renamed over the path), so that a reader sees the whole old re
 the whole new one, or none, and never an old one that looks current.
 
 A report is a regular file: a FIFO (which would block the writer), a device (such as
-``/dev/full``) or a folder is refused before anything runs.
+``/dev/full``) or a folder is refused before anything runs. The one exception is
+standard output, asked for as ``-`` (``mmapspec run`` hands pytest its saved stdout as
+``/dev/fd/N``, so that the run's own output goes to stderr): written as it is.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
+
+
+def _is_stdout(path: str | Path) -> bool:
+    return str(path) == "-" or str(path).startswith("/dev/fd/")
 
 
 class ReportWriteError(Exception):
@@ -23,7 +30,9 @@ class ReportWriteError(Exception):
 def check_writable(path: str | Path) -> str | None:
     """Why a report cannot be written at ``path`` (None when it can), found before
     the run starts: its folder must exist and be writable, and the path must be a
-    regular file or nothing."""
+    regular file or nothing (or ``-``, standard output)."""
+    if _is_stdout(path):
+        return None
     p = Path(path)
     parent = p.parent
     if not parent.is_dir():
@@ -56,6 +65,9 @@ def write(path: str | Path, text: str) -> None:
     the folder, the disk or the OS refuses. Nothing is left behind on failure."""
     p = Path(path)
     data = text.encode("utf-8", "replace")  # a lone surrogate left anywhere becomes "?"
+    if _is_stdout(path):
+        _write_stream(path, data)
+        return
     try:
         if p.parent != Path("."):
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +84,20 @@ def write(path: str | Path, text: str) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise ReportWriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _write_stream(path: str | Path, data: bytes) -> None:
+    """Standard output (``-``) or a descriptor the caller holds (``/dev/fd/N``)."""
+    try:
+        if str(path) == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            with open(path, "wb") as out:
+                out.write(data)
+    except OSError as exc:
         raise ReportWriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 

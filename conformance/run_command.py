@@ -9,11 +9,15 @@ before anything runs, and the run itself. Its exit status is decided in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
+import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
-from mmapspec.exit_status import command_exit_status, run_failed
+from mmapspec.exit_status import HELP_TABLE, command_exit_status, run_failed
 from mmapspec.safe_text import for_terminal
 
 MAX_TIMEOUT = 366 * 24 * 3600.0
@@ -30,6 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "run",
         help="run the specification against an adapter",
         description="Run the mmap specification against one implementation and report per clause.",
+        epilog=HELP_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_adapter_options(run)
     _add_report_options(run)
@@ -69,7 +75,10 @@ def _add_adapter_options(run: argparse.ArgumentParser) -> None:
 def _add_report_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--expectations", metavar="FILE", help="TOML file of known deviations")
     run.add_argument(
-        "--json", metavar="FILE", help="write the JSON report (see report.schema.json)"
+        "--json",
+        metavar="FILE",
+        help="write the JSON report (see report.schema.json); '-' writes it to stdout, and "
+        "the terminal report to stderr (so for --junit and --markdown)",
     )
     run.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per clause")
     run.add_argument(
@@ -115,8 +124,12 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
         choices=("yes", "no", "auto"),
         help="colour the terminal report (default auto: on a terminal, unless NO_COLOR is set)",
     )
-    run.add_argument(
+    talk = run.add_mutually_exclusive_group()
+    talk.add_argument(
         "-v", "--verbose", action="store_true", help="list every clause, not only deviations"
+    )
+    talk.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the verdict line (and errors)"
     )
 
 
@@ -172,6 +185,9 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
         args += ["-p", "no:xdist"]
     # The report lists every deviation with its message; tracebacks on request.
     args += ["-v", "--tb=short"] if ns.verbose else ["--tb=no"]
+    if ns.quiet:  # no pytest terminal at all: the command prints the verdict line
+        terminal = {"--no-header", "-rN", "--tb=no"}
+        args = [a for a in args if a not in terminal] + ["-p", "no:terminal", "-p", "no:warnings"]
     return args + list(ns.pytest_args)
 
 
@@ -229,11 +245,30 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
 
 
 class _Outcome:
-    """Sees the report the plugin built, so that an incomplete run is one line here."""
+    """Sees the report the plugin built, so that an incomplete run is one line here;
+    and puts a count of the tests in place of pytest's "N failed, M passed" line,
+    which a run whose verdict is green (the deviations expected) would contradict."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         self.incomplete: str | None = None
         self.write_error: str | None = None
+        self.started = time.monotonic()
+        self.quiet = quiet
+
+    def pytest_sessionstart(self, session: Any) -> None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+
+        def summary_stats() -> None:
+            if reporter.verbosity < -1:
+                return
+            kinds = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
+            ran = sum(len(reporter.stats.get(k, ())) for k in kinds)
+            seconds = time.monotonic() - self.started
+            reporter.write_sep("=", f"{ran} spec tests in {seconds:.2f}s; the verdict is above")
+
+        reporter.summary_stats = summary_stats
 
     def pytest_unconfigure(self, config: Any) -> None:
         from mmapspec.collector import Collector
@@ -242,6 +277,35 @@ class _Outcome:
         report = getattr(collector, "report", None)
         self.incomplete = getattr(report, "incomplete", None)
         self.write_error = getattr(collector, "write_error", None)
+        if self.quiet and report is not None:
+            from mmapspec.report_formats import summary_line
+
+            print(summary_line(report), flush=True)
+
+
+_REPORT_FLAGS = ("--mmap-json", "--mmap-junit", "--mmap-markdown")
+
+
+@contextlib.contextmanager
+def _reports_to_stdout(args: list[str]) -> Iterator[list[str]]:
+    """A report named ``-`` goes to stdout, and everything else the run prints to
+    stderr, so that ``mmapspec run --json - | jq`` reads the report alone."""
+    at = [i + 1 for i, a in enumerate(args) if a in _REPORT_FLAGS and args[i + 1] == "-"]
+    if not at:
+        yield args
+        return
+    out = os.dup(1)
+    args = list(args)
+    args[at[0]] = f"/dev/fd/{out}"
+    os.set_inheritable(out, False)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    try:
+        yield args
+    finally:
+        sys.stdout.flush()
+        os.dup2(out, 1)
+        os.close(out)
 
 
 def run_spec(ns: argparse.Namespace) -> int:
@@ -262,6 +326,8 @@ def run_spec(ns: argparse.Namespace) -> int:
     from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
 
     args = pytest_args(ns)
+    if [ns.json, ns.junit, ns.markdown].count("-") > 1:
+        return run_failed("only one of --json, --junit and --markdown can be '-' (stdout)")
     problem = _check_inputs(ns)
     if problem:
         return run_failed(problem)
@@ -279,8 +345,9 @@ def run_spec(ns: argparse.Namespace) -> int:
         return run_failed(f"adapter: {exc}")
     except Exception as exc:  # a harness that would not start, whatever its reason
         return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
-    outcome = _Outcome()
-    code = int(pytest.main(args, plugins=[outcome]))
+    outcome = _Outcome(quiet=ns.quiet)
+    with _reports_to_stdout(args) as args:
+        code = int(pytest.main(args, plugins=[outcome]))
     if outcome.write_error:
         return run_failed(outcome.write_error)
     code, why = command_exit_status(code, outcome.incomplete)

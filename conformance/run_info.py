@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import inspect
 import sys
 from importlib import metadata
 
@@ -57,10 +58,34 @@ def adapter_version(impl: Adapter) -> str:
     version = getattr(module, "__version__", None)
     if isinstance(version, str) and version:
         return version
-    for dist in metadata.packages_distributions().get(top, []):
+    for dist in _distributions_of(top):
         with contextlib.suppress(metadata.PackageNotFoundError):
             return metadata.version(dist)
     return str(impl.version)
+
+
+def _distributions_of(top: str) -> list[str]:
+    """The distributions that installed the top-level module ``top``. Python 3.10's
+    ``packages_distributions()`` reads only ``top_level.txt``, which setuptools writes
+    and hatchling, flit, poetry-core and maturin do not: failing it, the modules are
+    inferred from each distribution's list of files, as 3.11 does."""
+    known = metadata.packages_distributions().get(top, [])
+    if known:
+        return list(known)
+    found = []
+    for dist in metadata.distributions():
+        for path in dist.files or ():
+            first = path.parts[0] if len(path.parts) > 1 else inspect.getmodulename(path.name)
+            if first == top:
+                found.append(dist.metadata["Name"])
+                break
+    return found
+
+
+def _spec_version(spec: str) -> str | None:
+    module = sys.modules.get(spec)
+    version = getattr(module, "__version__", None)
+    return version if isinstance(version, str) else None
 
 
 def run_environment(config: pytest.Config) -> RunEnvironment:
@@ -69,10 +94,12 @@ def run_environment(config: pytest.Config) -> RunEnvironment:
     from hypothesis import settings
 
     seed = config.getoption("hypothesis_seed", None)
+    spec = config.getoption("mmap_spec", None) or DEFAULT_SPEC
     return RunEnvironment(
         mmapspec=cli.version(),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        spec=config.getoption("mmap_spec", None) or DEFAULT_SPEC,
+        spec=spec,
+        spec_version=_spec_version(spec),
         timeout=config.getoption("mmap_timeout", None),
         hypothesis=HypothesisSettings(
             version=hypothesis.__version__,

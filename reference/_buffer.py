@@ -49,6 +49,7 @@ import ctypes
 import os
 import sys
 import threading
+import time
 import weakref
 from types import FrameType
 from typing import Protocol
@@ -156,26 +157,53 @@ def _getbuffer(obj: Exported, view: int, flags: int) -> int:
         return -1
 
 
-def being_exported(obj: object) -> bool:
+def being_exported(obj: object, idle: int = -1) -> bool:
     """Whether a thread other than this one is inside the buffer callback for ``obj``.
 
     A thread paused there (the GIL may switch at any bytecode, the first one
     included) has passed the consumer's type check, so it will export ``obj``'s
-    memory: ``free()`` must not unmap it."""
+    memory: ``free()`` must not unmap it. Since Python 3.11 a frame that has not run
+    its first instruction yet is left out of :func:`sys._current_frames`, so a
+    thread paused at the callback's very start is invisible there; ``idle``, the
+    callback's reference count with no frame running it (each frame holds one), says
+    how many threads are inside. While more are inside than frames can be seen, this
+    thread lets the others run on (they wait for :data:`lock` inside, in sight)
+    and looks again; if they stay out of sight, the answer is yes, which only makes
+    ``free()`` refuse. Python 3.10's frames hold no reference to their function
+    (``idle`` -1: the count says nothing) but are in sight from the start."""
+    for _ in range(_LOOKS):
+        found, seen = _callback_frames(obj)
+        if found:
+            return True
+        if idle < 0 or sys.getrefcount(CALLBACK) - idle <= seen:
+            return False
+        time.sleep(0)  # lets a thread at the callback's entry run into it
+    return True
+
+
+_LOOKS = 1000
+
+
+def _callback_frames(obj: object) -> tuple[bool, int]:
+    """Whether another thread's frame runs the callback for ``obj``, and how many
+    frames of other threads run it for any object."""
     # This thread alone: nobody else can be exporting. (The dict is not kept: holding
     # it would keep this call's frame object alive, which makes returning costly.)
     if len(_current_frames()) == 1:
-        return False
+        return False, 0
     me = threading.get_ident()
+    seen = 0
     for ident, top in _current_frames().items():
         if ident == me:
             continue
         frame: FrameType | None = top
         while frame is not None:
-            if frame.f_code is _GETBUFFER_CODE and frame.f_locals.get("obj") is obj:
-                return True
+            if frame.f_code is _GETBUFFER_CODE:
+                if frame.f_locals.get("obj") is obj:
+                    return True, seen + 1
+                seen += 1
             frame = frame.f_back
-    return False
+    return False, seen
 
 
 _GETBUFFER_CODE = _getbuffer.__code__

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any, ClassVar, SupportsIndex, TypeVar, cast, overload
 
-from ._buffer import CALLBACK, being_exported, exports, lock
+from ._buffer import CALLBACK, Exporter, being_exported, exports, lock
 
 _M = TypeVar("_M", bound="MappedMemory")
 
@@ -17,7 +17,11 @@ FREED = "map is freed"
 _refs = sys.getrefcount
 _IDLE = _refs(CALLBACK)
 """The callback's reference count while no frame runs it (see ``_buffer.CALLBACK``).
-Another reference taken later only makes free() walk the frames needlessly."""
+Another reference taken later only makes free() walk the frames needlessly.
+On Python 3.10 frames hold no reference to their function, so the count says
+nothing there: -1, and free() always walks the frames."""
+if sys.version_info < (3, 11):
+    _IDLE = -1
 _lock, _unlock = lock.acquire, lock.release
 
 
@@ -86,11 +90,17 @@ class MappedMemory:
 
     def _view(self) -> memoryview:
         """A view of the memory (exported by the live subclass)."""
-        try:
-            return memoryview(cast(Any, self))
-        except TypeError:
-            self._check()  # freed by another thread since our check: "map is freed"
-            raise
+        while True:
+            try:
+                return memoryview(cast(Any, self))
+            except TypeError:
+                # Another thread's free() switched the class: once it is over (it
+                # holds the lock), either the map is freed ("map is freed") or the
+                # free() was refused and the map exports again.
+                with lock:
+                    self._check()
+                    if not isinstance(self, Exporter):
+                        raise  # never exports (a mirror with a hole)
 
     def _check_exports(self) -> None:
         """Raise BufferError while buffers of this memory are alive."""
@@ -128,7 +138,7 @@ class MappedMemory:
             # Inside the callback, a frame holds a reference to it: no thread is
             # there while its count is _IDLE (a cheap test; the walk is not). This is
             # in_export(self), written out: free() is a hot path.
-            if _refs(CALLBACK) != _IDLE and being_exported(self):
+            if _refs(CALLBACK) != _IDLE and being_exported(self, _IDLE):
                 self.__class__ = live
                 self._kept()
                 raise BufferError(
@@ -163,7 +173,7 @@ def finalize(memory: MappedMemory) -> None:
 def in_export(memory: MappedMemory) -> bool:
     """True while another thread is inside ``memory``'s buffer export (``free()``'s test,
     cheap unless some frame runs the callback at all)."""
-    return _refs(CALLBACK) != _IDLE and being_exported(memory)
+    return _refs(CALLBACK) != _IDLE and being_exported(memory, _IDLE)
 
 
 def claim_all(maps: Sequence[MappedMemory]) -> list[int]:

@@ -1,8 +1,9 @@
-"""pytest configuration of the spec: per-test bookkeeping.
+"""pytest configuration of the spec: the adapter under test and per-test bookkeeping.
 
 The Hypothesis profiles are registered and chosen by the mmapspec pytest plugin
 (``mmapspec.plugin``), on the controller and every worker alike, before
-Hypothesis reads ``--hypothesis-profile``.
+Hypothesis reads ``--hypothesis-profile``. The plugin is registered when the run
+names the spec or an option of the suite; collecting the spec registers it too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,20 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from mmapspec.adapters.interface import Adapter
+from mmapspec.plugin import session_adapter
+from mmapspec.pytest_entry import activate
 from mmapspec.spec.support import Maps
 from mmapspec.spec.support.int_range import declare, kept_out
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    activate(config)
+
+
+@pytest.fixture(scope="session")
+def adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
+    """The implementation under test, for the whole session."""
+    yield from session_adapter(pytestconfig)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,12 @@ from mmapspec.adapters.interface import (
     FileRef,
     Unsupported,
 )
-from mmapspec.adapters.pipe.errors import HarnessError, ProtocolError
+from mmapspec.adapters.pipe.errors import (
+    UNCONVERTED_PREFIX,
+    HarnessError,
+    ProtocolError,
+    UnconvertedError,
+)
 from mmapspec.adapters.pipe.jsonline import dumps_line, loads_line
 
 PROTOCOL_VERSION = 1
@@ -278,7 +283,10 @@ def response_value(op: str, rid: int, raw: bytes, validate: bool) -> Any:
     if outcome == "unsupported":
         raise Unsupported(str(msg.get("capability", op)))
     if outcome == "harness_error":
-        raise HarnessError(f"harness failed in {op!r}: {msg.get('message', '')}")
+        message = str(msg.get("message", ""))
+        if message.startswith(UNCONVERTED_PREFIX):  # the binding's, not the harness's
+            raise UnconvertedError(message[len(UNCONVERTED_PREFIX) :])
+        raise HarnessError(f"harness failed in {op!r}: {message}")
     raise malformed(op, f"unknown outcome {outcome!r}", raw)
 
 

@@ -21,6 +21,18 @@ class HarnessError(HarnessFailure):
     Also raised when a replacement child will not start."""
 
 
+UNCONVERTED_PREFIX = "implementation raised "
+"""How a harness's ``harness_error`` message begins when the exception came out of the
+binding's call, unconverted by its adapter, rather than out of the harness's own code."""
+
+
+class UnconvertedError(Exception):
+    """The binding raised an exception its adapter did not convert into an outcome of
+    the protocol, reported by the harness (``harness_error`` whose message begins
+    :data:`UNCONVERTED_PREFIX`). Raised out of the adapter call, it is the
+    implementation's failure, as the same exception is in process: the clause fails."""
+
+
 class ImplementationTimeout(HarnessFailure):
     """The child did not answer within the deadline and was killed (SIGKILL).
 

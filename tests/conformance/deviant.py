@@ -8,6 +8,9 @@ kernel. Everything else is the real thing, on real files and memory.
 
 from __future__ import annotations
 
+from typing import Any
+
+from mmapspec.adapters.interface import ArgumentError
 from mmapspec.adapters.stdlib import StdlibAdapter
 
 
@@ -23,10 +26,25 @@ class DeviantAdapter(StdlibAdapter):
 
 
 class RaisingAdapter(StdlibAdapter):
-    """CPython's mmap whose ``pagesize`` has a bug that raises AttributeError, as an
-    adapter that forgot to convert an error would: the implementation's failure."""
+    """CPython's mmap whose ``free`` has a bug that raises AttributeError, as an
+    adapter that forgot to convert an error would: the implementation's failure.
+    (Not ``pagesize``, which the pipe asks once when its harness starts.)"""
 
     name = "raising"
 
-    def pagesize(self) -> int:
-        raise AttributeError("'NoneType' object has no attribute 'page_size'")
+    def free(self, handle: int) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'close'")
+
+
+class NoReadOnlyFileAdapter(StdlibAdapter):
+    """CPython's mmap that refuses every read-only map of a file (access ``''``): the
+    spec's stateful model then finds no file kind it can map with ``''`` and has
+    nothing to draw from (Hypothesis raises InvalidArgument in the suite's own
+    code). That is the suite's error, never a failure of the model's clauses."""
+
+    name = "no-read-only-file"
+
+    def map(self, file: Any = None, access: str | None = None, *args: Any, **kw: Any) -> Any:
+        if file is not None and not access:
+            raise ArgumentError("read-only file maps are refused")
+        return super().map(file, access, *args, **kw)

@@ -21,7 +21,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
-SUITE = {"pytest", "hypothesis", "pytest-xdist", "jsonschema", "tomli"}
+SUITE = {"pytest", "hypothesis", "pytest-xdist", "jsonschema", "tomli", "tomlkit"}
 
 
 def _names(requirements: list[str]) -> set[str]:

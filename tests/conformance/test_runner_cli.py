@@ -140,6 +140,7 @@ def test_reports_record_what_ran(tmp_path: Path) -> None:
     run_info = doc["run"]
     assert run_info["mmapspec"] == version("mmapspec")
     assert run_info["spec"] == "minispec"
+    assert run_info["spec_version"] == "0.0.1"  # the mini spec's __version__
     assert run_info["hypothesis"] == {
         "version": version("hypothesis"),
         "profile": "thorough",
@@ -179,3 +180,19 @@ def test_an_adapter_without_a_version_gets_its_distributions() -> None:
     assert adapter_version(impl) == pytest_module.__version__
     impl.version = "2.5"  # the adapter's own word comes first
     assert adapter_version(impl) == "2.5"
+
+
+def test_a_distribution_without_top_level_txt_is_found_by_its_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Built by hatchling, flit, poetry-core or maturin, a distribution has no
+    ``top_level.txt``, all Python 3.10's ``packages_distributions()`` reads: its
+    modules are read off its list of files instead."""
+    from importlib import metadata
+
+    from mmapspec import run_info
+
+    monkeypatch.setattr(metadata, "packages_distributions", lambda: {})
+    assert run_info._distributions_of("_hypothesis_pytestplugin") == ["hypothesis"]
+    assert run_info._distributions_of("hypothesis") == ["hypothesis"]
+    assert run_info._distributions_of("no_such_module_anywhere") == []

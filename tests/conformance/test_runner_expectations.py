@@ -36,7 +36,8 @@ def test_expectations_make_the_run_green_and_removing_one_makes_it_red(tmp_path:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert doc["conformant"] is True
     assert statuses(doc)["runner.offset"] == ("expected-fail", "fail")
-    assert "2 xfailed" in proc.stdout  # pytest's own summary agrees
+    # pytest's "N failed" line is replaced by a count that cannot contradict the verdict
+    assert " failed" not in proc.stdout and "spec tests in" in proc.stdout.splitlines()[-1]
     import xml.etree.ElementTree as ET
 
     suite = ET.parse(junit).getroot().find("testsuite")

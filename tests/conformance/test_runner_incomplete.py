@@ -101,6 +101,7 @@ def interrupted_run(tmp_path: Path, workers: str, *extra: str) -> subprocess.Pop
         text=True,
         env=env,
         cwd=tmp_path,
+        preexec_fn=default_signals,
     )
     deadline = time.monotonic() + 120
     while not marker.exists():
@@ -110,6 +111,14 @@ def interrupted_run(tmp_path: Path, workers: str, *extra: str) -> subprocess.Pop
             pytest.fail(f"the hanging test never started:\n{out}\n{err}")
         time.sleep(0.05)
     return proc
+
+
+def default_signals() -> None:
+    """In the runner's process before it starts: SIGINT and SIGHUP back to their
+    defaults, which a test run started in the background (``nohup``, ``cmd &``) passes
+    on as ignored, so that the signals the tests send reach the runner."""
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def finished(proc: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,14 @@ What comes out of an adapter call stays the implementation's failure.
 
 from __future__ import annotations
 
+import json
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .minirun import DEVIANT, check_deviant, mini, one_error_line
+import pytest
+
+from .minirun import DEVIANT, check_deviant, mini, one_error_line, run
 
 SUITE_ERROR = {"MINISPEC_SUITE_ERROR": "1"}
 
@@ -49,13 +53,40 @@ def test_an_attribute_error_in_a_test_is_the_suites_error(tmp_path: Path) -> Non
     assert case.find("error") is not None and case.find("failure") is None
 
 
-def test_what_an_adapter_call_raises_is_the_implementations_failure(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["in-process", "pipe"])
+def test_what_an_adapter_call_raises_is_the_implementations_failure(
+    tmp_path: Path, transport: str
+) -> None:
+    """One defect, one status, whatever the transport: an exception the adapter did
+    not convert fails the clause in process, and through the Python harness too
+    (which answers harness_error with "implementation raised ..." for it)."""
+    adapter = ["--adapter", "deviant:RaisingAdapter"]
+    if transport == "pipe":
+        harness = f"{sys.executable} -m mmapspec.adapters.harness --adapter deviant:RaisingAdapter"
+        adapter = ["--pipe-cmd", harness]
     proc, doc = mini(
-        tmp_path, "--adapter", "deviant:RaisingAdapter", "-n", "0",
-        "--clause", "runner.binding-raises",
+        tmp_path, *adapter, "-n", "0", "--clause", "runner.binding-raises",
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     record = _clause(doc, "runner.binding-raises")
     assert (record["status"], record["deviation"]) == ("fail", True), record
-    assert record["message"].startswith("AttributeError: 'NoneType'"), record["message"]
+    assert "AttributeError: 'NoneType' object has no attribute 'close'" in record["message"]
     assert doc["incomplete"] is None
+
+
+def test_an_error_in_the_spec_model_is_the_suites_not_a_clause_failure(tmp_path: Path) -> None:
+    """The real spec's stateful model with a binding that maps no file read-only: the
+    model has no file kind to draw from and Hypothesis raises InvalidArgument in the
+    suite's own code. Its clauses get ``error`` and the run is incomplete; none fails."""
+    out = tmp_path / "report.json"
+    proc = run(
+        "run", "--adapter", "deviant:NoReadOnlyFileAdapter", "-n", "0",
+        "--clause", "map.access.w", "--json", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    line = one_error_line(proc)
+    assert "InvalidArgument" in line and "test_file_and_its_maps" in line, line
+    doc = json.loads(out.read_text())
+    record = _clause(doc, "map.access.w")
+    assert (record["status"], record["deviation"]) == ("error", False), record
+    assert "InvalidArgument" in record["message"]
+    assert doc["verdict"] == "incomplete"

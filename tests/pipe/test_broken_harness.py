@@ -248,6 +248,11 @@ def test_a_run_against_a_broken_harness_is_bounded_and_leaves_nothing(
         assert statuses - {"pass", "skip"}, output  # the harness's defects show
 
 
+def default_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "workers"),
@@ -278,6 +283,9 @@ def test_no_harness_outlives_the_runner(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # A test run started in the background (nohup, cmd &) passes SIGINT and SIGHUP
+        # on as ignored: back to their defaults, so that the signal sent reaches it.
+        preexec_fn=default_signals,
     )
     try:
         # Each worker's harness hangs in its first map (under a guard and a shell).

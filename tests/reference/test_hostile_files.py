@@ -3,12 +3,16 @@ shared memory objects planted under a tagname by another user.
 
 Real FIFOs (os.mkfifo), real /dev/shm objects, real users: the attacker (uid
 65534) and an unprivileged victim (uid 65533) are children started with
-``setpriv``, which needs root. Every call that could hang runs in a child with a
-hard timeout, so a regression fails the test instead of hanging the suite.
+``setpriv``, which needs root. They run a copy of the reference laid out where
+every user can read it, with an interpreter every user can run, so the tests run
+wherever the checkout is (a 0700 ``mktemp -d`` or home directory). Every call that
+could hang runs in a child with a hard timeout, so a regression fails the test
+instead of hanging the suite.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import json
@@ -17,6 +21,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -42,7 +47,9 @@ needs_two_users = pytest.mark.skipif(
 )
 
 PRELUDE = """
-import json, os
+import json, os, sys
+if {readable!r}:
+    sys.path.insert(0, {readable!r})
 from mmapspec import reference as mm
 results = []
 def attempt(name, fn):
@@ -62,14 +69,56 @@ def attempt(name, fn):
 """
 
 
+def _setpriv(uid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+
+
+_OTHER_USERS: list[tuple[str, Path]] = []
+
+
+def _for_other_users() -> tuple[str, Path]:
+    """An interpreter both other users can run, and a folder they can read holding a
+    copy of ``mmapspec/__init__.py`` and the reference (standard library only), made
+    once per session in /tmp. A checkout or a Python under a folder only its owner
+    can enter (a ``mktemp -d`` folder, a home directory) is out of their reach."""
+    if _OTHER_USERS:
+        return _OTHER_USERS[0]
+    import mmapspec
+
+    folder = Path(tempfile.mkdtemp(prefix="mmapspec-other-users-", dir="/tmp"))
+    atexit.register(shutil.rmtree, folder, True)
+    package = folder / "mmapspec"
+    package.mkdir()
+    shutil.copy(mmapspec.__file__, package / "__init__.py")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(Path(mm.__file__).parent, package / "reference", ignore=ignore)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    check = "import sys; assert sys.version_info >= (3, 10); from mmapspec import reference"
+    tried = []
+    system = ["/usr/bin/python3", "/usr/local/bin/python3", "python3"]
+    for python in dict.fromkeys([sys.executable, os.path.realpath(sys.executable), *system]):
+        found = shutil.which(python)
+        cmd = [*_setpriv(ATTACKER), str(found), "-I", "-S", "-c"]
+        cmd.append(f"import sys; sys.path.insert(0, {str(folder)!r}); {check}")
+        ok = found and subprocess.run(cmd, capture_output=True, timeout=TIMEOUT).returncode == 0
+        if ok:
+            _OTHER_USERS.append((str(found), folder))
+            return _OTHER_USERS[0]
+        tried.append(str(found or python))
+    pytest.skip(f"no Python >= 3.10 that uid {ATTACKER} can run: tried {', '.join(tried)}")
+
+
 def run_as(uid: int | None, body: str) -> list[list[Any]]:
     """Run ``body`` after PRELUDE in a fresh interpreter, as ``uid`` (None: as the
     test runs); returns its ``results``: [name, outcome, errcode or value, message].
     Not finishing within TIMEOUT fails the test as a hang."""
-    code = PRELUDE + textwrap.dedent(body) + "\nprint(json.dumps(results))\n"
+    readable = "" if uid is None else str(_for_other_users()[1])
+    code = PRELUDE.format(readable=readable) + textwrap.dedent(body)
+    code += "\nprint(json.dumps(results))\n"
     cmd = [sys.executable, "-c", code]
     if uid is not None:
-        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *cmd]
+        cmd = [*_setpriv(uid), _for_other_users()[0], "-I", "-S", "-c", code]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -82,8 +131,7 @@ def run_as(uid: int | None, body: str) -> list[list[Any]]:
 def as_user(uid: int, code: str) -> None:
     """Run plain Python ``code`` as ``uid`` (the attacker planting something)."""
     proc = subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c"]
-        + [textwrap.dedent(code)],
+        [*_setpriv(uid), _for_other_users()[0], "-I", "-S", "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

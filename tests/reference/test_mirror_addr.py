@@ -207,7 +207,7 @@ def test_a_copy_free_refused_by_a_racing_export_leaves_the_mirror_whole(
     try:
         copy = mi.maps[0]
         monkeypatch.setattr(_mapped_memory, "_IDLE", -1)
-        monkeypatch.setattr(_mapped_memory, "being_exported", lambda memory: memory is copy)
+        monkeypatch.setattr(_mapped_memory, "being_exported", lambda memory, _idle: memory is copy)
         with pytest.raises(BufferError, match="another thread is taking a buffer"):
             copy.free()
         monkeypatch.undo()

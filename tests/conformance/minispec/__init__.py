@@ -5,3 +5,5 @@ synthetic clauses of its own catalogue (``minispec.catalogue``, read because the
 run names ``--spec minispec``), so the runner's tests do not depend on the real
 spec's clauses.
 """
+
+__version__ = "0.0.1"
