@@ -87,12 +87,12 @@ def write(
         entry = tomlkit.table()
         entry["status"] = clause["actual"]
         entry["reason"] = "observed: " + stable(clause["message"] or clause["actual"])
-        _table(doc, "clause")[cid] = entry
+        _table(doc, "clause")[safe_text.visible(cid)] = entry  # a report's ids are text too
     for cap, ids in sorted(by_capability.items()):
         entry = tomlkit.table()
         entry["status"] = "unsupported"
         entry["reason"] = f"observed: {cap} unsupported: {len(ids)} clause(s)"
-        entry.add(tomlkit.comment(", ".join(ids)))
+        entry.add(tomlkit.comment(safe_text.visible(", ".join(ids))))
         _table(doc, "capability")[cap] = entry
     return tomlkit.dumps(doc)
 
