@@ -4,6 +4,7 @@ byte access, buffer export bookkeeping, a thread-safe ``free``)."""
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import weakref
 from collections.abc import Sequence
@@ -22,6 +23,19 @@ On Python 3.10 frames hold no reference to their function, so the count says
 nothing there: -1, and free() always walks the frames."""
 if sys.version_info < (3, 11):
     _IDLE = -1
+
+
+def _count_from_here_after_fork() -> None:
+    """In a forked child, threads of the parent that were inside the callback are gone,
+    but their frames still hold it: the count they leave is the child's idle one (else
+    ``free()`` would wait for them forever and refuse)."""
+    global _IDLE
+    if _IDLE >= 0:
+        _IDLE = _refs(CALLBACK)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_count_from_here_after_fork)
 _lock, _unlock = lock.acquire, lock.release
 
 
