@@ -22,22 +22,37 @@ ROUNDS = 50
 """Times the tree is walked for new processes while stopping it."""
 
 
+def _proc_stats() -> dict[int, list[bytes]] | None:
+    """Every process's /proc/PID/stat fields after ``(comm)`` (state, ppid, pgrp,
+    session, ...), or None where there is no /proc (not Linux)."""
+    proc = Path("/proc")
+    if not (sys.platform.startswith("linux") and proc.is_dir()):
+        return None
+    found: dict[int, list[bytes]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        found[int(entry.name)] = stat[stat.rindex(b")") + 2 :].split()
+    return found
+
+
+def _sessions() -> dict[int, int]:
+    """Every process's session (Linux; elsewhere none are known)."""
+    stats = _proc_stats() or {}
+    return {pid: int(fields[3]) for pid, fields in stats.items()}
+
+
 def _parents() -> dict[int, int]:
     """Every process's parent: /proc on Linux, ``ps`` elsewhere on POSIX."""
+    stats = _proc_stats()
+    if stats is not None:
+        return {pid: int(fields[1]) for pid, fields in stats.items()}
     found: dict[int, int] = {}
-    proc = Path("/proc")
-    if sys.platform.startswith("linux") and proc.is_dir():
-        for entry in proc.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_bytes()
-            except OSError:
-                continue  # gone meanwhile
-            # pid (comm) state ppid ...: comm may hold spaces and parentheses.
-            fields = stat[stat.rindex(b")") + 2 :].split()
-            found[int(entry.name)] = int(fields[1])
-        return found
     with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
         out = subprocess.run(
             ["ps", "-A", "-o", "pid=,ppid="], capture_output=True, text=True, timeout=10
@@ -49,13 +64,18 @@ def _parents() -> dict[int, int]:
 
 
 def own_processes(root: int) -> set[int]:
-    """``root`` and every process descended from it, now."""
+    """``root``, the processes of its session, and every process descended from
+    those, now."""
     if sys.platform == "win32":
         return {root}  # no guard there: the harness is the child itself
     children: dict[int, list[int]] = {}
     for pid, ppid in _parents().items():
         children.setdefault(ppid, []).append(pid)
-    tree, todo = {root}, [root]
+    # The guard's own session is ours too (it was started in a new one): a harness
+    # the guard started can be reparented away from it (seen: to init, though the
+    # guard asks to be a subreaper), but not out of the session without setsid().
+    tree = {pid for pid, sid in _sessions().items() if sid == root} | {root}
+    todo = list(tree)
     while todo:
         for pid in children.get(todo.pop(), []):
             if pid not in tree:

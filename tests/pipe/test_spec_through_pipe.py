@@ -31,7 +31,7 @@ def run_spec(tmp_path: Path, label: str, *adapter_args: str) -> tuple[dict[str, 
     argv = [sys.executable, "-m", "mmapspec.cli", "run", *adapter_args, "-n", "0"]
     argv += ["--json", str(report)]
     started = time.monotonic()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=800)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1500)
     elapsed = time.monotonic() - started
     output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert done.returncode != EXIT_RUN_FAILED and report.exists(), f"{label}: {output}"

@@ -59,7 +59,7 @@ def safety_table(tmp_path: Path, *how: str) -> dict[str, str]:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a whole safety run; generous for a loaded 2-core machine
         umask=0o022,  # the usual umask: a stricter one would mask a world-readable plant
     )
     assert report.exists(), f"no report:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
