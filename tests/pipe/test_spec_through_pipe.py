@@ -22,6 +22,22 @@ from conftest import lua_harness, python_harness
 pytestmark = pytest.mark.slow
 
 EXIT_RUN_FAILED = 2  # mmapspec run: 0 conformant, 1 deviations, 2 the run itself failed
+RUN_LIMIT = 1500
+"""Seconds a whole run may take: one run takes under a minute alone and about two on a
+2-core machine with three more beside it."""
+STACKS_AFTER = 300
+"""Seconds one spec test may run before the run dumps its threads' stacks."""
+
+
+def _tails(overstayed: subprocess.TimeoutExpired) -> str:
+    """The end of what a killed run printed: its last tests, and any stack dump."""
+
+    def tail(out: str | bytes | None) -> str:
+        text = out.decode(errors="replace") if isinstance(out, bytes) else out or ""
+        return text[-4000:]
+
+    out, err = tail(overstayed.stdout), tail(overstayed.stderr)
+    return f"its output ended:\n{out}\nits errors ended:\n{err}"
 
 
 def run_spec(tmp_path: Path, label: str, *adapter_args: str) -> tuple[dict[str, Any], float]:
@@ -29,9 +45,14 @@ def run_spec(tmp_path: Path, label: str, *adapter_args: str) -> tuple[dict[str, 
     report = tmp_path / f"{label}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC_PIPE"))}
     argv = [sys.executable, "-m", "mmapspec.cli", "run", *adapter_args, "-n", "0"]
-    argv += ["--json", str(report)]
+    # Verbose, and a spec test that runs for minutes has every thread's stack dumped
+    # (pytest's faulthandler_timeout): a run that overstays says where it stands.
+    argv += ["--json", str(report), "--", "-v", "-o", f"faulthandler_timeout={STACKS_AFTER}"]
     started = time.monotonic()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1500)
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=RUN_LIMIT)
+    except subprocess.TimeoutExpired as overstayed:
+        pytest.fail(f"{label}: no report after {RUN_LIMIT} s; {_tails(overstayed)}")
     elapsed = time.monotonic() - started
     output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert done.returncode != EXIT_RUN_FAILED and report.exists(), f"{label}: {output}"
