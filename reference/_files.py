@@ -240,14 +240,16 @@ def _owner_problem(opened: Opened, func: str) -> str | None:
 
 
 def release(opened: Opened) -> None:
-    """Close what we opened; adopted descriptors and file objects stay open (COORD reading 8)."""
+    """Close what we opened; adopted descriptors and file objects stay open: they are the
+    caller's (the reading of ``free.keeps-caller-file-open`` in ``spec/catalogue.py``)."""
     if opened.owned:
         backend.close(opened.f)
 
 
 def discard(opened: Opened) -> None:
     """After a failure: close what we opened and remove what this call created
-    (COORD reading 9: no debris; an existing file is never removed)."""
+    (no debris; a file that existed before the call is never removed: the readings of
+    ``map.fails.removes-created-file`` and ``map.fails.leaves-files-alone``)."""
     release(opened)
     if opened.created:
         if opened.tag is not None:
