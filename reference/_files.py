@@ -7,15 +7,10 @@ import contextlib
 import copy
 import ctypes
 import os
-from typing import Any, Union
+from typing import Any
 
 from ._errors import MmapError, Step, errcode_for, os_failure
 from ._platform import OsCallError, OsFile, backend
-
-FileArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", int, object]
-"""What ``file`` may be: a filename (str, bytes or os.PathLike; UTF-8), an int file
-descriptor, a file object (anything with ``fileno()``), or on Windows a HANDLE
-given as ``ctypes.c_void_p``."""
 
 
 class Opened:
@@ -124,8 +119,10 @@ def _from_fileobj(file: object) -> OsFile:
 
 
 def open_file(file: object, write: bool, step: Step, func: str, execute: bool = False) -> Opened:
-    """Open or adopt ``file``: a regular file or a block device. With ``write`` a named
-    file is opened read+write and created if missing. OS failures raise
+    """Open or adopt ``file`` (a filename: str, bytes or os.PathLike, as UTF-8; an int file
+    descriptor; a file object, anything with ``fileno()``; or on Windows a HANDLE given
+    as ``ctypes.c_void_p``), which must be a regular file or a block device. With
+    ``write`` a named file is opened read+write and created if missing. OS failures raise
     :class:`MmapError` with errcodes for ``step``; so does a file of another kind (see
     :func:`_check_kind`)."""
     opened = _open_file(file, write, step, func, execute)
@@ -240,14 +237,16 @@ def _owner_problem(opened: Opened, func: str) -> str | None:
 
 
 def release(opened: Opened) -> None:
-    """Close what we opened; adopted descriptors and file objects stay open (COORD reading 8)."""
+    """Close what we opened; adopted descriptors and file objects stay open: they are the
+    caller's (the reading of ``free.keeps-caller-file-open`` in ``spec/catalogue.py``)."""
     if opened.owned:
         backend.close(opened.f)
 
 
 def discard(opened: Opened) -> None:
     """After a failure: close what we opened and remove what this call created
-    (COORD reading 9: no debris; an existing file is never removed)."""
+    (no debris; a file that existed before the call is never removed: the readings of
+    ``map.fails.removes-created-file`` and ``map.fails.leaves-files-alone``)."""
     release(opened)
     if opened.created:
         if opened.tag is not None:

@@ -16,7 +16,8 @@ from ._platform import OsCallError, backend
 
 ACCESS_MODES = ("", "w", "c", "x", "wx", "cx")
 _WRITE = frozenset({"w", "wx"})
-"""Write access: may create and extend files. 'c' never writes the file (COORD reading 5)."""
+"""Write access: may create and extend files. 'c' never writes the file, so it
+neither creates nor extends one (the reading of ``map.errcode.no-file-copy-on-write``)."""
 _mmap_anon, _anon_prot, _anon_flags = backend.mmap_anon, backend.anon_prot, backend.anon_flags
 _MAP_FAILED = backend.MAP_FAILED
 
@@ -119,7 +120,8 @@ def _checked_offset(offset: int | None) -> int:
 
 
 def _map_pagefile(access: str, size: int, addr: int | None) -> Map:
-    """Anonymous memory. The offset is ignored, as documented (COORD reading 6)."""
+    """Anonymous memory. The offset is ignored, as documented, and so not validated either
+    (the reading of ``map.offset.pagefile-not-validated``)."""
     if _mmap_anon is not None and addr is None:
         got = _mmap_anon(None, size, _anon_prot[access], _anon_flags, -1, 0)
         if got != _MAP_FAILED:  # new_map(got, size, access, None, None), inline: a hot path
@@ -174,7 +176,7 @@ def _map_and_keep(
     except BaseException:
         discard(opened)
         raise
-    if backend.KEEPS_FILE:  # free() closes it if map() opened it (COORD reading 8)
+    if backend.KEEPS_FILE:  # free() closes it only if map() opened it: free.keeps-caller-file-open
         return new_map(at, size, access, opened.tag, opened.f, opened.owned)
     release(opened)  # POSIX mappings outlive the descriptor: no fd held while mapped
     return new_map(at, size, access, opened.tag, None)

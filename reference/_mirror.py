@@ -18,7 +18,8 @@ from ._platform import OsCallError, OsFile, backend
 class Mirror(MappedMemory):
     """A mirrored mapping made by :func:`mirror`: ``times`` copies of the same
     ``size`` bytes of a file, back to back from ``addr``, so that
-    ``addr[k*size + i]`` is the same byte for every copy ``k`` (COORD reading 4).
+    ``addr[k*size + i]`` is the same byte for every copy ``k`` (the reading of the
+    document's formula in ``mirror.invariant``).
 
     ``size`` is one copy (page-aligned); ``len(mirror)`` and its buffer span all
     ``size * times`` bytes. ``maps`` holds the map of each copy. Freeing the

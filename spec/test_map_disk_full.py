@@ -1,10 +1,8 @@
 """``mmap.map`` failing with 'disk_full' on a really full disk (a filled tmpfs), or on a
 file-size limit where this process may not mount one (``support.full_disk``).
 
-Each test gives a status to one clause: a test of an errcode checks the outcome
-only; what the failing call did to the file is the business of the two clauses on
-failures (``map.fails.*``, in ``test_map_fails``), whose tests provoke the failure
-inside a prerequisite.
+Each test gives a status to one clause, as the package's docstring says
+(``spec/__init__.py``: a test of an errcode checks the outcome only).
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """``mmap.map``: the size of a map, given or by default, and the ``map.size`` it reports.
 
-Each test gives a status to one clause. What a test needs from other clauses to set
-up or to observe is either done through the OS (files written and read with plain
-file I/O, /proc/PID/maps, /dev/shm) or wrapped in ``prerequisite``, so that a fault
-elsewhere blocks the test instead of failing its clause. On Linux the bytes of a
-shared map are the file's page cache, so ``read()`` sees a map's writes at once: no
-flush is needed to observe them.
+Each test gives a status to one clause, as the package's docstring says
+(``spec/__init__.py``: what is observed through the OS, what is a prerequisite).
 """
 
 from __future__ import annotations

@@ -61,7 +61,6 @@ from mmapspec.spec.support import (
     ref,
 )
 
-SHARED = ("", "x", "w")
 WRITERS = ("w",)
 PRIVATE = ("c",)
 MAX_MAPS = 5

@@ -2,8 +2,8 @@
 
 Each case is a context manager that sets up its files and maps, yields a
 :class:`~mmapspec.bench.timing.Group` of variants and cleans up afterwards. A
-variant that cannot run (no reference yet, no C compiler) is skipped with the
-reason; the others are still measured.
+variant that cannot run (the reference does not import on this OS, no C compiler) is
+skipped with the reason; the others are still measured.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Context:
         if self.ref is None:
             return self.ref_missing
         if not hasattr(self.ref, name):
-            return f"mmapspec.reference has no {name}() yet"
+            return f"mmapspec.reference has no {name}()"
         return None
 
     def file(self, name: str, size: int, content: bool = True) -> Path:
@@ -78,13 +78,14 @@ class Context:
 
 
 def load_reference() -> tuple[ModuleType | None, str]:
-    """The reference module, or None and why (it lands after this harness)."""
+    """The reference module, or None and why: it ships in the package, but imports only
+    where it has a backend (Linux, macOS, Windows)."""
     try:
         from mmapspec import reference as mm
-    except Exception as exc:  # any import failure of work in progress
+    except Exception as exc:  # an OS without a backend, or a broken install
         return None, f"mmapspec.reference cannot be imported ({type(exc).__name__}: {exc})"
     if not hasattr(mm, "map"):
-        return None, "mmapspec.reference has no map() yet"
+        return None, "mmapspec.reference has no map()"
     return mm, ""
 
 

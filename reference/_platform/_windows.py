@@ -74,7 +74,8 @@ _TAG_PREFIX = "Local\\"
 """Session-local namespace: the counterpart of per-user POSIX shm names."""
 
 _CREATES = frozenset({"w", "wx"})
-"""Access modes that create a missing named section (COORD reading 5: 'c' never writes)."""
+"""Access modes that create a missing named section: 'c' never writes, so it creates
+nothing (the reading of ``map.errcode.no-file-copy-on-write``)."""
 
 
 class WindowsBackend:

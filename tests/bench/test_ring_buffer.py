@@ -10,7 +10,7 @@ from mmapspec.examples import ring_buffer as rb
 
 REF, WHY = load_reference()
 if REF is not None and not hasattr(REF, "mirror"):
-    REF, WHY = None, "mmapspec.reference has no mirror() yet"
+    REF, WHY = None, "mmapspec.reference has no mirror()"
 needs_mirror = pytest.mark.skipif(REF is None, reason=f"the mirror ring needs the reference: {WHY}")
 
 KINDS = [

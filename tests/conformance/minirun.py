@@ -1,6 +1,6 @@
 """Running ``mmapspec`` in subprocesses on the mini spec, for the runner's tests.
 
-The mini spec (``minispec/``) drives real maps through ``deviant.DeviantAdapter``
+The mini spec (``minispec/``) drives real maps through ``tests.deviants.runner.DeviantAdapter``
 (CPython's mmap with a wrong page size) or the plain stdlib adapter; its clauses
 are in its own catalogue, ``minispec.catalogue``, which ``--spec minispec`` selects.
 """
@@ -17,8 +17,11 @@ import jsonschema
 from mmapspec import report_formats
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
-DEVIANT = "deviant:DeviantAdapter"
+RUNNER_DEVIANTS = "tests.deviants.runner"
+"""The runner tests' deviant adapters, importable from the repository's root."""
+DEVIANT = f"{RUNNER_DEVIANTS}:DeviantAdapter"
 
 MINI = ["--spec", "minispec"]
 
@@ -57,7 +60,12 @@ status = "crash"
 reason = "the test raises ImplementationCrashed"
 """
 
-STDLIB_EXPECTATIONS = HERE.parents[1] / "adapters" / "expectations" / "stdlib.toml"
+STDLIB_EXPECTATIONS = ROOT / "adapters" / "expectations" / "stdlib.toml"
+
+
+def pythonpath() -> str:
+    """``PYTHONPATH`` for a run: the mini spec (here) and the deviants (from the root)."""
+    return os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])
 
 
 def run(
@@ -66,7 +74,7 @@ def run(
     """``mmapspec`` in a fresh interpreter, with the mini spec importable."""
     full_env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": pythonpath(),
     }
     full_env.pop("PYTEST_XDIST_WORKER", None)
     full_env.update(env or {})

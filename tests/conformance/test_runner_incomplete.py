@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 from mmapspec import report_formats
 
-from .minirun import HERE, MINI, MINI_PYTEST, one_error_line, run
+from .minirun import DEVIANT, HERE, MINI, MINI_PYTEST, one_error_line, pythonpath, run
 
 REPORTS = ("r.json", "r.xml", "r.md")
 
@@ -89,7 +89,7 @@ def interrupted_run(tmp_path: Path, workers: str, *extra: str) -> subprocess.Pop
     marker = tmp_path / "map-started"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": pythonpath(),
     }
     env.pop("PYTEST_XDIST_WORKER", None)
     proc = subprocess.Popen(
@@ -198,7 +198,7 @@ def test_reports_of_an_incomplete_run_render_it() -> None:
 def test_a_run_stopped_at_its_first_failure_is_incomplete(tmp_path: Path, workers: str) -> None:
     """pytest's -x ends the run at a failure: what follows was never checked."""
     proc = run(
-        "run", *MINI, "--adapter", "deviant:DeviantAdapter", "-n", workers,
+        "run", *MINI, "--adapter", DEVIANT, "-n", workers,
         *report_args(tmp_path), *MINI_PYTEST, "-x",
     )  # fmt: skip
     check_incomplete(tmp_path, proc, "pytest stopped: stopping after 1 failures")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .minirun import DEVIANT, check_deviant, mini, one_error_line, run
+from .minirun import DEVIANT, RUNNER_DEVIANTS, check_deviant, mini, one_error_line, run
 
 SUITE_ERROR = {"MINISPEC_SUITE_ERROR": "1"}
 
@@ -60,9 +60,10 @@ def test_what_an_adapter_call_raises_is_the_implementations_failure(
     """One defect, one status, whatever the transport: an exception the adapter did
     not convert fails the clause in process, and through the Python harness too
     (which answers harness_error with "implementation raised ..." for it)."""
-    adapter = ["--adapter", "deviant:RaisingAdapter"]
+    adapter = ["--adapter", f"{RUNNER_DEVIANTS}:RaisingAdapter"]
     if transport == "pipe":
-        harness = f"{sys.executable} -m mmapspec.adapters.harness --adapter deviant:RaisingAdapter"
+        raising = f"{RUNNER_DEVIANTS}:RaisingAdapter"
+        harness = f"{sys.executable} -m mmapspec.adapters.harness --adapter {raising}"
         adapter = ["--pipe-cmd", harness]
     proc, doc = mini(
         tmp_path, *adapter, "-n", "0", "--clause", "runner.binding-raises",
@@ -80,7 +81,7 @@ def test_an_error_in_the_spec_model_is_the_suites_not_a_clause_failure(tmp_path:
     suite's own code. Its clauses get ``error`` and the run is incomplete; none fails."""
     out = tmp_path / "report.json"
     proc = run(
-        "run", "--adapter", "deviant:NoReadOnlyFileAdapter", "-n", "0",
+        "run", "--adapter", f"{RUNNER_DEVIANTS}:NoReadOnlyFileAdapter", "-n", "0",
         "--clause", "map.access.w", "--json", str(out), cwd=tmp_path,
     )  # fmt: skip
     line = one_error_line(proc)

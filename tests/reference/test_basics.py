@@ -325,7 +325,8 @@ def _dirty_kb(addr: int) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
 def test_unaligned_range_flush_covers_the_whole_range(tmp_path: Path) -> None:
-    # COORD reading 7: aligned left AND extended. Observable: written-back pages
+    # Aligned left AND extended (the reading of flush.unaligned-addr-covers-range).
+    # Observable: written-back pages
     # are no longer dirty in smaps (on filesystems with writeback).
     with mm.map(tmp_path / "f", "w", 3 * PS) as m:
         for page in range(3):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from mmapspec.adapters.builtin_runs import BUILTIN_RUNS, ON_THE_REPORT_PAGE
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -51,16 +52,8 @@ def mmapspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     )
 
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS: dict[str, list[str]] = {
-    "reference": ["--adapter", "reference"],
-    "stdlib": [
-        "--adapter",
-        "stdlib",
-        "--expectations",
-        str(ROOT / "adapters" / "expectations" / "stdlib.toml"),
-    ],
-}
+RUNS = {name: BUILTIN_RUNS[name] for name in ON_THE_REPORT_PAGE}
+"""The runs the page shows, as the report site session makes them."""
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,8 @@ def unmapped_within(addr: int, size: int, what: str) -> list[str]:
 
 
 def mirror_invariant(addr: int, size: int, times: int) -> list[str]:
-    """Reading 4: byte i of copy o1 is byte i of copy o2, through writes."""
+    """The reading of ``mirror.invariant``: byte i of copy o1 is byte i of copy o2, through
+    writes."""
     probes = sorted({0, 1, size // 2, size - 1})
     for n, i in enumerate(probes):
         value = bytes([(n * 37 + 11) & 0xFF])

@@ -20,12 +20,13 @@ For each recipe the worker checks the whole contract (with the readings recorded
   a parameter of the function, or an MmapError carrying a documented errcode or
   an OS error number; nothing else;
 * no descriptor and no mapping is left behind (counted from /proc/self);
-* descriptors and file objects handed in stay open (reading 8);
+* descriptors and file objects handed in stay open (``free.keeps-caller-file-open``);
 * an existing file keeps its bytes; a failed call leaves its size alone too, and a
-  file that did not exist before a failed call does not exist after it (reading 9);
+  file that did not exist before a failed call does not exist after it
+  (``map.fails.leaves-files-alone``, ``map.fails.removes-created-file``);
 * a live mapping we own (the canary) is never overwritten by a hinted address;
 * results are right: sizes, alignment, requested address, file contents, and the
-  mirror invariant (reading 4).
+  mirror invariant (``mirror.invariant``).
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def test_a_failed_map_never_truncates_or_rewrites_an_existing_file(
 
 @pytest.mark.parametrize("how", ["address in use", "absurd size", "no size: created empty"])
 def test_a_failed_map_removes_the_file_it_created(tmp_path: Path, busy_addr: int, how: str) -> None:
-    """Reading 9: a map that created a new file and then failed leaves no debris."""
+    """A map that created a new file and then failed leaves no debris (the reading of
+    ``map.fails.removes-created-file``)."""
     path = tmp_path / "new"
     kwargs: dict[str, Any] = {
         "address in use": dict(size=PAGE, addr=busy_addr),

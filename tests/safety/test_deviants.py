@@ -1,4 +1,5 @@
-"""Each safety defect a real binding had, planted in the reference (``deviants.py``),
+"""Each safety defect a real binding had, planted in the reference
+(``tests/deviants/safety.py``),
 is caught by its own safety clause and by no other, whether the binding is judged in
 process or through the pipe; the reference itself passes every safety clause."""
 
@@ -13,12 +14,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from deviants import DEVIANTS  # pytest puts this folder (no __init__.py) on sys.path
 from mmapspec.spec.catalogue import CLAUSES
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the same module name in process and in the runs
+    sys.path.insert(0, str(ROOT))
+
+from tests.deviants.safety import DEVIANTS  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parent
+MODULE = "tests.deviants.safety"
 
 SAFETY = tuple(c.id for c in CLAUSES if c.basis == "safety")
 
@@ -50,8 +56,8 @@ def safety_table(tmp_path: Path, *how: str) -> dict[str, str]:
     """``mmapspec run ... --clause 'safety.*'`` in a fresh interpreter: clause -> status."""
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    # The runner and the harness children it starts import the deviants from here.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    # The runner and the harness children it starts import the deviants from the root.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     argv = [sys.executable, "-m", "mmapspec.cli", "run", *how, "--clause", "safety.*"]
     done = subprocess.run(
         [*argv, "-n", "0", "--json", str(report)],
@@ -79,9 +85,9 @@ def test_the_reference_passes_every_safety_clause(tmp_path: Path) -> None:
 
 
 CASES = [
-    pytest.param(name, ("--adapter", f"deviants:{name}"), id=f"{name}-in-process")
+    pytest.param(name, ("--adapter", f"{MODULE}:{name}"), id=f"{name}-in-process")
     for name in DEVIANTS
-] + [pytest.param(name, _pipe(f"deviants:{name}"), id=f"{name}-pipe") for name in THROUGH_THE_PIPE]
+] + [pytest.param(name, _pipe(f"{MODULE}:{name}"), id=f"{name}-pipe") for name in THROUGH_THE_PIPE]
 
 
 @pytest.mark.parametrize(("deviant", "how"), CASES)

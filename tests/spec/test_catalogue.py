@@ -203,10 +203,3 @@ def test_basis_and_reading_agree(clause: catalogue.Clause) -> None:
     else:
         assert clause.reading is None, f"{clause.id}: basis {clause.basis!r} with a reading"
     assert (clause.basis == "safety") == (clause.section == catalogue.S_SAFETY), clause.id
-
-
-def test_readings_are_written_here() -> None:
-    """Every reading says itself and why, in this repository: no pointers to notes
-    kept elsewhere."""
-    source = (SPEC_DIR / "catalogue.py").read_text(encoding="utf-8")
-    assert "COORD" not in source, "a reading points to coordination notes outside the repository"

@@ -1,6 +1,6 @@
 """One planted defect, one failing clause: the whole spec against each deviant binding.
 
-Each binding of ``deviants/`` is the reference with exactly one defect. It is run
+Each binding of ``tests/deviants/verdicts.py`` is the reference with exactly one defect. It is run
 the way a binding author runs the spec (``mmapspec run --adapter MODULE:CLASS --json
 ... -n 2`` with ``CI=1``, the derandomized ``ci`` Hypothesis profile) in a
 subprocess, and its JSON report is read:
@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the same module name in process and in the runs
     sys.path.insert(0, str(ROOT))
 
-from tests.verdicts import deviants  # noqa: E402
+from tests.deviants import verdicts as deviants  # noqa: E402
 
-MODULE = "tests.verdicts.deviants"
+MODULE = "tests.deviants.verdicts"
 THROUGH_PIPE = frozenset(
     {
         "UnalignedFlushEinval",

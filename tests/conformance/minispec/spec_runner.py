@@ -143,6 +143,6 @@ def test_own_code_raises_inside_a_prerequisite(adapter: Adapter) -> None:
 @pytest.mark.clause("runner.binding-raises")
 def test_adapter_call_raises(adapter: Adapter) -> None:
     """Whatever comes out of an adapter call is the implementation's: with
-    ``deviant:RaisingAdapter`` its AttributeError fails this clause."""
+    ``tests.deviants.runner:RaisingAdapter`` its AttributeError fails this clause."""
     m = adapter.map(None, "w", size=100)
     adapter.free(m.handle)

@@ -4,11 +4,11 @@ Every class here is the reference adapter with exactly one defect that a binding
 written by others really had, planted for the duration of the adapter's own calls
 (the reference's modules are patched around ``map``, ``free`` or ``mirror`` and put
 back afterwards; ``reference/`` itself is not edited). Each must be caught by its own
-safety clause, and only by it (``test_deviants.py``).
+safety clause, and only by it (``tests/safety/test_deviants.py``).
 
-Select one as ``deviants:ClassName`` with this folder on ``PYTHONPATH``, in process
-(``mmapspec run --adapter``) or through the pipe (``python -m
-mmapspec.adapters.harness --adapter deviants:ClassName``).
+Select one as ``tests.deviants.safety:ClassName`` with the repository's root on
+``PYTHONPATH``, in process (``mmapspec run --adapter``) or through the pipe (``python
+-m mmapspec.adapters.harness --adapter tests.deviants.safety:ClassName``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from mmapspec.adapters.interface import CallForm, FileRef, MapInfo, MirrorInfo
-from mmapspec.adapters.reference_adapter import ReferenceAdapter
+from mmapspec.adapters.interface import FileRef, MapInfo, MirrorInfo
 from mmapspec.reference import _map, _mirror
 from mmapspec.reference._errors import os_failure
 from mmapspec.reference._files import Opened, discard, release
 from mmapspec.reference._grow import grow
 from mmapspec.reference._platform import OsCallError, backend
+
+from .base import Deviant, MapCall, MirrorCall
 
 
 @contextlib.contextmanager
@@ -39,25 +40,15 @@ def planted(owner: object, attribute: str, replacement: Any) -> Iterator[None]:
         setattr(owner, attribute, original)
 
 
-class _Deviant(ReferenceAdapter):
+class _Deviant(Deviant):
     """The reference, with a defect planted around its ``map`` (``_plant``)."""
 
     def _plant(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError
 
-    def map(
-        self,
-        file: FileRef | None = None,
-        access: str | None = None,
-        size: int | None = None,
-        offset: int | None = None,
-        addr: int | None = None,
-        tagname: str | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MapInfo:
+    def do_map(self, call: MapCall) -> MapInfo:
         with self._plant():
-            return super().map(file, access, size, offset, addr, tagname, form=form)
+            return super().do_map(call)
 
 
 class WorldReadableShm(_Deviant):
@@ -136,23 +127,15 @@ class ShrinkingMap(_Deviant):
         return planted(_map, "_map_opened", to_the_size)
 
 
-class UnmapThenFixedMirror(ReferenceAdapter):
+class UnmapThenFixedMirror(Deviant):
     """Builds a mirror by finding a free range, unmapping it, and then mapping each
     copy there with MAP_FIXED: another thread's mapping made in between is replaced."""
 
     name = "deviant-unmap-then-fixed-mirror"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
         with planted(backend, "mirror", _unmap_then_fixed):
-            return super().mirror(file, size, times, addr, form=form)
+            return super().do_mirror(call)
 
 
 def _unmap_then_fixed(f: int, size: int, times: int, addr: int | None) -> int:
@@ -175,7 +158,7 @@ def _unmap_then_fixed(f: int, size: int, times: int, addr: int | None) -> int:
     return int(base)
 
 
-class WaitsOnFifo(ReferenceAdapter):
+class WaitsOnFifo(Deviant):
     """Opens files and shared memory without ``O_NONBLOCK``, as most bindings do: a
     read-only open of a FIFO then waits for a writer that never comes (a tagname and a
     file name with '', 'c', 'x' and 'cx', and ``filesize(f)``); a read+write open of
@@ -189,20 +172,20 @@ class WaitsOnFifo(ReferenceAdapter):
         stack.enter_context(planted(backend, "SHM_NONBLOCK", 0))
         return stack
 
-    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+    def do_map(self, call: MapCall) -> MapInfo:
         with self._plant():
-            return super().map(*args, **kwargs)
+            return super().do_map(call)
 
-    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
         with self._plant():
-            return super().mirror(*args, **kwargs)
+            return super().do_mirror(call)
 
     def filesize(self, file: FileRef, size: int | None = None) -> int:
         with self._plant():
             return super().filesize(file, size)
 
 
-class InheritableDescriptor(ReferenceAdapter):
+class InheritableDescriptor(Deviant):
     """Keeps the descriptor of a file opened by name while its map lives (closed by
     ``free``), and inheritable (no ``FD_CLOEXEC``), as if opened without ``O_CLOEXEC``:
     every child the program starts with fork+exec inherits it."""
@@ -213,7 +196,7 @@ class InheritableDescriptor(ReferenceAdapter):
         super().__init__()
         self._kept: dict[Any, int] = {}
 
-    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+    def do_map(self, call: MapCall) -> MapInfo:
         kept: list[int] = []
 
         def keep_named(opened: Opened) -> None:
@@ -224,7 +207,7 @@ class InheritableDescriptor(ReferenceAdapter):
                 release(opened)
 
         with planted(_map, "release", keep_named):
-            info = super().map(*args, **kwargs)
+            info = super().do_map(call)
         if kept:
             self._kept[info.handle] = kept[0]
         return info
@@ -242,7 +225,7 @@ class InheritableDescriptor(ReferenceAdapter):
         super().close()
 
 
-class _GrowsFirst(ReferenceAdapter):
+class _GrowsFirst(Deviant):
     """Grows a short file to the size asked for before it maps it,
     then undoes the growth, or not, when the map fails (``_after_failure``)."""
 
@@ -287,13 +270,13 @@ class _GrowsFirst(ReferenceAdapter):
         stack.enter_context(planted(_mirror, "_mirror_opened", mirror_opened))
         return stack
 
-    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
+    def do_map(self, call: MapCall) -> MapInfo:
         with self._plant():
-            return super().map(*args, **kwargs)
+            return super().do_map(call)
 
-    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
         with self._plant():
-            return super().mirror(*args, **kwargs)
+            return super().do_mirror(call)
 
 
 class FailureLeavesFileGrown(_GrowsFirst):
@@ -316,7 +299,7 @@ class FailureShrinksFileBack(_GrowsFirst):
         backend.truncate(f, size)
 
 
-class LeaksPerMap(ReferenceAdapter):
+class LeaksPerMap(Deviant):
     """Allocates a 48-byte struct with malloc for every map and mirror, and never frees
     it (a C binding's bookkeeping that ``free`` forgets)."""
 
@@ -329,13 +312,13 @@ class LeaksPerMap(ReferenceAdapter):
         struct = self._malloc(48)
         ctypes.memset(struct, 1, 48)  # written, as a struct is: resident
 
-    def map(self, *args: Any, **kwargs: Any) -> MapInfo:
-        info = super().map(*args, **kwargs)
+    def do_map(self, call: MapCall) -> MapInfo:
+        info = super().do_map(call)
         self._leak()
         return info
 
-    def mirror(self, *args: Any, **kwargs: Any) -> MirrorInfo:
-        info = super().mirror(*args, **kwargs)
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
+        info = super().do_mirror(call)
         self._leak()
         return info
 

@@ -1,28 +1,30 @@
-"""Deviant bindings: the reference adapter with exactly one planted defect each.
+"""The verdict tests' deviant bindings: the reference adapter with exactly one planted
+defect each.
 
 The instrument for "a failure names the promise that is broken, and only that one":
-``test_one_defect_one_clause.py`` runs the whole spec against each class, as a
-binding author would (``mmapspec run --adapter tests.verdicts.deviants:NAME``), and
-checks that the clause in its ``INTENDED`` fails and no other clause does. They live
-by what they break: ``mapping`` (``mmap.map``, ``mmap.mirror``), ``lifecycle``
-(``map:free``, ``map:flush``, ``mmap.unlink``) and ``sizes`` (the alignment helpers,
-``pagesize``, ``filesize``), over the shared ``base``; ``ranges`` holds bindings
-whose integers are narrower than 64 unsigned bits and say so
-(``Capabilities.int_range``): two with no defect, judged conformant within their
-range, and one that wraps at 2^31 inside it.
+``tests/verdicts/test_one_defect_one_clause.py`` runs the whole spec against each
+class, as a binding author would (``mmapspec run --adapter
+tests.deviants.verdicts:NAME``), and checks that the clause in its ``INTENDED`` fails
+and no other clause does. They live by what they break: ``mapping`` (``mmap.map``,
+``mmap.mirror``), ``lifecycle`` (``map:free``, ``map:flush``, ``mmap.unlink``) and
+``sizes`` (the alignment helpers, ``pagesize``, ``filesize``), over the shared
+``base``; ``knockons`` holds each pattern of knock-on once seen, ``crashes`` the
+bindings whose process dies later or only sometimes; ``ranges`` holds bindings whose
+integers are narrower than 64 unsigned bits and say so (``Capabilities.int_range``):
+two with no defect, judged conformant within their range, and one that wraps at 2^31
+inside it.
 
 Each defect is one a binding author could plausibly make, small, and on real OS
 calls: the rest of each class is the reference implementation. ``INTENDED`` names the
 catalogue clause whose promise the defect breaks (a tuple for the binding with two
 defects). Each docstring's first line names the defect. The one the stateful model
-runs into under the CI profile lives with the benchmark, which times a failing run
-against it (``mmapspec.bench.deviant``).
+runs into under the CI profile ships with the benchmark, which times a failing run
+against it (``mmapspec.bench.deviant``, beside the base every deviant builds on).
 """
 
 from __future__ import annotations
 
-from mmapspec.adapters.reference_adapter import ReferenceAdapter
-from mmapspec.bench.deviant import FilesizeNeverShrinks  # stateful: the bench times it too
+from mmapspec.bench.deviant import Deviant, FilesizeNeverShrinks  # the bench times it too
 
 from .crashes import AddrMapCorruptsFilesizeCrashes as AddrMapCorruptsFilesizeCrashes
 from .crashes import FilesizeCrashesOnce
@@ -85,7 +87,7 @@ class FlushFalseAndFdRefused(FlushReturnsFalse, NumericFdRefused):
     INTENDED = ("flush.forms", "map.file.fd")  # type: ignore[assignment]  # one per parent
 
 
-KNOCK_ONS: tuple[type[ReferenceAdapter], ...] = (
+KNOCK_ONS: tuple[type[Deviant], ...] = (
     MirrorCopiesPrivate,
     TagnameMapsPrivate,
     SmallerWriteMapTruncates,
@@ -102,7 +104,7 @@ KNOCK_ONS: tuple[type[ReferenceAdapter], ...] = (
 """Deviants whose defect other clauses' tests once observed without declaring it
 (``knockons``): each pattern of knock-on, planted."""
 
-DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
+DEVIANTS: tuple[type[Deviant], ...] = (
     PositionalDropsTagname,
     NumericFdRefused,
     FileobjBufferNotFlushed,
@@ -142,7 +144,7 @@ DEVIANTS: tuple[type[ReferenceAdapter], ...] = (
 """Every deviant binding: the document's order of what it breaks, then the knock-ons."""
 
 
-def intended(cls: type[ReferenceAdapter]) -> tuple[str, ...]:
+def intended(cls: type[Deviant]) -> tuple[str, ...]:
     """The clause IDs a deviant's defects break."""
     value: str | tuple[str, ...] = getattr(cls, "INTENDED", ())
     return (value,) if isinstance(value, str) else tuple(value)

@@ -1,9 +1,11 @@
-"""A real implementation with one deliberate deviation, for the runner's own tests.
+"""Deviants for the runner's own tests (``tests/conformance``): CPython's mmap through
+the stdlib adapter, with one deliberate defect each, on real files and memory.
 
-``DeviantAdapter`` is CPython's mmap through the stdlib adapter, except that its
-``pagesize()`` reports half the allocation granularity: maps at an offset that is
-a multiple of that "page size" but not of the real one fail with EINVAL from the
-kernel. Everything else is the real thing, on real files and memory.
+``DeviantAdapter``'s ``pagesize()`` reports half the allocation granularity: maps at
+an offset that is a multiple of that "page size" but not of the real one fail with
+EINVAL from the kernel. ``RaisingAdapter`` and ``NoReadOnlyFileAdapter`` make errors
+the runner must tell apart (the implementation's, the suite's own). Selected as
+``tests.deviants.runner:NAME`` with the repository's root on ``PYTHONPATH``.
 """
 
 from __future__ import annotations

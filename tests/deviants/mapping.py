@@ -12,7 +12,6 @@ from typing import Any
 
 from mmapspec.adapters.filerefs import Opened
 from mmapspec.adapters.interface import (
-    CallForm,
     DocumentedFailure,
     FileRef,
     Handle,
@@ -23,7 +22,7 @@ from mmapspec.bench.libc import MAP_FAILED, MAP_SHARED, PROT_READ
 from mmapspec.reference import _map as reference_map
 from mmapspec.reference._platform import backend as real_backend
 
-from .base import Deviant, MapCall, libc, os_failure
+from .base import Deviant, MapCall, MirrorCall, libc, os_failure
 
 # ------------------------------------------------------------------ mmap.map: call forms
 
@@ -262,15 +261,7 @@ class MirrorTimesDefaultsToOne(Deviant):
 
     INTENDED = "mirror.times.default-2"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
-        if times is None:
-            times = 1  # the defect
-        return super().mirror(file, size, times, addr, form=form)
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
+        if call.times is None:
+            call = call.but(times=1)  # the defect
+        return super().do_mirror(call)

@@ -19,9 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mmapspec.adapters.interface import (
-    CallForm,
     DocumentedFailure,
-    FileRef,
     Handle,
     MapInfo,
     MirrorInfo,
@@ -31,7 +29,7 @@ from mmapspec.reference import _mirror as reference_mirror
 from mmapspec.reference._platform import OsCallError
 from mmapspec.reference._platform import backend as real_backend
 
-from .base import Deviant, MapCall, os_failure
+from .base import Deviant, MapCall, MirrorCall, os_failure
 
 
 @contextmanager
@@ -67,15 +65,7 @@ class MirrorCopiesPrivate(Deviant):
 
     INTENDED = "mirror.access-w"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
         b = real_backend
 
         def private_mirror(f: Any, size: int, times: int, addr: int | None) -> int:
@@ -91,7 +81,7 @@ class MirrorCopiesPrivate(Deviant):
             return int(base)
 
         with _mirror_backend(mirror=private_mirror):
-            return super().mirror(file, size, times, addr, form=form)
+            return super().do_mirror(call)
 
 
 class TagnameMapsPrivate(Deviant):
@@ -204,21 +194,13 @@ class MirrorAddrInUseMapsElsewhere(Deviant):
 
     INTENDED = "mirror.errcode.out-of-mem-addr-in-use"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
         try:
-            return super().mirror(file, size, times, addr, form=form)
+            return super().do_mirror(call)
         except DocumentedFailure as exc:
-            if addr is None or exc.errcode != "out_of_mem":
+            if call.addr is None or exc.errcode != "out_of_mem":
                 raise
-            return super().mirror(file, size, times, None, form=form)  # the defect
+            return super().do_mirror(call.but(addr=None))  # the defect
 
 
 class TagnameShortMapsItsOwnSize(Deviant):
@@ -278,18 +260,10 @@ class MirrorPositionalDropsTimes(Deviant):
 
     INTENDED = "mirror.form.positional"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
-        if form == "positional":
-            times = None  # the defect
-        return super().mirror(file, size, times, addr, form=form)
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
+        if call.form == "positional":
+            call = call.but(times=None)  # the defect
+        return super().do_mirror(call)
 
 
 class MirrorTimesDefaultsToThree(Deviant):
@@ -297,16 +271,8 @@ class MirrorTimesDefaultsToThree(Deviant):
 
     INTENDED = "mirror.times.default-2"
 
-    def mirror(
-        self,
-        file: FileRef | None,
-        size: int | None,
-        times: int | None = None,
-        addr: int | None = None,
-        *,
-        form: CallForm = "table",
-    ) -> MirrorInfo:
-        return super().mirror(file, size, 3 if times is None else times, addr, form=form)
+    def do_mirror(self, call: MirrorCall) -> MirrorInfo:
+        return super().do_mirror(call.but(times=3 if call.times is None else call.times))
 
 
 class TagnameDefaultSizeOnePage(Deviant):
