@@ -130,9 +130,9 @@ def test_flush_racing_free_gives_the_freed_maps_error() -> None:
 
         def flusher(m: mm.Map = m, started: threading.Event = started) -> None:
             while True:
-                m[0:1] = b"x"  # dirty again, so that msync has work
-                started.set()
                 try:
+                    m[0:1] = b"x"  # dirty again, so that msync has work (or: freed)
+                    started.set()
                     assert m.flush() is True
                 except ValueError as exc:
                     assert str(exc) == "map is freed", exc
