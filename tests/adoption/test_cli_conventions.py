@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from mmapspec import report_formats
+from mmapspec.results import report_formats
 
 REPO = Path(__file__).resolve().parents[2]
 STDLIB_TOML = REPO / "adapters" / "expectations" / "stdlib.toml"
@@ -20,7 +20,7 @@ STDLIB_TOML = REPO / "adapters" / "expectations" / "stdlib.toml"
 def mmapspec(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC"))}
     return subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *args],
+        [sys.executable, "-m", "mmapspec.commands.cli", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from mmapspec import report_formats
+from mmapspec.results import report_formats
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,7 +71,7 @@ def run(
     full_env.pop("PYTEST_XDIST_WORKER", None)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *args],
+        [sys.executable, "-m", "mmapspec.commands.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,

@@ -14,18 +14,17 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import (
-    compare,
+from mmapspec.results import (
     expectations,
     expectations_writer,
-    html,
     report_formats,
     report_markdown,
     safe_text,
 )
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, TestOutcome
-from mmapspec.status import CRASH, FAIL, HARNESS_ERROR, PASS
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.model import AdapterInfo, TestOutcome
+from mmapspec.results.status import CRASH, FAIL, HARNESS_ERROR, PASS
+from mmapspec.viewer import compare, site
 
 from tests.conformance.test_runner_units import CATALOGUE
 
@@ -181,7 +180,7 @@ def test_toml_of_expectations_reads_back() -> None:
 
 
 def test_html_page() -> None:
-    page = html.build([hostile_doc()])
+    page = site.build([hostile_doc()])
     assert_clean(page, "HTML", 2_000_000)
     body = page[page.index("<body") :]
     for marker in ('<img src="https://evil', "<script>alert", "\u202e"):

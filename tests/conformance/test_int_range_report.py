@@ -12,10 +12,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import jsonschema
-from mmapspec import report_formats, report_markdown
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, Report, TestOutcome
-from mmapspec.status import PASS
+from mmapspec.results import report_formats, report_markdown
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.model import AdapterInfo, Report, TestOutcome
+from mmapspec.results.status import PASS
 
 NOTE = "integers >= 2^63 not tried: the binding declares i64"
 

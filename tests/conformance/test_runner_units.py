@@ -10,10 +10,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import expectations, report_formats, report_markdown
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, Report, TestOutcome
-from mmapspec.status import (
+from mmapspec.results import expectations, report_formats, report_markdown
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.model import AdapterInfo, Report, TestOutcome
+from mmapspec.results.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -325,14 +325,14 @@ def test_a_run_inside_a_run_takes_a_prefix_inside_the_outer_one(
 ) -> None:
     """Its cleanup at the end must not remove what a concurrent sibling run is using,
     while the outer run's cleanup still covers whatever it leaves."""
-    from mmapspec import plugin
+    from mmapspec.plugin import hooks
     from mmapspec.spec.support import RUN_PREFIX_VARIABLE
 
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    plugin._claim_tagname_prefix()
+    hooks._claim_tagname_prefix()
     first = os.environ[RUN_PREFIX_VARIABLE]
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    plugin._claim_tagname_prefix()
+    hooks._claim_tagname_prefix()
     second = os.environ[RUN_PREFIX_VARIABLE]
     assert first.startswith("mmapspec-outer-") and second.startswith("mmapspec-outer-")
     assert not first.startswith(second) and not second.startswith(first)

@@ -28,7 +28,7 @@ def run_spec(tmp_path: Path, label: str, *adapter_args: str) -> tuple[dict[str, 
     """``mmapspec run`` in a child process, serially; its JSON report and wall time."""
     report = tmp_path / f"{label}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC_PIPE"))}
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", *adapter_args, "-n", "0"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", *adapter_args, "-n", "0"]
     argv += ["--json", str(report)]
     started = time.monotonic()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=1500)

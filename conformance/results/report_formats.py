@@ -15,9 +15,9 @@ from collections import Counter
 from importlib import resources
 from typing import Any
 
-from mmapspec import safe_text
-from mmapspec.report import ClauseResult, Report, Verdict
-from mmapspec.status import (
+from mmapspec.results import safe_text
+from mmapspec.results.model import ClauseResult, Report, Verdict
+from mmapspec.results.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -62,7 +62,11 @@ _LABEL = {
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of :func:`to_json` output."""
-    text = resources.files("mmapspec").joinpath("report.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("mmapspec.results")
+        .joinpath("report.schema.json")
+        .read_text(encoding="utf-8")
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -3,8 +3,8 @@
 Installing ``mmapspec[suite]`` puts this module in every pytest run of the
 environment, the binding's own test suite among them. It only adds the
 ``--mmap-*`` options (pytest parses the command line before any plugin can look
-at it) and imports nothing beyond :mod:`pathlib`. The plugin itself
-(:mod:`mmapspec.plugin`: the run's tagname prefix, the signal handlers of an
+at it) and imports nothing beyond :mod:`pathlib` (through :mod:`.defaults`). The plugin itself
+(:mod:`mmapspec.plugin.hooks`: the run's tagname prefix, the signal handlers of an
 incomplete run, the Hypothesis profiles, the reports) is registered only when the
 run asks for it: the spec is among the arguments (``--pyargs mmapspec.spec``, a
 path into the spec, ``testpaths``), an ``--mmap-*`` or ``--adapter-option`` option is
@@ -15,16 +15,10 @@ fixture name is taken outside it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from mmapspec.plugin.defaults import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
 
-DEFAULT_ADAPTER = "reference"
-DEFAULT_SPEC = "mmapspec.spec"
 PLUGIN_NAME = "mmapspec.plugin"
-_HERE = Path(__file__).resolve().parent
-# Installed, the spec is the package's subfolder; in a checkout, the top-level spec/.
-_SPEC_DIR = _HERE / "spec" if (_HERE / "spec").is_dir() else _HERE.parent / "spec"
 _ASKING_OPTIONS = (
     "mmap_adapter",
     "adapter_option",
@@ -98,18 +92,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def spec_in_args(config: pytest.Config) -> bool:
-    """Will spec tests run (``--pyargs mmapspec.spec``, a path into the spec, testpaths)?"""
-    for arg in config.args:
-        target = arg.split("::")[0]
-        if target.startswith(DEFAULT_SPEC):
-            return True
-        path = Path(target).resolve()
-        if path == _SPEC_DIR or _SPEC_DIR in path.parents:
-            return True
-    return False
-
-
 def asked(config: pytest.Config) -> bool:
     """Does this run ask for the plugin: the spec among its arguments, or an option of ours?"""
     opt = config.option
@@ -121,9 +103,9 @@ def activate(config: pytest.Config) -> None:
     """Register the plugin once (its ``pytest_configure`` runs on registration)."""
     manager = config.pluginmanager
     if manager.get_plugin(PLUGIN_NAME) is None and not manager.is_blocked(PLUGIN_NAME):
-        from mmapspec import plugin
+        from mmapspec.plugin import hooks
 
-        manager.register(plugin, PLUGIN_NAME)
+        manager.register(hooks, PLUGIN_NAME)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -19,14 +19,13 @@ It shows, for every report given:
 Statuses are told apart by a glyph and a word as well as by colour, and the
 colours are from the Okabe-Ito palette, which colour-blind readers can tell apart.
 
-The reports as the page sees them are in :mod:`mmapspec.site_model`; the cards, the
-legend and the clause details in :mod:`mmapspec.site_parts`; this module lays out
+The reports as the page sees them are in :mod:`mmapspec.viewer.site_model`; the cards, the
+legend and the clause details in :mod:`mmapspec.viewer.site_parts`; this module lays out
 the matrix and the marked document, and writes the page.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import re
@@ -35,12 +34,10 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from mmapspec import mdhtml, report_files
-from mmapspec.exit_status import run_failed
-from mmapspec.report_input import ReportError, read_report
-from mmapspec.safe_text import NAME_LIMIT, for_terminal, isolated_html
-from mmapspec.safe_text import for_html as escape
-from mmapspec.site_model import (
+from mmapspec.results.safe_text import for_html as escape
+from mmapspec.results.safe_text import isolated_html
+from mmapspec.viewer import mdhtml
+from mmapspec.viewer.site_model import (
     ABSENT,
     BASIS_SAFETY,
     SECTION_INTRO,
@@ -51,7 +48,7 @@ from mmapspec.site_model import (
     get,
     labels,
 )
-from mmapspec.site_parts import clause_detail, glyph, implementation_cards, legend
+from mmapspec.viewer.site_parts import clause_detail, glyph, implementation_cards, legend
 
 
 class Page:
@@ -325,37 +322,3 @@ def build(reports: Sequence[Mapping[str, Any]], document: str | None = None) -> 
 
         document = catalogue.document()
     return Page(reports, document).render()
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = sub.add_parser(
-        "html",
-        help="one static HTML page of JSON reports side by side",
-        description="Write one self-contained HTML page (inline CSS and script, nothing "
-        "loaded from the network) showing the given JSON reports side by side: a header "
-        "per implementation, the clause matrix with filters, and the document with every "
-        "quoted sentence marked by its status in each implementation.",
-    )
-    cmd.add_argument(
-        "reports", nargs="+", metavar="REPORT.json", help="reports of mmapspec run --json"
-    )
-    cmd.add_argument("-o", "--output", required=True, metavar="PAGE.html", help="where to write")
-    cmd.set_defaults(func=_main)
-
-
-def _main(ns: argparse.Namespace) -> int:
-    try:
-        reports = [read_report(p) for p in ns.reports]
-    except ReportError as exc:
-        return run_failed(str(exc))
-    problem = report_files.check_writable(ns.output)
-    if problem:
-        return run_failed(f"-o: {problem}")
-    text = build(reports)
-    try:
-        report_files.write(ns.output, text)
-    except report_files.ReportWriteError as exc:
-        return run_failed(str(exc))
-    shown = for_terminal(ns.output, NAME_LIMIT)
-    print(f"{shown}: {len(text.encode('utf-8'))} bytes, {len(reports)} implementation(s)")
-    return 0

@@ -18,15 +18,11 @@ one line on stderr saying why.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-from mmapspec import safe_text
-from mmapspec.exit_status import run_failed
-from mmapspec.report_input import ReportError, read_report
+from mmapspec.results import safe_text
 
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -208,36 +204,3 @@ def _summary(c: Comparison) -> str:
         f"{len(c.worse)} worse, {len(c.better)} better, {len(c.changed)} changed, "
         f"{len(c.added)} added, {len(c.removed)} removed, {c.unchanged} unchanged: {verdict}"
     )
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = sub.add_parser(
-        "compare",
-        help="what changed between two JSON reports",
-        description="Compare two JSON reports clause by clause: what got worse, what got "
-        "better, what changed, what was added or removed. Actual statuses rank pass > "
-        "skipped, unsupported, blocked, error, harness-error, differs-from-reading > fail > crash; "
-        "a drop is worse.",
-        epilog="Exit status: 1 when a clause got worse, 0 otherwise, 2 when a report "
-        "cannot be read.",
-    )
-    cmd.add_argument("old", metavar="OLD.json", help="the earlier report")
-    cmd.add_argument("new", metavar="NEW.json", help="the later report")
-    cmd.add_argument("--markdown", action="store_true", help="write Markdown instead of text")
-    cmd.set_defaults(func=_main)
-
-
-def _main(ns: argparse.Namespace) -> int:
-    try:
-        old, new = read_report(ns.old), read_report(ns.new)
-    except ReportError as exc:
-        run_failed(str(exc))
-        return EXIT_UNREADABLE
-    result = compare(old, new)
-    try:
-        sys.stdout.write(render_markdown(result) if ns.markdown else render_text(result))
-        sys.stdout.flush()
-    except OSError as exc:
-        run_failed(f"cannot write the comparison: {exc.strerror or exc}")
-        return EXIT_UNREADABLE
-    return result.exit_code

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from mmapspec.adapters.call_origin import is_evidence
 from mmapspec.adapters.interface import HarnessFailure, ImplementationCrashed
-from mmapspec.plugin_options import adapter_spec
+from mmapspec.plugin.options import adapter_spec
+from mmapspec.plugin.worker_facts import WorkerFacts
 from mmapspec.spec.attribution import PrerequisiteFailed, Violation
-from mmapspec.worker_facts import WorkerFacts
 
 MESSAGE_LIMIT = 2000
 """Characters of a failure's message kept in the report."""

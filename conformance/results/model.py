@@ -1,8 +1,8 @@
 """What a run found: each spec test's outcome, each clause's result, and the
 :class:`Report` that holds them, with its JSON document (``report.schema.json``).
 
-:mod:`mmapspec.clause_results` builds a Report from test outcomes;
-:mod:`mmapspec.report_formats` renders it for the terminal, JSON, JUnit and Markdown.
+:mod:`mmapspec.results.clause_results` builds a Report from test outcomes;
+:mod:`mmapspec.results.report_formats` renders it for the terminal, JSON, JUnit and Markdown.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from mmapspec.expectations import Expectation
-from mmapspec.status import (
+from mmapspec.results.expectations import Expectation
+from mmapspec.results.status import (
     BLOCKED,
     CRASH,
     DIFFERS,

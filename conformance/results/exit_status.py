@@ -89,7 +89,7 @@ def command_exit_status(pytest_status: int, incomplete: str | None) -> tuple[int
 
 def run_failed(message: str) -> int:
     """Say in one line on stderr why the command failed; its exit status."""
-    from mmapspec.safe_text import for_terminal
+    from mmapspec.results.safe_text import for_terminal
 
     # One line, whatever a harness or a report put in the message.
     print(f"mmapspec: error: {for_terminal(message)}", file=sys.stderr)

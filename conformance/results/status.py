@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from mmapspec.expectations import Expectation
+from mmapspec.results.expectations import Expectation
 
 
 class Status(str, enum.Enum):
@@ -64,6 +64,10 @@ EXPECTED_FAIL = Status.EXPECTED_FAIL
 UNEXPECTED_PASS = Status.UNEXPECTED_PASS
 
 STATUSES = tuple(Status)
+
+UNSUPPORTED_PREFIX = "unsupported: "
+"""A skip reason starting so is the clause's ``unsupported`` status; the message of an
+unsupported clause names the missing capabilities after it."""
 
 # "A clause with mixed test results takes the worst." Skipped tests rank lowest so
 # that a clause checked one way and not another is judged by the check that ran;

@@ -1,14 +1,14 @@
 """The Markdown summary of a run's report (``--markdown``, for ``$GITHUB_STEP_SUMMARY``):
 the verdict, counts per section, deviations, then details folded. Every string from a
-harness goes through :mod:`~mmapspec.safe_text`: nothing in it becomes markup."""
+harness goes through :mod:`~mmapspec.results.safe_text`: nothing in it becomes markup."""
 
 from __future__ import annotations
 
 import re
 
-from mmapspec import safe_text
-from mmapspec.report import Report, Verdict
-from mmapspec.report_formats import (
+from mmapspec.results import safe_text
+from mmapspec.results.model import Report, Verdict
+from mmapspec.results.report_formats import (
     COLUMNS,
     _after_verdict,
     _one_line,
@@ -16,7 +16,7 @@ from mmapspec.report_formats import (
     adapter_title,
     summary_line,
 )
-from mmapspec.status import BLOCKED, DIFFERS, ERROR, EXPECTED_FAIL, HARNESS_ERROR, SKIPPED
+from mmapspec.results.status import BLOCKED, DIFFERS, ERROR, EXPECTED_FAIL, HARNESS_ERROR, SKIPPED
 
 
 def _md_cell(text: str | None) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from mmapspec.safe_text import for_html as escape
-from mmapspec.safe_text import isolated_html
-from mmapspec.site_model import (
+from mmapspec.results.safe_text import for_html as escape
+from mmapspec.results.safe_text import isolated_html
+from mmapspec.viewer.site_model import (
     ABSENT,
     BASIS_SAFETY,
     GLYPHS,

@@ -1,7 +1,7 @@
 """What the plugin's command-line options (``--mmap-*``, ``--adapter-option``, added by
-:mod:`mmapspec.pytest_entry`) say about the run: the adapter, the spec package and its
+:mod:`mmapspec.plugin.pytest_entry`) say about the run: the adapter, the spec package and its
 catalogue, the report paths, and whether the run is judged by the verdict
-(:mod:`mmapspec.exit_status` has the rule of each run mode).
+(:mod:`mmapspec.results.exit_status` has the rule of each run mode).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import importlib
 from types import ModuleType
 
 import pytest
-from mmapspec import report_files, report_formats, report_markdown
 from mmapspec.adapters import AdapterSpec
-from mmapspec.pytest_entry import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
+from mmapspec.plugin.defaults import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
+from mmapspec.results import report_files, report_formats, report_markdown
 
 __all__ = ["DEFAULT_ADAPTER", "DEFAULT_SPEC", "spec_in_args"]
 
@@ -55,7 +55,8 @@ def is_worker(config: pytest.Config) -> bool:
 
 
 def judged_by_verdict(config: pytest.Config) -> bool:
-    """Does the verdict decide the exit status (:func:`~mmapspec.exit_status.verdict_exit_status`)?
+    """Does the verdict decide the exit status
+    (:func:`~mmapspec.results.exit_status.verdict_exit_status`)?
     Yes when the command line named the adapter or asked for reports, or named the
     spec itself (``pytest --pyargs mmapspec.spec``). The project's own suite, which
     reaches spec/ through testpaths, keeps pytest's rules: there a clause that is

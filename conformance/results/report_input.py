@@ -5,8 +5,8 @@ line (:class:`ReportError`), and what is read is made safe before any tool sees 
 Checked: the file is UTF-8 JSON no deeper than :data:`MAX_DEPTH`; ``format`` and
 ``version`` are this format's; every field the tools read has its type (strings,
 lists of strings, objects, booleans); every status is a known one. Every string is
-then cleaned and capped (:func:`~mmapspec.safe_text.clean`), names harder
-(:data:`~mmapspec.safe_text.NAME_LIMIT`).
+then cleaned and capped (:func:`~mmapspec.results.safe_text.clean`), names harder
+(:data:`~mmapspec.results.safe_text.NAME_LIMIT`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mmapspec import safe_text
+from mmapspec.results import safe_text
 
 FORMAT, VERSION = "mmapspec-report", 1
 MAX_DEPTH = 32
@@ -121,7 +121,7 @@ def _clause(rec: Any, shown: str, where: str) -> None:
     if not isinstance(rec, dict) or not {"id", "status"} <= set(rec):
         raise ReportError(f'{shown!r}: "clauses" must be a list of records with id and status')
     _fields(rec, CLAUSE_FIELDS, shown, f"{where}.")
-    from mmapspec.status import STATUSES
+    from mmapspec.results.status import STATUSES
 
     known = {s.value for s in STATUSES}
     for key in ("status", "actual"):

@@ -1,5 +1,5 @@
 """A run that cannot go to its end is stopped and reported *incomplete* with the
-reason, never judged on the tests it happened to run: :class:`RunGuard`.
+reason, never judged on the tests it happened to run: :class:`RunStopper`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from mmapspec.worker_facts import WorkerFacts
+from mmapspec.plugin.worker_facts import WorkerFacts
 
 HARNESS_FAILURES_IN_A_ROW = 3
 """Consecutive spec tests failing in the harness after which the run is stopped."""
 
 
-class RunGuard:
+class RunStopper:
     """Controller side: a run that cannot go to its end is stopped and reported
     *incomplete* with the reason, never judged on the tests it happened to run.
 
@@ -27,7 +27,7 @@ class RunGuard:
     the reports are still written. Under pytest-xdist the stop goes through the
     controller's ``dsession``, which shuts the workers down."""
 
-    NAME = "mmapspec-runguard"
+    NAME = "mmapspec-runstopper"
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config

@@ -2,7 +2,7 @@
 phase report of a spec test, with the facts its worker attached, is folded into
 that test's :class:`~mmapspec.report.TestOutcome`; at the end of the session the
 outcomes become the run's :class:`~mmapspec.report.Report`, which is written to the
-files asked for, printed, and sets the exit status (:mod:`mmapspec.exit_status`).
+files asked for, printed, and sets the exit status (:mod:`mmapspec.results.exit_status`).
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import time
 from typing import Any
 
 import pytest
-from mmapspec import report_files
-from mmapspec.clause_results import build_report
-from mmapspec.exit_status import verdict_exit_status
-from mmapspec.expectations import Expectations
-from mmapspec.failures import MESSAGE_LIMIT
-from mmapspec.plugin_options import REPORT_OPTIONS, spec_catalogue
-from mmapspec.report import HARNESS_FAILED, SUITE_ERROR, AdapterInfo, Report, TestOutcome
-from mmapspec.report_formats import terminal_rows
-from mmapspec.run_guard import RunGuard
-from mmapspec.run_info import run_environment
-from mmapspec.spec_items import UNSUPPORTED_PREFIX
-from mmapspec.status import (
+from mmapspec.plugin.failure_messages import MESSAGE_LIMIT
+from mmapspec.plugin.options import REPORT_OPTIONS, spec_catalogue
+from mmapspec.plugin.run_info import run_environment
+from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.worker_facts import WorkerFacts
+from mmapspec.results import report_files
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.exit_status import verdict_exit_status
+from mmapspec.results.expectations import Expectations
+from mmapspec.results.model import HARNESS_FAILED, SUITE_ERROR, AdapterInfo, Report, TestOutcome
+from mmapspec.results.report_formats import terminal_rows
+from mmapspec.results.status import (
     CRASH,
     ERROR,
     FAIL,
@@ -33,9 +33,9 @@ from mmapspec.status import (
     PASS,
     SKIPPED,
     UNSUPPORTED,
+    UNSUPPORTED_PREFIX,
     Status,
 )
-from mmapspec.worker_facts import WorkerFacts
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -182,8 +182,8 @@ class Collector:
         # (what the OS will not let it remove stays, and the report is written all the same).
         with contextlib.suppress(OSError):
             remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
-        guard = self.config.pluginmanager.get_plugin(RunGuard.NAME)
-        incomplete = guard.incomplete(session.exitstatus) if guard else None
+        stopper = self.config.pluginmanager.get_plugin(RunStopper.NAME)
+        incomplete = stopper.incomplete(session.exitstatus) if stopper else None
         if not self.tests and not (self.verdict and incomplete):
             return
         self.report = report = self.build()

@@ -1,22 +1,22 @@
 """The pytest plugin: chooses the adapter under test, ties tests to clauses, and
 reports one verdict per clause.
 
-The ``pytest11`` entry point (:mod:`mmapspec.pytest_entry`) adds the options and
+The ``pytest11`` entry point (:mod:`mmapspec.plugin.pytest_entry`) adds the options and
 registers this module only when the run asks for it (the spec among the arguments
 or collected, or an option of ours given), so that an unrelated pytest run is left
 as it was. The ``adapter`` fixture is the spec package's (its ``conftest.py`` calls
 :func:`session_adapter`). This module holds the hooks; the work is done by:
 
-* :mod:`mmapspec.spec_items`: a spec test's clause, prerequisites and capabilities,
+* :mod:`mmapspec.plugin.spec_items`: a spec test's clause, prerequisites and capabilities,
   and the skip a missing capability makes;
-* :mod:`mmapspec.failures` and :mod:`mmapspec.worker_facts`: on each worker, what a
-  failed phase says (whose failure, message, falsifying example), attached to its
-  report so that it survives pytest-xdist's serialisation;
-* :mod:`mmapspec.collector`: on the controller, the reports folded into one outcome
+* :mod:`mmapspec.plugin.failure_messages` and :mod:`mmapspec.plugin.worker_facts`: on each
+  worker, what a failed phase says (whose failure, message, falsifying example),
+  attached to its report so that it survives pytest-xdist's serialisation;
+* :mod:`mmapspec.plugin.collector`: on the controller, the reports folded into one outcome
   per test, then the run's report, written, printed, and the exit status;
-* :mod:`mmapspec.run_guard`: a run stopped before its end (a signal, ``--timeout``,
+* :mod:`mmapspec.plugin.run_stopper`: a run stopped before its end (a signal, ``--timeout``,
   a harness that keeps failing, ``-x``) is reported *incomplete*;
-* :mod:`mmapspec.exit_status`: the exit codes and each run mode's rule.
+* :mod:`mmapspec.results.exit_status`: the exit codes and each run mode's rule.
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ import uuid
 from collections.abc import Generator, Iterator
 
 import pytest
-from mmapspec import expectations
 from mmapspec.adapters import load
 from mmapspec.adapters.call_origin import mark_escapes
 from mmapspec.adapters.interface import Adapter, Unsupported
-from mmapspec.collector import Collector
-from mmapspec.failures import describe_failure
-from mmapspec.plugin_options import (
+from mmapspec.plugin.collector import Collector
+from mmapspec.plugin.failure_messages import describe_failure
+from mmapspec.plugin.options import (
     adapter_requested,
     adapter_spec,
     check_report_paths,
@@ -43,17 +42,18 @@ from mmapspec.plugin_options import (
     spec_catalogue,
     spec_in_args,
 )
-from mmapspec.report import AdapterInfo
-from mmapspec.run_guard import RunGuard
-from mmapspec.run_info import probe_adapter
-from mmapspec.spec_items import (
-    UNSUPPORTED_PREFIX,
+from mmapspec.plugin.run_info import probe_adapter
+from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.spec_items import (
     capability_skip,
     clause_ids,
     is_spec_item,
     prerequisites,
 )
-from mmapspec.worker_facts import WorkerFacts
+from mmapspec.plugin.worker_facts import WorkerFacts
+from mmapspec.results import expectations
+from mmapspec.results.model import AdapterInfo
+from mmapspec.results.status import UNSUPPORTED_PREFIX
 
 
 @pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
@@ -74,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     check_report_paths(config)
     collector = Collector(config, exp, _adapter_info(config), judged_by_verdict(config))
     config.pluginmanager.register(collector, Collector.NAME)
-    config.pluginmanager.register(RunGuard(config), RunGuard.NAME)
+    config.pluginmanager.register(RunStopper(config), RunStopper.NAME)
 
 
 def _declare_markers(config: pytest.Config) -> None:

@@ -10,9 +10,8 @@ from types import ModuleType
 
 import pytest
 from mmapspec.adapters.interface import Adapter
+from mmapspec.results.status import UNSUPPORTED_PREFIX
 
-UNSUPPORTED_PREFIX = "unsupported: "
-"""A skip reason starting so is the clause's ``unsupported`` status."""
 NOT_APPLICABLE_PREFIX = "not applicable here: "
 PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
     # The doc scopes these to some systems: "a void* representing a Windows HANDLE";

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import tomlkit
-from mmapspec import safe_text
-from mmapspec.expectations import EXPECTABLE
-from mmapspec.spec_items import UNSUPPORTED_PREFIX
+from mmapspec.results import safe_text
+from mmapspec.results.expectations import EXPECTABLE
+from mmapspec.results.status import UNSUPPORTED_PREFIX
 
 _MASKS = (
     (re.compile(r"(?:/tmp|/var/folders|/private/var|/dev/shm)/[^\s'\",)]+"), "<tmp>"),

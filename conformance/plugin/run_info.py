@@ -11,12 +11,12 @@ import inspect
 import sys
 from importlib import metadata
 
+import mmapspec
 import pytest
-from mmapspec import cli
 from mmapspec.adapters import AdapterLoadError, load
 from mmapspec.adapters.interface import Adapter
-from mmapspec.plugin_options import DEFAULT_SPEC, adapter_spec
-from mmapspec.report import AdapterInfo, HypothesisSettings, RunEnvironment
+from mmapspec.plugin.options import DEFAULT_SPEC, adapter_spec
+from mmapspec.results.model import AdapterInfo, HypothesisSettings, RunEnvironment
 
 
 def probe_adapter(config: pytest.Config) -> AdapterInfo:
@@ -96,7 +96,7 @@ def run_environment(config: pytest.Config) -> RunEnvironment:
     seed = config.getoption("hypothesis_seed", None)
     spec = config.getoption("mmap_spec", None) or DEFAULT_SPEC
     return RunEnvironment(
-        mmapspec=cli.version(),
+        mmapspec=mmapspec.version(),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         spec=spec,
         spec_version=_spec_version(spec),

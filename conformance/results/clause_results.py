@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from mmapspec.expectations import NO_EXPECTATIONS, Expectation, Expectations
-from mmapspec.report import AdapterInfo, ClauseResult, Report, TestOutcome
-from mmapspec.status import (
+from mmapspec.results.expectations import NO_EXPECTATIONS, Expectation, Expectations
+from mmapspec.results.model import AdapterInfo, ClauseResult, Report, TestOutcome
+from mmapspec.results.status import (
     BLOCKED,
     CRASH,
     DIFFERS,

@@ -3,7 +3,7 @@ adapter, in parallel with pytest-xdist, with the per-clause report.
 
 Its options, the pytest command line they stand for, the checks of that command line
 before anything runs, and the run itself. Its exit status is decided in
-:mod:`mmapspec.exit_status`.
+:mod:`mmapspec.results.exit_status`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from mmapspec.exit_status import HELP_TABLE, command_exit_status, run_failed
-from mmapspec.safe_text import for_terminal
+from mmapspec.results.exit_status import HELP_TABLE, command_exit_status, run_failed
+from mmapspec.results.safe_text import for_terminal
 
 MAX_TIMEOUT = 366 * 24 * 3600.0
 """The longest --timeout: SIGALRM and timers take no more (inf and 1e300 overflow them)."""
@@ -206,7 +206,7 @@ def _missing_suite() -> str | None:
 
 def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
-    from mmapspec import report_files
+    from mmapspec.results import report_files
 
     if ns.timeout is not None and not 0 < ns.timeout <= MAX_TIMEOUT:
         return (
@@ -244,7 +244,7 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
     return None
 
 
-class _Outcome:
+class _RunWatcher:
     """Sees the report the plugin built, so that an incomplete run is one line here;
     and puts a count of the tests in place of pytest's "N failed, M passed" line,
     which a run whose verdict is green (the deviations expected) would contradict."""
@@ -271,14 +271,14 @@ class _Outcome:
         reporter.summary_stats = summary_stats
 
     def pytest_unconfigure(self, config: Any) -> None:
-        from mmapspec.collector import Collector
+        from mmapspec.plugin.collector import Collector
 
         collector = config.pluginmanager.get_plugin(Collector.NAME)
         report = getattr(collector, "report", None)
         self.incomplete = getattr(report, "incomplete", None)
         self.write_error = getattr(collector, "write_error", None)
         if self.quiet and report is not None:
-            from mmapspec.report_formats import summary_line
+            from mmapspec.results.report_formats import summary_line
 
             print(summary_line(report), flush=True)
 
@@ -322,8 +322,8 @@ def run_spec(ns: argparse.Namespace) -> int:
             "pip install 'mmapspec[suite]'"
         )
     import pytest
-    from mmapspec import expectations
     from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+    from mmapspec.results import expectations
 
     args = pytest_args(ns)
     if [ns.json, ns.junit, ns.markdown].count("-") > 1:
@@ -345,10 +345,10 @@ def run_spec(ns: argparse.Namespace) -> int:
         return run_failed(f"adapter: {exc}")
     except Exception as exc:  # a harness that would not start, whatever its reason
         return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
-    outcome = _Outcome(quiet=ns.quiet)
+    watcher = _RunWatcher(quiet=ns.quiet)
     with _reports_to_stdout(args) as args:
-        code = int(pytest.main(args, plugins=[outcome]))
-    if outcome.write_error:
-        return run_failed(outcome.write_error)
-    code, why = command_exit_status(code, outcome.incomplete)
+        code = int(pytest.main(args, plugins=[watcher]))
+    if watcher.write_error:
+        return run_failed(watcher.write_error)
+    code, why = command_exit_status(code, watcher.incomplete)
     return run_failed(why) if why else code

@@ -200,10 +200,10 @@ def packaged(path: str | Path) -> str | Path:
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:
     """Write entries back as a TOML file (used to generate an adapter's file from a run).
-    Every string goes through :func:`~mmapspec.safe_text.for_toml` and the header's
-    lines through :func:`~mmapspec.safe_text.visible`, so what a report held always
+    Every string goes through :func:`~mmapspec.results.safe_text.for_toml` and the header's
+    lines through :func:`~mmapspec.results.safe_text.visible`, so what a report held always
     reads back."""
-    from mmapspec import safe_text
+    from mmapspec.results import safe_text
 
     lines = [f"# {line}".rstrip() for line in safe_text.visible(header, lines=True).splitlines()]
     for e in sorted(entries, key=lambda e: e.clause):
@@ -216,6 +216,6 @@ def render(entries: Iterable[Expectation], header: str = "") -> str:
 
 def _quote(s: str) -> str:
     """A TOML basic string every TOML reader reads back."""
-    from mmapspec import safe_text
+    from mmapspec.results import safe_text
 
     return safe_text.for_toml(s)
