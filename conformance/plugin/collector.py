@@ -23,7 +23,8 @@ from mmapspec.results import report_files
 from mmapspec.results.clause_results import build_report
 from mmapspec.results.exit_status import verdict_exit_status
 from mmapspec.results.expectations import Expectations
-from mmapspec.results.model import HARNESS_FAILED, SUITE_ERROR, AdapterInfo, Report, TestOutcome
+from mmapspec.results.model import HARNESS_FAILED, SUITE_ERROR, Report
+from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.report_formats import terminal_rows
 from mmapspec.results.status import (
     CRASH,

@@ -52,7 +52,7 @@ from mmapspec.plugin.spec_items import (
 )
 from mmapspec.plugin.worker_facts import WorkerFacts
 from mmapspec.results import expectations
-from mmapspec.results.model import AdapterInfo
+from mmapspec.results.records import AdapterInfo
 from mmapspec.results.status import UNSUPPORTED_PREFIX
 
 
@@ -110,7 +110,8 @@ def _adapter_info(config: pytest.Config) -> AdapterInfo:
         # left to the tests to report.
         with contextlib.suppress(pytest.UsageError):
             return probe_adapter(config)
-    return AdapterInfo(str(adapter_spec(config)))
+    spec = adapter_spec(config)
+    return AdapterInfo(str(spec), selected=spec.name, options=spec.options)
 
 
 def _hypothesis_profiles(config: pytest.Config) -> None:

@@ -16,7 +16,7 @@ import pytest
 from mmapspec.adapters import AdapterLoadError, load
 from mmapspec.adapters.interface import Adapter
 from mmapspec.plugin.options import DEFAULT_SPEC, adapter_spec
-from mmapspec.results.model import AdapterInfo, HypothesisSettings, RunEnvironment
+from mmapspec.results.records import AdapterInfo, HypothesisSettings, RunEnvironment
 
 
 def probe_adapter(config: pytest.Config) -> AdapterInfo:
@@ -31,8 +31,11 @@ def probe_adapter(config: pytest.Config) -> AdapterInfo:
             f"adapter {adapter_spec(config)}: {type(exc).__name__}: {exc}"
         ) from None
     try:
+        spec = adapter_spec(config)
         return AdapterInfo(
-            spec=str(adapter_spec(config)),
+            spec=str(spec),
+            selected=spec.name,
+            options=spec.options,
             name=impl.name,
             version=adapter_version(impl),
             capabilities=tuple(sorted(impl.capabilities.names())),

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mmapspec.results.expectations import NO_EXPECTATIONS, Expectation, Expectations
-from mmapspec.results.model import AdapterInfo, ClauseResult, Report, TestOutcome
+from mmapspec.results.model import Report
+from mmapspec.results.records import AdapterInfo, ClauseResult, TestOutcome, TestRecord
 from mmapspec.results.status import (
     BLOCKED,
     CRASH,
@@ -173,8 +174,8 @@ def build_report(
         section_sizes=section_sizes,
         stale=expectations.stale(basis),
         expectations_file=expectations.path,
-        untagged=untagged,
-        duration=duration,
+        untagged=[TestRecord.of(t, notes=False) for t in untagged],
+        duration=round(duration, 3),
         strict=strict,
     )
 
@@ -232,7 +233,7 @@ def _clause_result(
         expectation=exp,
         message=message,
         example=culprit.test.example if culprit and actual != PASS else None,
-        tests=tests,
+        tests=[TestRecord.of(t) for t in tests],
         blocked_by=_blocker(clause.id, xs, blocked_by) if actual == BLOCKED else None,
         tested_range=next((str(v) for t in tests for n, v in t.notes if n == "int_range"), None),
     )

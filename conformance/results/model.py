@@ -1,5 +1,7 @@
-"""What a run found: each spec test's outcome, each clause's result, and the
-:class:`Report` that holds them, with its JSON document (``report.schema.json``).
+"""What a run found: the :class:`Report` that holds each clause's result (the records
+of :mod:`mmapspec.results.records`), its verdict, and its JSON document
+(``report.schema.json``), written by :meth:`Report.to_json` and read back by
+:meth:`Report.from_json`.
 
 :mod:`mmapspec.results.clause_results` builds a Report from test outcomes;
 :mod:`mmapspec.results.report_formats` renders it for the terminal, JSON, JUnit and Markdown.
@@ -9,13 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import platform
-import sys
+import json
 from collections import Counter
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
+from mmapspec.results import safe_text
 from mmapspec.results.expectations import Expectation
+from mmapspec.results.records import (
+    AdapterInfo,
+    ClauseResult,
+    PlatformInfo,
+    RunEnvironment,
+    TestRecord,
+    expectation_from_json,
+    expectation_json,
+)
 from mmapspec.results.status import (
     BLOCKED,
     CRASH,
@@ -24,11 +36,13 @@ from mmapspec.results.status import (
     EXPECTED_FAIL,
     FAIL,
     HARNESS_ERROR,
-    RANK,
-    SKIPPED,
     STATUSES,
     Status,
 )
+
+FORMAT, VERSION = "mmapspec-report", 1
+"""The ``format`` and ``version`` of the JSON document (the version changes only
+when a report of the previous one would no longer read back)."""
 
 SUITE_ERROR = "the suite's own code raised, not the implementation: "
 """How the message of a test with status ``error`` begins."""
@@ -53,156 +67,6 @@ class Verdict(str, enum.Enum):
         return format(self.value, spec)
 
 
-@dataclasses.dataclass(frozen=True)
-class AdapterInfo:
-    """The implementation judged. Only ``spec`` is certain: the rest is known when the
-    adapter was loaded on the controller (always so with ``mmapspec run``)."""
-
-    spec: str
-    """How it was selected: a built-in name, module:attribute or entry point, with
-    its ``--adapter-option`` settings."""
-    name: str | None = None
-    version: str | None = None
-    capabilities: tuple[str, ...] = ()
-    language: str | None = None
-    """The language of a harness's binding, as its ``start`` says (the pipe adapter)."""
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"spec": self.spec}
-        if self.name is not None:
-            doc.update(name=self.name, version=self.version, capabilities=list(self.capabilities))
-        if self.language is not None:
-            doc["language"] = self.language
-        return doc
-
-
-@dataclasses.dataclass(frozen=True)
-class HypothesisSettings:
-    """The Hypothesis the tests ran under."""
-
-    version: str
-    profile: str
-    seed: str | None
-    """``--hypothesis-seed``, or None when Hypothesis chose."""
-    derandomize: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RunEnvironment:
-    """What ran besides the adapter."""
-
-    mmapspec: str
-    """The version of mmapspec (the runner and the spec)."""
-    date: str
-    """When the run ended, ISO 8601 in UTC."""
-    spec: str
-    """The spec package run."""
-    spec_version: str | None
-    """The spec package's version (its ``__version__``; mmapspec's for its own spec),
-    or None when it names none."""
-    timeout: float | None
-    """The bound on the whole run in seconds (``--timeout``), or None."""
-    hypothesis: HypothesisSettings
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass
-class TestOutcome:
-    """One spec test, all its phases merged."""
-
-    __test__ = False  # not a test class, whatever pytest thinks of the name
-
-    nodeid: str
-    clauses: tuple[str, ...]
-    """The clause the test gives a status to (several only for the stateful model,
-    whose failures name the clause of the rule that broke: ``attributed``)."""
-    status: Status = SKIPPED
-    message: str | None = None
-    example: str | None = None
-    duration: float = 0.0
-    notes: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
-    prerequisites: tuple[str, ...] = ()
-    """Clauses the test declared it relies on (``@pytest.mark.prerequisites``)."""
-    attributed: str | None = None
-    """The clause a failure of a multi-clause test belongs to (a ``Violation``)."""
-    broken_prerequisite: str | None = None
-    """The clause whose promise a setup or observing call broke (``PrerequisiteFailed``):
-    the failure is evidence against that clause and blocks the test's own."""
-    harness_failure: bool = False
-    """The failure was the runner-to-binding machinery's, not the binding's."""
-
-    def merge(self, status: Status, message: str | None, example: str | None) -> None:
-        """Fold in one phase; the worst phase wins. The plugin folds in the call
-        phase always, and setup/teardown only when they did not pass."""
-        if RANK[status] > RANK[self.status]:
-            self.status, self.message = status, message
-        elif status == self.status and self.message is None:
-            self.message = message
-        if example and not self.example:
-            self.example = example
-
-
-@dataclasses.dataclass
-class ClauseResult:
-    id: str
-    section: str
-    function: str
-    kind: str
-    quote: str
-    basis: str
-    reading: str | None
-    actual: Status
-    status: Status
-    deviation: bool
-    expectation: Expectation | None
-    message: str | None
-    example: str | None
-    tests: list[TestOutcome]
-    blocked_by: str | None = None
-    """For ``blocked``: the prerequisite clause that did not pass."""
-    tested_range: str | None = None
-    """What the integer range the binding declares kept out of this clause's tests
-    (their note ``int_range``), or None where it kept out nothing."""
-
-    def to_json(self) -> dict[str, Any]:
-        notes = [
-            {"test": t.nodeid, "name": name, "value": _jsonable(value)}
-            for t in self.tests
-            for name, value in t.notes
-        ]
-        return {
-            "id": self.id,
-            "section": self.section,
-            "function": self.function,
-            "kind": self.kind,
-            "quote": self.quote,
-            "basis": self.basis,
-            "reading": self.reading,
-            "status": self.status.value,
-            "actual": self.actual.value,
-            "deviation": self.deviation,
-            "blocked_by": self.blocked_by,
-            "tested_range": self.tested_range,
-            "expectation": None
-            if self.expectation is None
-            else {"status": self.expectation.status, "reason": self.expectation.reason},
-            "message": self.message,
-            "example": self.example,
-            "tests": [
-                {
-                    "nodeid": t.nodeid,
-                    "status": t.status.value,
-                    "message": t.message,
-                    "duration": round(t.duration, 4),
-                }
-                for t in self.tests
-            ],
-            "notes": notes,
-        }
-
-
 @dataclasses.dataclass
 class Report:
     adapter: AdapterInfo
@@ -211,7 +75,7 @@ class Report:
     """The catalogue's clause count per documentation section."""
     stale: list[Expectation]
     expectations_file: str | None
-    untagged: list[TestOutcome]
+    untagged: list[TestRecord]
     """Spec tests that name no clause (the spec's self-check forbids them; a failing
     one still counts as a deviation rather than vanishing)."""
     duration: float = 0.0
@@ -223,6 +87,8 @@ class Report:
     environment: RunEnvironment | None = None
     """What ran besides the adapter; None when the report is built by other means
     than a run (its JSON then has an empty ``run``)."""
+    platform: PlatformInfo = dataclasses.field(default_factory=PlatformInfo.current)
+    """The machine and Python the report was made on."""
 
     @property
     def counts(self) -> Counter[Status]:
@@ -241,9 +107,9 @@ class Report:
     def blocked(self) -> list[ClauseResult]:
         return [c for c in self.clauses if c.status == BLOCKED]
 
-    def suite_errors(self, status: Status = ERROR) -> list[TestOutcome]:
+    def suite_errors(self, status: Status = ERROR) -> list[TestRecord]:
         """Tests with ``status`` (by default the suite's own errors), each once."""
-        seen: dict[str, TestOutcome] = {}
+        seen: dict[str, TestRecord] = {}
         for t in [*(t for c in self.clauses for t in c.tests), *self.untagged]:
             if t.status == status:
                 seen.setdefault(t.nodeid, t)
@@ -269,7 +135,7 @@ class Report:
         return f"{what} in {first.nodeid}{more}: {cause}"
 
     @property
-    def failed_untagged(self) -> list[TestOutcome]:
+    def failed_untagged(self) -> list[TestRecord]:
         return [t for t in self.untagged if t.status in (FAIL, CRASH)]
 
     def _clean(self, safety: bool) -> bool:
@@ -314,17 +180,17 @@ class Report:
         return {s: cs for s, cs in groups.items() if cs}
 
     def to_json(self) -> dict[str, Any]:
+        """The whole JSON document (``report.schema.json``), every string made safe."""
         counts = self.counts
-        return {
-            "format": "mmapspec-report",
-            "version": 1,
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
             "adapter": self.adapter.to_json(),
-            "platform": {
-                "system": sys.platform,
-                "machine": platform.machine(),
-                "python": platform.python_version(),
-            },
-            "duration": round(self.duration, 3),
+            "platform": self.platform.to_json(),
+            "run": self.environment.to_json() if self.environment else {},
+            "duration": self.duration,
+            "verdict": self.verdict.value,
+            "incomplete": self.incomplete,
             "strict": self.strict,
             "conformant": self.conformant,
             "safe": self.safe,
@@ -332,29 +198,81 @@ class Report:
                 "clauses": len(self.clauses),
                 **{s.value: counts.get(s, 0) for s in STATUSES},
             },
-            "sections": [
-                {
-                    "section": section,
-                    "catalogue": self.section_sizes.get(section, 0),
-                    "counts": {s.value: n for s, n in Counter(c.status for c in clauses).items()},
-                }
-                for section, clauses in self.by_section().items()
-            ],
+            "sections": self._sections_json(),
             "expectations": {
                 "file": self.expectations_file,
-                "stale": [
-                    {"clause": e.clause, "status": e.status, "reason": e.reason} for e in self.stale
-                ],
+                "stale": [expectation_json(e, clause=True) for e in self.stale],
             },
             "clauses": [c.to_json() for c in self.clauses],
-            "untagged": [
-                {"nodeid": t.nodeid, "status": t.status.value, "message": t.message}
-                for t in self.untagged
-            ],
+            "untagged": [t.to_json() for t in self.untagged],
         }
+        safe: dict[str, Any] = safe_text.for_json(doc)
+        return safe
+
+    def _sections_json(self) -> list[dict[str, Any]]:
+        """Every section of the catalogue, in its order (with no counts where none of
+        its clauses ran), then any other section a clause names."""
+        groups = self.by_section()
+        return [
+            {
+                "section": section,
+                "catalogue": self.section_sizes.get(section, 0),
+                "counts": {
+                    s.value: n
+                    for s, n in Counter(c.status for c in groups.get(section, ())).items()
+                },
+            }
+            for section in dict.fromkeys([*self.section_sizes, *groups])
+        ]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Report:
+        """The report a JSON document holds, checked against ``report.schema.json``
+        (:class:`ReportError` says where it is not one); ``from_json(r.to_json()) == r``."""
+        _validate(data)
+        report = cls(
+            adapter=AdapterInfo.from_json(data["adapter"]),
+            clauses=[ClauseResult.from_json(c) for c in data["clauses"]],
+            section_sizes={
+                s["section"]: s["catalogue"] for s in data["sections"] if s["catalogue"]
+            },
+            stale=[expectation_from_json(e) for e in data["expectations"]["stale"]],
+            expectations_file=data["expectations"]["file"],
+            untagged=[
+                TestRecord(t["nodeid"], Status(t["status"]), t["message"], t.get("duration", 0.0))
+                for t in data["untagged"]
+            ],
+            duration=data["duration"],
+            strict=data["strict"],
+            incomplete=data["incomplete"],
+            environment=RunEnvironment.from_json(data["run"]) if data["run"] else None,
+            platform=PlatformInfo.from_json(data["platform"]),
+        )
+        if report.verdict.value != data["verdict"]:
+            raise ReportError(
+                f"its verdict {data['verdict']!r} is not what its clauses say "
+                f"({report.verdict.value!r})"
+            )
+        return report
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+class ReportError(Exception):
+    """A file that is not a readable mmapspec JSON report: one line."""
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of :meth:`Report.to_json`'s document."""
+    text = resources.files(__package__).joinpath("report.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _validate(data: Mapping[str, Any]) -> None:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+    error = best_match(Draft202012Validator(schema()).iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        what = safe_text.for_terminal(error.message, 200)
+        raise ReportError(f"not a report of this format at {where}: {what}")

@@ -9,14 +9,12 @@ section, then every deviation, then the expected ones folded away.
 from __future__ import annotations
 
 import json
-import platform
 import xml.etree.ElementTree as ET
 from collections import Counter
-from importlib import resources
-from typing import Any
 
 from mmapspec.results import safe_text
-from mmapspec.results.model import ClauseResult, Report, Verdict
+from mmapspec.results.model import Report, Verdict
+from mmapspec.results.records import ClauseResult
 from mmapspec.results.status import (
     BLOCKED,
     CRASH,
@@ -58,17 +56,6 @@ _LABEL = {
     UNEXPECTED_PASS: "XPASS",
     SKIPPED: "SKIP",
 }
-
-
-def schema() -> dict[str, Any]:
-    """The JSON Schema of :func:`to_json` output."""
-    text = (
-        resources.files("mmapspec.results")
-        .joinpath("report.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
 
 
 def adapter_title(report: Report) -> str:
@@ -239,16 +226,8 @@ def terminal_lines(report: Report, verbose: bool = False) -> list[str]:
 
 
 def to_json(report: Report) -> str:
-    doc = report.to_json()
-    doc["verdict"] = report.verdict.value
-    doc["incomplete"] = report.incomplete
-    doc["platform"].update(
-        python_implementation=platform.python_implementation(),
-        release=platform.release(),
-        description=platform.platform(),
-    )
-    doc["run"] = report.environment.to_json() if report.environment else {}
-    return json.dumps(safe_text.for_json(doc), indent=1, ensure_ascii=False) + "\n"
+    """The JSON report: :meth:`Report.to_json`'s document as text."""
+    return json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
 
 
 def to_junit(report: Report) -> str:

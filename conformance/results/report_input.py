@@ -7,6 +7,12 @@ Checked: the file is UTF-8 JSON no deeper than :data:`MAX_DEPTH`; ``format`` and
 lists of strings, objects, booleans); every status is a known one. Every string is
 then cleaned and capped (:func:`~mmapspec.results.safe_text.clean`), names harder
 (:data:`~mmapspec.results.safe_text.NAME_LIMIT`).
+
+A report with every field this version writes (one of this version or the previous)
+is then read by :meth:`~mmapspec.results.model.Report.from_json`, which checks it
+against the schema, and the tools see the model's document. One that predates a
+field, or one written by hand with only what a tool reads, is read by the checks
+here alone.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mmapspec.results import safe_text
+from mmapspec.results.model import FORMAT, VERSION, Report, ReportError, schema
 
-FORMAT, VERSION = "mmapspec-report", 1
+__all__ = ["ReportError", "checked", "read_report"]
 MAX_DEPTH = 32
 """Nesting a report never needs more than a few levels of; deeper is refused."""
 MAX_BYTES = 1 << 30
@@ -62,10 +69,6 @@ TOP_FIELDS = {
 }
 
 
-class ReportError(Exception):
-    """A file that is not a readable mmapspec JSON report: one line."""
-
-
 def read_report(path: str) -> dict[str, Any]:
     """The report at ``path``, checked and made safe; :class:`ReportError` otherwise."""
     shown = safe_text.for_terminal(path, safe_text.NAME_LIMIT)
@@ -84,7 +87,20 @@ def read_report(path: str) -> dict[str, Any]:
         raise ReportError(f"{shown!r}: JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
         raise ReportError(f"{shown!r} is not JSON: {safe_text.for_terminal(exc, 200)}") from None
-    return checked(doc, shown)
+    safe = checked(doc, shown)
+    if not _complete(safe):
+        return safe
+    try:
+        return Report.from_json(safe).to_json()
+    except ReportError as exc:
+        raise ReportError(f"{shown!r}: {exc}") from None
+
+
+def _complete(doc: Mapping[str, Any]) -> bool:
+    """Has every field a report of this version has: then it reads back through
+    :meth:`Report.from_json`, checked against the schema. A report that predates a
+    field, or one written by hand, is read by the checks here alone."""
+    return set(schema()["required"]) <= set(doc)
 
 
 def checked(doc: Any, shown: str = "the report") -> dict[str, Any]:
@@ -102,6 +118,14 @@ def checked(doc: Any, shown: str = "the report") -> dict[str, Any]:
         )
     _fields(doc, TOP_FIELDS, shown, "")
     _fields(doc.get("adapter") or {}, ADAPTER_FIELDS, shown, "adapter.")
+    selection = (doc.get("adapter") or {}).get("selection")
+    if selection is not None and not (
+        isinstance(selection, dict)
+        and isinstance(selection.get("name"), str)
+        and isinstance(selection.get("options"), dict)
+        and all(isinstance(v, str) for v in selection["options"].values())
+    ):
+        raise ReportError(f'{shown!r}: "adapter.selection" must be a name and string options')
     caps = (doc.get("adapter") or {}).get("capabilities", [])
     if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
         raise ReportError(f'{shown!r}: "adapter.capabilities" must be a list of strings')

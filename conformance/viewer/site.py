@@ -75,7 +75,8 @@ class Page:
         for c in self.clauses.values():
             order.setdefault(c.section)
             self.by_section.setdefault(c.section, []).append(c.id)
-        self.sections = list(order)
+        # A section none of whose clauses ran in any report is left out.
+        self.sections = [s for s in order if s in self.by_section]
         self.doc = mdhtml.parse(document)
         self.heading_ids: dict[int, str] = {}
         self.unplaced = self._place_quotes()

@@ -5,7 +5,6 @@ their glyphs and meanings, and the command that reruns one clause.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 import shlex
@@ -116,24 +115,17 @@ def first(doc: Mapping[str, Any], *paths: tuple[str, ...]) -> str:
     return "unknown"
 
 
-_OPTION = re.compile(r"""--adapter-option (\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*""")
-
-
-def rerun_command(spec: str, clause: str) -> str:
-    """The command that runs one clause against the adapter a report names.
-
-    ``spec`` is how the report names the adapter: its name, then each option as
-    ``--adapter-option KEY='VALUE'`` with VALUE as Python writes a string."""
-    name, _, rest = spec.strip().partition(" ")
-    options: list[tuple[str, str]] = []
-    pos = 0
-    rest = rest.strip()
-    while pos < len(rest):
-        m = _OPTION.match(rest, pos)
-        if not m:
-            return f"mmapspec run --adapter {spec} --clause {shlex.quote(clause)}"
-        options.append((m.group(1), str(ast.literal_eval(m.group(2)))))
-        pos = m.end()
+def rerun_command(adapter: Mapping[str, Any], clause: str) -> str:
+    """The command that runs one clause against the adapter a report names, built from
+    the report's ``adapter.selection`` (the name and each option, as data). A report
+    written before the selection was recorded names the adapter by its ``spec`` line
+    alone, which is shown as it stands."""
+    selection = adapter.get("selection")
+    if not isinstance(selection, Mapping):
+        spec = str(adapter.get("spec") or "?")
+        return f"mmapspec run --adapter {spec} --clause {shlex.quote(clause)}"
+    name = str(selection.get("name"))
+    options = [(str(k), str(v)) for k, v in (selection.get("options") or {}).items()]
     argv = ["mmapspec", "run"]
     if name == "pipe" and [k for k, _ in options] == ["pipe_cmd"]:
         argv += ["--pipe-cmd", options[0][1]]

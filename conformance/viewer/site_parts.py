@@ -159,10 +159,9 @@ def _per_implementation(c: SiteClause, impl: Implementation) -> str:
         parts.append(
             f'<p class="small">falsifying example</p><pre>{escape(str(r["example"]))}</pre>'
         )
-    spec = impl.adapter.get("spec")
-    if spec:
+    if impl.adapter.get("spec") or impl.adapter.get("selection"):
         parts.append(
             '<p class="small">rerun</p>'
-            f'<pre class="cmd">{escape(rerun_command(str(spec), c.id))}</pre>'
+            f'<pre class="cmd">{escape(rerun_command(impl.adapter, c.id))}</pre>'
         )
     return "".join(parts) + "</section>"

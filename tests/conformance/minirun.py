@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from mmapspec.results import report_formats
+from mmapspec.results import model
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,7 +87,11 @@ def mini(
     proc = run("run", *MINI, "--json", str(out), *args, *MINI_PYTEST, env=env, cwd=tmp_path)
     assert out.exists(), proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
+    # Every report this version writes reads back into an equal object.
+    report = model.Report.from_json(doc)
+    assert report.to_json() == doc
+    assert model.Report.from_json(report.to_json()) == report
     return proc, doc
 
 

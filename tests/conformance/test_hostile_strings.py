@@ -17,12 +17,13 @@ import pytest
 from mmapspec.results import (
     expectations,
     expectations_writer,
+    model,
     report_formats,
     report_markdown,
     safe_text,
 )
 from mmapspec.results.clause_results import build_report
-from mmapspec.results.model import AdapterInfo, TestOutcome
+from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.status import CRASH, FAIL, HARNESS_ERROR, PASS
 from mmapspec.viewer import compare, site
 
@@ -142,7 +143,7 @@ def test_json() -> None:
     assert_clean(json.dumps(json.loads(text)), "JSON")  # escaped, not raw
     text.encode("utf-8")  # no lone surrogate left to crash the writer
     doc = json.loads(text)
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     assert max(len(s) for s in re.findall(r'"((?:[^"\\]|\\.)*)"', text)) <= 5 * safe_text.TEXT_LIMIT
 
 

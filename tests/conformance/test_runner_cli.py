@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from mmapspec.results import report_formats
+from mmapspec.results import model
 
 from .minirun import (
     DEVIANT,
@@ -136,7 +136,7 @@ def test_reports_record_what_ran(tmp_path: Path) -> None:
     proc = run("run", *MINI, *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     run_info = doc["run"]
     assert run_info["mmapspec"] == version("mmapspec")
     assert run_info["spec"] == "minispec"

@@ -10,9 +10,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec.results import expectations, report_formats, report_markdown
+from mmapspec.results import expectations, model, report_formats, report_markdown
 from mmapspec.results.clause_results import build_report
-from mmapspec.results.model import AdapterInfo, Report, TestOutcome
+from mmapspec.results.model import Report
+from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.status import (
     BLOCKED,
     CRASH,
@@ -207,16 +208,16 @@ def test_json_report_matches_its_schema() -> None:
         sample_report(expectations.parse('[clause."zz"]\nstatus="fail"\nreason="r"')),
     ):
         doc = json.loads(report_formats.to_json(rep))
-        jsonschema.validate(doc, report_formats.schema())
+        jsonschema.validate(doc, model.schema())
         assert doc["summary"]["clauses"] == len(CATALOGUE)
-    jsonschema.Draft202012Validator.check_schema(report_formats.schema())
+    jsonschema.Draft202012Validator.check_schema(model.schema())
 
 
 def test_schema_rejects_a_wrong_status() -> None:
     doc = json.loads(report_formats.to_json(sample_report()))
     doc["clauses"][0]["status"] = "passed"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(doc, report_formats.schema())
+        jsonschema.validate(doc, model.schema())
 
 
 def test_junit_has_one_testcase_per_clause() -> None:

@@ -131,22 +131,36 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
 
 
 @pytest.mark.parametrize(
-    ("spec", "command"),
+    ("adapter", "command"),
     [
-        ("reference", "mmapspec run --adapter reference --clause map.size.given"),
         (
-            "stdlib --adapter-option module='mmap'",
+            {"spec": "reference", "selection": {"name": "reference", "options": {}}},
+            "mmapspec run --adapter reference --clause map.size.given",
+        ),
+        (
+            {"spec": "x", "selection": {"name": "stdlib", "options": {"module": "mmap"}}},
             "mmapspec run --adapter stdlib --adapter-option module=mmap --clause map.size.given",
         ),
         (
-            "pipe --adapter-option pipe_cmd=\"env LUA_PATH='x/?.lua;;' luajit h.lua mmap\"",
+            {
+                "spec": "x",
+                "selection": {
+                    "name": "pipe",
+                    "options": {"pipe_cmd": "env LUA_PATH='x/?.lua;;' luajit h.lua mmap"},
+                },
+            },
             "mmapspec run --pipe-cmd 'env LUA_PATH='\"'\"'x/?.lua;;'\"'\"' luajit h.lua mmap' "
             "--clause map.size.given",
         ),
+        # A report written before the selection was recorded: its spec line, as it stands.
+        (
+            {"spec": "stdlib --adapter-option module='mmap'"},
+            "mmapspec run --adapter stdlib --adapter-option module='mmap' --clause map.size.given",
+        ),
     ],
 )
-def test_rerun_command(spec: str, command: str) -> None:
-    assert site_model.rerun_command(spec, "map.size.given") == command
+def test_rerun_command(adapter: dict[str, Any], command: str) -> None:
+    assert site_model.rerun_command(adapter, "map.size.given") == command
 
 
 def test_html_command_writes_the_page(report_paths: list[Path], tmp_path: Path) -> None:
