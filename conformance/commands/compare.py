@@ -8,7 +8,13 @@ import sys
 
 from mmapspec.results.exit_status import run_failed
 from mmapspec.results.report_input import ReportError, read_report
-from mmapspec.viewer.compare import EXIT_UNREADABLE, compare, render_markdown, render_text
+from mmapspec.viewer.compare import (
+    EXIT_UNREADABLE,
+    compare,
+    ranking,
+    render_markdown,
+    render_text,
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,8 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "compare",
         help="what changed between two JSON reports",
         description="Compare two JSON reports clause by clause: what got worse, what got "
-        "better, what changed, what was added or removed. Actual statuses rank pass > "
-        "skipped, unsupported, blocked, error, harness-error, differs-from-reading > fail > crash; "
+        f"better, what changed, what was added or removed. Actual statuses rank {ranking()}; "
         "a drop is worse.",
         epilog="Exit status: 1 when a clause got worse, 0 otherwise, 2 when a report "
         "cannot be read.",

@@ -21,16 +21,18 @@ from mmapspec.results.records import AdapterInfo, ClauseResult, TestOutcome, Tes
 from mmapspec.results.status import (
     BLOCKED,
     CRASH,
+    DEVIATIONS,
     DIFFERS,
     ERROR,
+    EXPECTED_FAIL,
     FAIL,
     HARNESS_ERROR,
     NOT_PASSING,
     PASS,
     SKIPPED,
+    UNEXPECTED_PASS,
     UNSUPPORTED,
     Status,
-    judge,
     worst,
 )
 
@@ -237,3 +239,27 @@ def _clause_result(
         blocked_by=_blocker(clause.id, xs, blocked_by) if actual == BLOCKED else None,
         tested_range=next((str(v) for t in tests for n, v in t.notes if n == "int_range"), None),
     )
+
+
+def judge(
+    actual: Status, exp: Expectation | None, strict: bool = False
+) -> tuple[Status, bool, str | None]:
+    """Apply one expectation to a clause's actual status.
+
+    Returns (status, deviation, a note to put before the message or None)."""
+    deviating = actual in DEVIATIONS or (strict and actual == DIFFERS)
+    if exp is None:
+        return actual, deviating, None
+    if actual in (SKIPPED, BLOCKED, ERROR, HARNESS_ERROR):
+        return actual, False, f"not checked here; expected {exp.status}: {exp.reason}"
+    if actual == PASS:
+        return (
+            UNEXPECTED_PASS,
+            True,
+            f"listed as expected {exp.status} ({exp.reason}) but passed: remove the entry",
+        )
+    if actual.value == exp.status or (actual == DIFFERS and exp.status == FAIL.value):
+        return EXPECTED_FAIL, False, None
+    if not deviating:
+        return actual, False, f"expected {exp.status} ({exp.reason}), got {actual}"
+    return actual, True, f"expected {exp.status} ({exp.reason}), got {actual}"

@@ -43,7 +43,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-EXPECTABLE = ("fail", "unsupported", "crash")
+from mmapspec.results import status
+
+EXPECTABLE = tuple(s.value for s in status.EXPECTABLE)
+"""The statuses an entry may name (:attr:`StatusFacts.expectable`)."""
 _KEYS = {"status", "reason", "platforms"}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mmapspec.results.expectations import Expectation
-from mmapspec.results.status import RANK, SKIPPED, Status
+from mmapspec.results.status import SKIPPED, Status, severity
 
 Scalar = str | int | float | bool | None
 """A value a JSON report holds as it is (a note's value)."""
@@ -163,7 +163,7 @@ class TestOutcome:
     def merge(self, status: Status, message: str | None, example: str | None) -> None:
         """Fold in one phase; the worst phase wins. The plugin folds in the call
         phase always, and setup/teardown only when they did not pass."""
-        if RANK[status] > RANK[self.status]:
+        if severity(status) > severity(self.status):
             self.status, self.message = status, message
         elif status == self.status and self.message is None:
             self.message = message

@@ -27,35 +27,12 @@ from mmapspec.results.status import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
+    Status,
 )
 
 # Column order and short headings shared by the terminal and Markdown tables.
-COLUMNS = (
-    (PASS, "pass"),
-    (FAIL, "fail"),
-    (DIFFERS, "differ"),
-    (BLOCKED, "block"),
-    (UNSUPPORTED, "unsup"),
-    (CRASH, "crash"),
-    (ERROR, "error"),
-    (HARNESS_ERROR, "harn"),
-    (EXPECTED_FAIL, "xfail"),
-    (UNEXPECTED_PASS, "xpass"),
-    (SKIPPED, "skip"),
-)
-_LABEL = {
-    PASS: "PASS",
-    FAIL: "FAIL",
-    DIFFERS: "DIFFERS",
-    BLOCKED: "BLOCKED",
-    UNSUPPORTED: "UNSUPPORTED",
-    CRASH: "CRASH",
-    ERROR: "ERROR",
-    HARNESS_ERROR: "HARNESS-ERROR",
-    EXPECTED_FAIL: "XFAIL",
-    UNEXPECTED_PASS: "XPASS",
-    SKIPPED: "SKIP",
-}
+COLUMNS = tuple((s, s.facts.heading) for s in sorted(Status, key=lambda s: s.facts.column))
+_LABEL = {s: s.facts.label for s in Status}
 
 
 def adapter_title(report: Report) -> str:

@@ -2,10 +2,8 @@
 
 Clauses are matched by ID. Each clause's *actual* status (what the tests observed,
 before an expectations file turned it into ``expected-fail`` or
-``unexpected-pass``) is ranked, best first:
-
-    pass  >  skipped, unsupported, blocked, error, harness-error,
-             differs-from-reading  >  fail  >  crash
+``unexpected-pass``) is ranked, best first (:func:`ranking`: a pass is best, a crash
+worst, and what says nothing either way sits between a pass and a failure).
 
 A clause whose rank drops got *worse* (a new failure, or a pass that is no longer
 checked); one whose rank rises got *better* (a fix); a change within one rank is
@@ -23,21 +21,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from mmapspec.results import safe_text
+from mmapspec.results.status import Status
 
 EXIT_SAME_OR_BETTER, EXIT_WORSE, EXIT_UNREADABLE = 0, 1, 2
 
-RANK: Mapping[str, int] = {
-    "pass": 3,
-    "skipped": 2,
-    "unsupported": 2,
-    "blocked": 2,
-    "error": 2,
-    "harness-error": 2,
-    "differs-from-reading": 2,
-    "fail": 1,
-    "crash": 0,
-}
-"""The rank of an actual status: higher is better (see the module's docstring)."""
+
+def ranking() -> str:
+    """The ranks of the actual statuses, best first, as one line
+    (:attr:`~mmapspec.results.status.StatusFacts.compare_rank`)."""
+    ranks: dict[int, list[str]] = {}
+    for s in sorted(Status, key=lambda s: s.facts.order):
+        if s.facts.compare_rank is not None:
+            ranks.setdefault(s.facts.compare_rank, []).append(s.value)
+    return " > ".join(", ".join(names) for _, names in sorted(ranks.items(), reverse=True))
+
 
 # Reports whose clause records lack ``actual``: what their verdict stood for.
 _ACTUAL_OF_VERDICT = {"unexpected-pass": "pass"}
@@ -56,8 +53,14 @@ def actual(record: Mapping[str, Any]) -> str:
 
 
 def rank(status: str) -> int:
-    """The rank of an actual status; one this version does not know ranks with fail."""
-    return RANK.get(status, RANK["fail"])
+    """The rank of an actual status, higher is better; one this version does not know
+    ranks with fail."""
+    known = {s.value: s.facts.compare_rank for s in Status}
+    found = known.get(status)
+    return found if found is not None else _FAIL_RANK
+
+
+_FAIL_RANK = Status.FAIL.facts.compare_rank or 0
 
 
 @dataclasses.dataclass(frozen=True)

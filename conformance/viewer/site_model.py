@@ -12,53 +12,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Display order, best first, and what each status is shown as.
-STATUSES: tuple[str, ...] = (
-    "pass",
-    "expected-fail",
-    "unexpected-pass",
-    "differs-from-reading",
-    "blocked",
-    "error",
-    "harness-error",
-    "unsupported",
-    "skipped",
-    "fail",
-    "crash",
-)
+from mmapspec.results.status import Status
+
 ABSENT = "absent"
 """Not a status: the clause is not in that implementation's report."""
 
-GLYPHS: Mapping[str, str] = {
-    "pass": "✓",
-    "fail": "✗",
-    "crash": "⚠",
-    "differs-from-reading": "≠",
-    "blocked": "⊘",
-    "error": "?",
-    "harness-error": "?!",
-    "unsupported": "∅",
-    "skipped": "–",
-    "expected-fail": "(✗)",
-    "unexpected-pass": "!✓",
-    ABSENT: "·",
-}
-
+# Display order, best first, and what each status is shown as.
+STATUSES: tuple[str, ...] = tuple(s.value for s in sorted(Status, key=lambda s: s.facts.order))
+GLYPHS: Mapping[str, str] = {**{s.value: s.facts.glyph for s in Status}, ABSENT: "·"}
 MEANINGS: Mapping[str, str] = {
-    "pass": "the implementation does what the clause says",
-    "fail": "it does not: a deviation from the document (or from a safety expectation)",
-    "crash": "the implementation's process died",
-    "differs-from-reading": "the document is ambiguous or silent here and the implementation "
-    "reads it differently from the suite (a deviation only under --strict)",
-    "blocked": "not judged: a clause its test relies on did not pass",
-    "error": "not judged: the suite's own code raised, not the implementation",
-    "harness-error": "not judged: the harness failed (its own error, a protocol error, a "
-    "timeout, a closed stdout), not the implementation",
-    "unsupported": "the adapter does not declare a capability the clause needs",
-    "skipped": "not checked on this machine",
-    "expected-fail": "deviates as the implementation's expectations file says, for the "
-    "reason it gives",
-    "unexpected-pass": "listed as an expected deviation, but passed: the entry is stale",
+    **{s.value: s.facts.meaning for s in Status},
     ABSENT: "the clause is not in this implementation's report",
 }
 

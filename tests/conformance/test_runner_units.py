@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mmapspec.results import expectations, model, report_formats, report_markdown
-from mmapspec.results.clause_results import build_report
+from mmapspec.results.clause_results import build_report, judge
 from mmapspec.results.model import Report
 from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.status import (
@@ -24,7 +24,6 @@ from mmapspec.results.status import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
-    judge,
     worst,
 )
 
