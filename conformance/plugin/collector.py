@@ -34,7 +34,6 @@ from mmapspec.results.status import (
     PASS,
     SKIPPED,
     UNSUPPORTED,
-    UNSUPPORTED_PREFIX,
     Status,
 )
 
@@ -63,7 +62,7 @@ def _phase_status(
         return CRASH, (facts.message if facts else None) or str(report.longrepr)
     if report.skipped:
         reason = _skip_reason(report)
-        if reason.startswith(UNSUPPORTED_PREFIX):
+        if facts is not None and facts.skip == "unsupported":
             return UNSUPPORTED, reason
         return SKIPPED, reason
     if report.failed:

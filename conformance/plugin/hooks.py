@@ -45,6 +45,7 @@ from mmapspec.plugin.options import (
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.spec_items import (
+    SKIP_KIND,
     capability_skip,
     clause_ids,
     is_spec_item,
@@ -173,9 +174,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     impl: Adapter | None = getattr(item, "funcargs", {}).get("adapter")
     if impl is None:
         return
-    reason = capability_skip(item, impl, catalogue)
-    if reason:
-        pytest.skip(reason)
+    skip = capability_skip(item, impl, catalogue)
+    if skip is not None:
+        item.stash[SKIP_KIND] = skip.kind
+        pytest.skip(skip.reason)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -186,6 +188,7 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if excinfo is not None and isinstance(excinfo.value, Unsupported):
         # The implementation said it cannot do this at all: not a failure of the spec.
+        item.stash[SKIP_KIND] = "unsupported"
         report.outcome = "skipped"
         report.longrepr = (
             str(item.path),
@@ -195,6 +198,8 @@ def pytest_runtest_makereport(
     if not is_spec_item(item):
         return report
     facts = WorkerFacts(list(clause_ids(item)), list(prerequisites(item)))
+    if report.skipped:
+        facts.skip = item.stash.get(SKIP_KIND, None)
     if report.failed and excinfo is not None:
         describe_failure(item, excinfo.value, facts)
     facts.attach(report)

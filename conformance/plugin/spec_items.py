@@ -5,14 +5,31 @@ makes it unsupported, not applicable here, or only this check skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from types import ModuleType
+from typing import Literal
 
 import pytest
 from mmapspec.adapters.interface import Adapter
 from mmapspec.results.status import UNSUPPORTED_PREFIX
 
 NOT_APPLICABLE_PREFIX = "not applicable here: "
+
+SkipKind = Literal["unsupported", "not-applicable", "check-only"]
+"""Why the suite skipped a spec test: the clause needs a capability the adapter lacks
+(the clause is ``unsupported``); the capability is not meant for this platform; or
+only this check needs it (the clause is judged by its other tests)."""
+SKIP_KIND = pytest.StashKey[str]()
+"""On a spec item: the :data:`SkipKind` of the skip the suite made of it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CapabilitySkip:
+    kind: SkipKind
+    reason: str
+
+
 PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
     # The doc scopes these to some systems: "a void* representing a Windows HANDLE";
     # unlink "remove the shared memory file from disk (Linux, OSX)". An adapter
@@ -56,7 +73,9 @@ def _required(item: pytest.Item, catalogue: ModuleType) -> tuple[set[str], set[s
     return clause_needs, test_needs - clause_needs
 
 
-def capability_skip(item: pytest.Item, impl: Adapter, catalogue: ModuleType) -> str | None:
+def capability_skip(
+    item: pytest.Item, impl: Adapter, catalogue: ModuleType
+) -> CapabilitySkip | None:
     """Why the test cannot run against ``impl`` for want of a capability, or None."""
     clause_needs, test_needs = _required(item, catalogue)
     have = impl.capabilities.names()
@@ -65,12 +84,14 @@ def capability_skip(item: pytest.Item, impl: Adapter, catalogue: ModuleType) -> 
         n for n in missing if not sys.platform.startswith(PLATFORM_ONLY.get(n, sys.platform))
     ]
     if elsewhere:
-        return f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})"
+        reason = f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})"
+        return CapabilitySkip("not-applicable", reason)
     if missing:
-        return UNSUPPORTED_PREFIX + ", ".join(missing)
+        return CapabilitySkip("unsupported", UNSUPPORTED_PREFIX + ", ".join(missing))
     # A capability only this test needs (to set up or observe) does not make the
     # clause unsupported: the clause is judged by its other tests.
     extra = sorted(test_needs - have)
     if extra:
-        return f"this check needs {', '.join(extra)}, which the adapter does not declare"
+        reason = f"this check needs {', '.join(extra)}, which the adapter does not declare"
+        return CapabilitySkip("check-only", reason)
     return None

@@ -41,6 +41,9 @@ class WorkerFacts:
     """``Type: message`` of the failure."""
     example: str | None = None
     """Hypothesis's falsifying example, as lines that reproduce it."""
+    skip: str | None = None
+    """Why the suite skipped the phase (a :data:`~mmapspec.plugin.spec_items.SkipKind`:
+    ``unsupported``, ``not-applicable``, ``check-only``); None for any other skip."""
 
     def attach(self, report: pytest.TestReport) -> None:
         """Write the facts onto ``report``; those left at their defaults are left off."""
