@@ -67,6 +67,29 @@ class Verdict(str, enum.Enum):
         return format(self.value, spec)
 
 
+@dataclasses.dataclass(frozen=True)
+class PartVerdict:
+    """The verdict on one part of a run: the document's clauses or the safety clauses."""
+
+    safety: bool
+    deviations: int
+    """The part's deviating clauses (for the document's part, with stale expectations
+    and failing untagged tests)."""
+    as_expected: bool
+    """Some clause of the part deviates exactly as the expectations file says."""
+    incomplete: str | None
+    """Why the run stopped before its end, or None."""
+
+    def __str__(self) -> str:
+        if self.incomplete is not None:
+            return f"incomplete: {self.incomplete}"
+        if self.deviations:
+            return f"{self.deviations} deviation(s)"
+        if self.as_expected:
+            return "as expected"
+        return "safe" if self.safety else "conformant"
+
+
 @dataclasses.dataclass
 class Report:
     adapter: AdapterInfo
@@ -138,22 +161,28 @@ class Report:
     def failed_untagged(self) -> list[TestRecord]:
         return [t for t in self.untagged if t.status in (FAIL, CRASH)]
 
-    def _clean(self, safety: bool) -> bool:
-        return not any(c.deviation for c in self.clauses if (c.basis == "safety") == safety)
+    def part_verdict(self, safety: bool) -> PartVerdict:
+        """The verdict on the document's clauses (with stale expectations and failing
+        untagged tests), or on the safety clauses. Every verdict of a report, its
+        renderings' and its exit status's, is made from these two."""
+        clauses = [c for c in self.clauses if (c.basis == "safety") == safety]
+        deviations = sum(c.deviation for c in clauses)
+        if not safety:
+            deviations += len(self.stale) + len(self.failed_untagged)
+        expected = bool(self.expectations_file) and any(c.status == EXPECTED_FAIL for c in clauses)
+        return PartVerdict(safety, deviations, expected, self.incomplete)
 
     @property
     def conformant(self) -> bool:
         """The document's clauses (and readings, if strict) pass, or deviate exactly as
         the expectations file says, in a run that went to its end. Safety clauses have
         their own verdict, ``safe``."""
-        if self.incomplete is not None:
-            return False
-        return self._clean(safety=False) and not (self.stale or self.failed_untagged)
+        return self.incomplete is None and self.part_verdict(safety=False).deviations == 0
 
     @property
     def safe(self) -> bool:
         """No safety clause deviates (beyond what the expectations file says)."""
-        return self._clean(safety=True)
+        return self.part_verdict(safety=True).deviations == 0
 
     @property
     def ok(self) -> bool:
@@ -166,9 +195,10 @@ class Report:
         or the safety clauses), as expected (every deviation listed), or conformant."""
         if self.incomplete is not None:
             return Verdict.INCOMPLETE
-        if not self.ok:
+        parts = (self.part_verdict(safety=False), self.part_verdict(safety=True))
+        if any(part.deviations for part in parts):
             return Verdict.DEVIATIONS
-        if self.expectations_file and self.counts.get(EXPECTED_FAIL):
+        if any(part.as_expected for part in parts):
             return Verdict.AS_EXPECTED
         return Verdict.CONFORMANT
 

@@ -57,27 +57,12 @@ def _table_rows(report: Report) -> list[tuple[str, int, Counter[str]]]:
     return rows
 
 
-def _verdict_of_part(report: Report, safety: bool) -> str:
-    """The verdict on the document's clauses, or on the safety clauses."""
-    clauses = [c for c in report.clauses if (c.basis == "safety") == safety]
-    if report.incomplete is not None:
-        return f"incomplete: {report.incomplete}"
-    deviations = sum(c.deviation for c in clauses)
-    if not safety:
-        deviations += len(report.stale) + len(report.failed_untagged)
-    if deviations:
-        return f"{deviations} deviation(s)"
-    if report.expectations_file and any(c.status == EXPECTED_FAIL for c in clauses):
-        return "as expected"
-    return "safe" if safety else "conformant"
-
-
 def summary_line(report: Report) -> str:
     """The verdict on the document's clauses (safety has its own line)."""
     clauses = [c for c in report.clauses if c.basis != "safety"]
     counts = Counter(c.status for c in clauses)
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    verdict = _verdict_of_part(report, safety=False)
+    verdict = report.part_verdict(safety=False)
     return f"{len(clauses)} clauses: {', '.join(parts) or 'none ran'} -> {verdict}"
 
 
@@ -88,7 +73,7 @@ def safety_line(report: Report) -> str | None:
         return None
     counts = Counter(c.status for c in clauses)
     parts = [f"{counts[s]} {h}" for s, h in COLUMNS if counts.get(s)]
-    verdict = _verdict_of_part(report, safety=True)
+    verdict = report.part_verdict(safety=True)
     return f"safety: {len(clauses)} clauses: {', '.join(parts)} -> {verdict}"
 
 
