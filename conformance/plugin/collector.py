@@ -1,7 +1,7 @@
 """The controller's side of the plugin (the single process without xdist): each
 phase report of a spec test, with the facts its worker attached, is folded into
-that test's :class:`~mmapspec.report.TestOutcome`; at the end of the session the
-outcomes become the run's :class:`~mmapspec.report.Report`, which is written to the
+that test's :class:`~mmapspec.results.records.TestOutcome`; at the end of the session the
+outcomes become the run's :class:`~mmapspec.results.model.Report`, which is written to the
 files asked for, printed, and sets the exit status (:mod:`mmapspec.results.exit_status`).
 """
 

@@ -1,11 +1,24 @@
 """From test outcomes to one result per clause: :func:`build_report`.
 
-The plugin feeds :class:`~mmapspec.report.TestOutcome` objects (one per spec test,
-built on the pytest controller from the reports the workers send) into
-:func:`build_report`, which aggregates them per clause (a test speaks for its own
-clause; a broken prerequisite blocks the clauses relying on it), applies an
-expectations file and produces the :class:`~mmapspec.report.Report` that every
-output format renders.
+The plugin feeds :class:`~mmapspec.results.records.TestOutcome` objects (one per spec
+test, built on the pytest controller from the reports the workers send) into
+:func:`build_report`, which produces the :class:`~mmapspec.results.model.Report` that
+every output format renders. A clause's status is decided in these stages:
+
+1. phase: the status of one phase of a test, from the facts its worker sent
+   (:func:`mmapspec.plugin.collector._phase_status`; ``unsupported`` is the typed
+   fact ``WorkerFacts.skip``, never words of a skip reason);
+2. test: its phases folded, the worst wins
+   (:meth:`~mmapspec.results.records.TestOutcome.merge`, by
+   :attr:`~mmapspec.results.status.StatusFacts.severity`);
+3. the clause's contributions: what each test says of each clause (:func:`contributions`);
+4. blocking and readings: a broken prerequisite blocks the clauses relying on it
+   (:func:`_resolve_blocking`);
+5. expectations: an expectations file's entry turns the actual status into the
+   reported one (:func:`judge`);
+6. the verdict of each part, the document's clauses and the safety clauses
+   (:meth:`~mmapspec.results.model.Report.part_verdict`), which every rendering and
+   the exit status read.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Rendering a :class:`~mmapspec.report.Report`: terminal, JSON, JUnit XML, Markdown.
+"""Rendering a :class:`~mmapspec.results.model.Report`: terminal, JSON, JUnit XML, Markdown.
 
 JSON follows ``report.schema.json`` (shipped next to this module). JUnit has one
 ``testcase`` per clause so that CI dashboards count clauses, not test functions.
