@@ -12,11 +12,13 @@ A report with every field this version writes (one of this version or the previo
 is then read by :meth:`~mmapspec.results.model.Report.from_json`, which checks it
 against the schema, and the tools see the model's document. One that predates a
 field, or one written by hand with only what a tool reads, is read by the checks
-here alone.
+here alone; so is every report where jsonschema is not installed (``mmapspec[suite]``
+brings it), so that ``html`` and ``compare`` keep working on a plain install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -88,7 +90,7 @@ def read_report(path: str) -> dict[str, Any]:
     except ValueError as exc:
         raise ReportError(f"{shown!r} is not JSON: {safe_text.for_terminal(exc, 200)}") from None
     safe = checked(doc, shown)
-    if not _complete(safe):
+    if not _complete(safe) or importlib.util.find_spec("jsonschema") is None:
         return safe
     try:
         return Report.from_json(safe).to_json()

@@ -5,6 +5,7 @@ mini run as well), and a report of the previous version still renders."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import shlex
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from mmapspec.results import expectations, report_formats
 from mmapspec.results.model import Report, ReportError
+from mmapspec.results.report_input import read_report
 from mmapspec.viewer.site_model import rerun_command
 
 from tests.conformance.minirun import DEVIANT, mini, run
@@ -92,3 +94,23 @@ def test_a_report_of_the_previous_version_still_renders(tmp_path: Path) -> None:
     listed = run("expectations", str(PREVIOUS))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("[clause.") == 11  # as the previous version wrote it
+
+
+def test_a_plain_install_reads_reports_by_the_checks_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without jsonschema (not in a plain install) html and compare still read a
+    report, by the checks alone; with it, a complete report goes through the model."""
+    doc = json.loads(report_formats.to_json(sample_report()))
+    doc["verdict"] = "conformant"  # what its clauses do not say
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ReportError, match="is not what its clauses say"):
+        read_report(str(path))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "jsonschema" else real(name, *a),
+    )
+    assert read_report(str(path))["verdict"] == "conformant"
