@@ -1,7 +1,7 @@
 """pytest configuration of the spec: the adapter under test and per-test bookkeeping.
 
 The Hypothesis profiles are registered and chosen by the mmapspec pytest plugin
-(``mmapspec.plugin``), on the controller and every worker alike, before
+(``mmapspec.plugin.hooks``), on the controller and every worker alike, before
 Hypothesis reads ``--hypothesis-profile``. The plugin is registered when the run
 names the spec or an option of the suite; collecting the spec registers it too.
 """
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from mmapspec.adapters.interface import Adapter
-from mmapspec.plugin import session_adapter
-from mmapspec.pytest_entry import activate
+from mmapspec.plugin.hooks import session_adapter
+from mmapspec.plugin.pytest_entry import activate
 from mmapspec.spec.support import Maps
 from mmapspec.spec.support.int_range import declare, kept_out
 

@@ -151,7 +151,7 @@ def _run_spec(pythonpath: Path, work: Path, timeout: float) -> dict[str, object]
     report.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(CI="1", PYTHONPATH=str(pythonpath))
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--adapter", "reference"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--adapter", "reference"]
     argv += ["--json", str(report), "-n", "1", "--timeout", str(int(timeout))]
     start = time.monotonic()
     try:

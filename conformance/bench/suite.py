@@ -34,7 +34,7 @@ def run_command(adapter: str, workers: int, quick: bool) -> list[str]:
     """``mmapspec run`` against ``adapter`` under the CI profile (collection only when
     ``quick``)."""
     cmd = [
-        sys.executable, "-c", "import sys; from mmapspec.cli import main; sys.exit(main())",
+        sys.executable, "-m", "mmapspec.commands.cli",
         "run", "--adapter", adapter, "-n", str(workers), "--hypothesis-profile", "ci",
     ]  # fmt: skip
     return cmd + (["--", "--collect-only"] if quick else [])

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from mmapspec import report_formats
+from mmapspec.results import model
 
 REPO = Path(__file__).resolve().parents[2]
 STDLIB_TOML = REPO / "adapters" / "expectations" / "stdlib.toml"
@@ -20,7 +20,7 @@ STDLIB_TOML = REPO / "adapters" / "expectations" / "stdlib.toml"
 def mmapspec(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC"))}
     return subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *args],
+        [sys.executable, "-m", "mmapspec.commands.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -54,7 +54,7 @@ def test_json_to_stdout_and_the_table_to_stderr() -> None:
     proc = mmapspec("run", "--clause", "pagesize.*", "-n", "0", "--json", "-")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     assert doc["verdict"] == "conformant"
     assert "mmapspec conformance" in proc.stderr
     assert not Path("-").exists()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from mmapspec import expectations, expectations_writer
+from mmapspec.results import expectations, expectations_writer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -129,7 +129,7 @@ def test_packaged_files_are_named_without_a_path(tmp_path: Path) -> None:
     with pytest.raises(expectations.ExpectationsError, match="packaged: .*stdlib"):
         expectations.load("nonesuch")
     proc = subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", "run", "--adapter", "stdlib"]
+        [sys.executable, "-m", "mmapspec.commands.cli", "run", "--adapter", "stdlib"]
         + ["--expectations", "stdlib", "--clause", "map.size.*", "-n", "0", "-q"],
         capture_output=True,
         text=True,

@@ -21,14 +21,13 @@ REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
 
 def test_one_version_defined_once() -> None:
     from mmapspec.adapters.reference_adapter import ReferenceAdapter
-    from mmapspec.cli import version
 
     assert "version" not in PYPROJECT["project"]
     assert PYPROJECT["project"]["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "mmapspec.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", mmapspec.__version__)
     assert ReferenceAdapter.version == mmapspec.__version__
-    assert version() == mmapspec.__version__
+    assert mmapspec.version() == mmapspec.__version__
     from mmapspec.spec import __version__ as spec_version
 
     assert spec_version == mmapspec.__version__

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from mmapspec import report_formats
+from mmapspec.results import model
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -79,7 +79,7 @@ def run(
     full_env.pop("PYTEST_XDIST_WORKER", None)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *args],
+        [sys.executable, "-m", "mmapspec.commands.cli", *args],
         capture_output=True,
         text=True,
         env=full_env,
@@ -95,7 +95,11 @@ def mini(
     proc = run("run", *MINI, "--json", str(out), *args, *MINI_PYTEST, env=env, cwd=tmp_path)
     assert out.exists(), proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
+    # Every report this version writes reads back into an equal object.
+    report = model.Report.from_json(doc)
+    assert report.to_json() == doc
+    assert model.Report.from_json(report.to_json()) == report
     return proc, doc
 
 

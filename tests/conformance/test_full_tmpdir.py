@@ -42,7 +42,16 @@ def test_a_full_tmpdir_is_the_suites_error_not_a_deviation(
     full_tmpfs: Path, tmp_path: Path
 ) -> None:
     report = tmp_path / "r.json"
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--adapter", "reference", "-n", "0"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mmapspec.commands.cli",
+        "run",
+        "--adapter",
+        "reference",
+        "-n",
+        "0",
+    ]
     argv += ["--clause", "map.access.*", "--clause", "map.size.*", "--json", str(report)]
     argv += ["--", f"--basetemp={full_tmpfs / 'bt' / 'x'}"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600)

@@ -14,18 +14,18 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import (
-    compare,
+from mmapspec.results import (
     expectations,
     expectations_writer,
-    html,
+    model,
     report_formats,
     report_markdown,
     safe_text,
 )
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, TestOutcome
-from mmapspec.status import CRASH, FAIL, HARNESS_ERROR, PASS
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.records import AdapterInfo, TestOutcome
+from mmapspec.results.status import CRASH, FAIL, HARNESS_ERROR, PASS
+from mmapspec.viewer import compare, site
 
 from tests.conformance.test_runner_units import CATALOGUE
 
@@ -143,7 +143,7 @@ def test_json() -> None:
     assert_clean(json.dumps(json.loads(text)), "JSON")  # escaped, not raw
     text.encode("utf-8")  # no lone surrogate left to crash the writer
     doc = json.loads(text)
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     assert max(len(s) for s in re.findall(r'"((?:[^"\\]|\\.)*)"', text)) <= 5 * safe_text.TEXT_LIMIT
 
 
@@ -181,7 +181,7 @@ def test_toml_of_expectations_reads_back() -> None:
 
 
 def test_html_page() -> None:
-    page = html.build([hostile_doc()])
+    page = site.build([hostile_doc()])
     assert_clean(page, "HTML", 2_000_000)
     body = page[page.index("<body") :]
     for marker in ('<img src="https://evil', "<script>alert", "\u202e"):

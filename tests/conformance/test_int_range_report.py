@@ -12,10 +12,11 @@ import json
 import xml.etree.ElementTree as ET
 
 import jsonschema
-from mmapspec import report_formats, report_markdown
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, Report, TestOutcome
-from mmapspec.status import PASS
+from mmapspec.results import model, report_formats, report_markdown
+from mmapspec.results.clause_results import build_report
+from mmapspec.results.model import Report
+from mmapspec.results.records import AdapterInfo, TestOutcome
+from mmapspec.results.status import PASS
 
 NOTE = "integers >= 2^63 not tried: the binding declares i64"
 
@@ -42,7 +43,7 @@ def _report() -> Report:
 
 def test_the_json_says_per_clause_what_the_range_kept_out() -> None:
     doc = json.loads(report_formats.to_json(_report()))
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     got = {c["id"]: c["tested_range"] for c in doc["clauses"]}
     assert got == {"c.left": NOTE, "c.plain": None}
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmapspec import cli, report_formats
+from mmapspec.commands import cli
+from mmapspec.results import report_formats
 
 from tests.conformance.test_runner_units import sample_report
 
@@ -188,7 +189,7 @@ def test_as_a_real_process_too(name: str, tmp_path: Path) -> None:
     _, argv, files = next(r for r in ROWS if r[0] == name)
     _make(tmp_path, files)
     done = subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *_argv(argv, tmp_path)],
+        [sys.executable, "-m", "mmapspec.commands.cli", *_argv(argv, tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,

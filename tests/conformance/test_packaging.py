@@ -99,7 +99,7 @@ def test_without_the_suite_the_api_works_and_run_says_what_to_install(tmp_path: 
     )
     assert api.returncode == 0, api.stderr
     proc = subprocess.run(
-        [python, "-m", "mmapspec.cli", "run", "--adapter", "reference"],
+        [python, "-m", "mmapspec.commands.cli", "run", "--adapter", "reference"],
         capture_output=True,
         text=True,
         env=env,

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from mmapspec import report_files
+from mmapspec.results import report_files
 
 
 def test_a_fifo_a_device_and_a_folder_are_refused_before_the_run(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_full_disk_is_one_line_and_the_old_report_stays_whole(tmp_path: Path) 
     path.write_text("old")
     child = f"""
 import resource, signal
-from mmapspec import report_files
+from mmapspec.results import report_files
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
 try:

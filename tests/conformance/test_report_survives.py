@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-RUN = [sys.executable, "-m", "mmapspec.cli", "run", "--adapter", "reference", "-n", "0"]
+RUN = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--adapter", "reference", "-n", "0"]
 QUIET = ["--", "-p", "no:cacheprovider"]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from mmapspec import report_formats
+from mmapspec.results import model
 
 from .minirun import (
     DEVIANT,
@@ -78,8 +78,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], compl
 
 
 def test_pipe_cmd_is_sugar_for_the_pipe_adapter() -> None:
-    from mmapspec.cli import parser
-    from mmapspec.run_command import pytest_args
+    from mmapspec.commands.cli import parser
+    from mmapspec.commands.run import pytest_args
 
     args = pytest_args(parser().parse_args(["run", "--pipe-cmd", "luajit harness.lua"]))
     assert args[args.index("--mmap-adapter") + 1] == "pipe"
@@ -88,7 +88,7 @@ def test_pipe_cmd_is_sugar_for_the_pipe_adapter() -> None:
 
 
 def test_subcommands_are_wired() -> None:
-    from mmapspec.cli import parser
+    from mmapspec.commands.cli import parser
 
     actions = [a for a in parser()._actions if a.dest == "command"]
     assert set(actions[0].choices) >= {"run", "expectations", "bench"}  # type: ignore[arg-type]
@@ -136,7 +136,7 @@ def test_reports_record_what_ran(tmp_path: Path) -> None:
     proc = run("run", *MINI, *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(out.read_text())
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     run_info = doc["run"]
     assert run_info["mmapspec"] == version("mmapspec")
     assert run_info["spec"] == "minispec"
@@ -161,7 +161,7 @@ def test_an_adapter_without_a_version_gets_its_distributions() -> None:
     from importlib.metadata import version
 
     from mmapspec.adapters.stdlib import StdlibAdapter
-    from mmapspec.run_info import adapter_version
+    from mmapspec.plugin.run_info import adapter_version
 
     class Versionless(StdlibAdapter):
         pass
@@ -190,7 +190,7 @@ def test_a_distribution_without_top_level_txt_is_found_by_its_files(
     modules are read off its list of files instead."""
     from importlib import metadata
 
-    from mmapspec import run_info
+    from mmapspec.plugin import run_info
 
     monkeypatch.setattr(metadata, "packages_distributions", lambda: {})
     assert run_info._distributions_of("_hypothesis_pytestplugin") == ["hypothesis"]

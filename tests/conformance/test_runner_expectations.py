@@ -70,7 +70,7 @@ def test_stdlib_expectations_are_green_and_deleting_an_entry_turns_red(tmp_path:
     """The shipped stdlib.toml on a temp copy: with it the run is green; without one
     of its entries, that clause is a deviation again. (The whole-spec run with the
     file is the nox ``conformance(adapter='stdlib')`` session.)"""
-    from mmapspec import expectations
+    from mmapspec.results import expectations
 
     entries = expectations.load(STDLIB_EXPECTATIONS).entries
     victim = next(e for e in entries.values() if e.status == "fail")

@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import report_formats
+from mmapspec.results import model, report_formats
 
 from .minirun import DEVIANT, HERE, MINI, MINI_PYTEST, one_error_line, pythonpath, run
 
@@ -41,7 +41,7 @@ def check_incomplete(
     line = one_error_line(proc)
     assert "incomplete" in line and reason in line, line
     doc = json.loads((tmp_path / "r.json").read_text())
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     assert doc["verdict"] == "incomplete" and doc["conformant"] is False
     assert reason in doc["incomplete"]
     md = (tmp_path / "r.md").read_text()
@@ -93,7 +93,7 @@ def interrupted_run(tmp_path: Path, workers: str, *extra: str) -> subprocess.Pop
     }
     env.pop("PYTEST_XDIST_WORKER", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mmapspec.cli", "run", *MINI]
+        [sys.executable, "-m", "mmapspec.commands.cli", "run", *MINI]
         + ["--adapter", "stuck:HangingAdapter", "--adapter-option", f"marker={marker}"]
         + ["-n", workers, "--clause", "runner.pass", *report_args(tmp_path), *extra, *MINI_PYTEST],
         stdout=subprocess.PIPE,
@@ -174,9 +174,9 @@ def test_a_harness_that_stops_answering_ends_the_run(tmp_path: Path) -> None:
 
 def test_reports_of_an_incomplete_run_render_it() -> None:
     """The report objects themselves: incomplete overrides any other verdict."""
-    from mmapspec.clause_results import build_report
-    from mmapspec.report import AdapterInfo, TestOutcome
-    from mmapspec.status import PASS
+    from mmapspec.results.clause_results import build_report
+    from mmapspec.results.records import AdapterInfo, TestOutcome
+    from mmapspec.results.status import PASS
 
     from .test_runner_units import CATALOGUE
 
@@ -187,7 +187,7 @@ def test_reports_of_an_incomplete_run_render_it() -> None:
     rep.incomplete = "interrupted (SIGINT)"
     assert not rep.conformant
     doc = json.loads(report_formats.to_json(rep))
-    jsonschema.validate(doc, report_formats.schema())
+    jsonschema.validate(doc, model.schema())
     assert (doc["verdict"], doc["conformant"]) == ("incomplete", False)
     assert report_formats.summary_line(rep).endswith("-> incomplete: interrupted (SIGINT)")
     rep.incomplete = None

@@ -10,10 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mmapspec import expectations, report_formats, report_markdown
-from mmapspec.clause_results import build_report
-from mmapspec.report import AdapterInfo, Report, TestOutcome
-from mmapspec.status import (
+from mmapspec.results import expectations, model, report_formats, report_markdown
+from mmapspec.results.clause_results import build_report, judge
+from mmapspec.results.model import Report
+from mmapspec.results.records import AdapterInfo, TestOutcome
+from mmapspec.results.status import (
     BLOCKED,
     CRASH,
     DIFFERS,
@@ -23,7 +24,6 @@ from mmapspec.status import (
     SKIPPED,
     UNEXPECTED_PASS,
     UNSUPPORTED,
-    judge,
     worst,
 )
 
@@ -207,16 +207,16 @@ def test_json_report_matches_its_schema() -> None:
         sample_report(expectations.parse('[clause."zz"]\nstatus="fail"\nreason="r"')),
     ):
         doc = json.loads(report_formats.to_json(rep))
-        jsonschema.validate(doc, report_formats.schema())
+        jsonschema.validate(doc, model.schema())
         assert doc["summary"]["clauses"] == len(CATALOGUE)
-    jsonschema.Draft202012Validator.check_schema(report_formats.schema())
+    jsonschema.Draft202012Validator.check_schema(model.schema())
 
 
 def test_schema_rejects_a_wrong_status() -> None:
     doc = json.loads(report_formats.to_json(sample_report()))
     doc["clauses"][0]["status"] = "passed"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(doc, report_formats.schema())
+        jsonschema.validate(doc, model.schema())
 
 
 def test_junit_has_one_testcase_per_clause() -> None:
@@ -325,14 +325,14 @@ def test_a_run_inside_a_run_takes_a_prefix_inside_the_outer_one(
 ) -> None:
     """Its cleanup at the end must not remove what a concurrent sibling run is using,
     while the outer run's cleanup still covers whatever it leaves."""
-    from mmapspec import plugin
+    from mmapspec.plugin import hooks
     from mmapspec.spec.support import RUN_PREFIX_VARIABLE
 
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    plugin._claim_tagname_prefix()
+    hooks._claim_tagname_prefix()
     first = os.environ[RUN_PREFIX_VARIABLE]
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    plugin._claim_tagname_prefix()
+    hooks._claim_tagname_prefix()
     second = os.environ[RUN_PREFIX_VARIABLE]
     assert first.startswith("mmapspec-outer-") and second.startswith("mmapspec-outer-")
     assert not first.startswith(second) and not second.startswith(first)

@@ -227,7 +227,7 @@ def test_a_run_against_a_broken_harness_is_bounded_and_leaves_nothing(
     flags = [f.format(once=tmp_path / "once") for f in BROKEN[case]]
     cmd = bad("--serve", "reference", *flags, "--marker", marker)
     report = tmp_path / "report.json"
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd", cmd]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--pipe-cmd", cmd]
     argv += ["--adapter-option", "timeout=2", "-n", "2", "--json", str(report)]
     started = time.monotonic()
     try:
@@ -275,7 +275,7 @@ def test_no_harness_outlives_the_runner(
     note = tmp_path / "hanging"
     hung = bad("--serve", "reference", "--hang-on", "map", "--hang-note", str(note))
     hung += f" --marker {marker}"
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "-n", workers, "--adapter-option"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "-n", workers, "--adapter-option"]
     argv += ["timeout=600", "--pipe-cmd", f"sh -c {shlex.quote(hung + '; true')}"]
     runner = subprocess.Popen(
         argv,

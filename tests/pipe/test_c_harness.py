@@ -50,7 +50,7 @@ def test_the_whole_spec_finds_the_c_binding_conformant_and_safe(
 ) -> None:
     report = tmp_path / "c.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC_PIPE"))}
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd", c_harness]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--pipe-cmd", c_harness]
     argv += ["--adapter-option", "validate=1", "-n", "0", "--json", str(report)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=800)
     tail = "\n".join(done.stdout.splitlines()[-25:])

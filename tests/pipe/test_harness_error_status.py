@@ -51,7 +51,7 @@ def test_one_harness_failure_is_harness_error_and_the_run_incomplete(
 ) -> None:
     flags = [*CASES[case], "--once", str(tmp_path / "once")]
     report = tmp_path / "r.json"
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--pipe-cmd"]
     argv += [bad("--serve", "reference", *flags), "-n", "0", "--json", str(report)]
     argv += ["--clause", "aligned_size.*", "--adapter-option", "timeout=20"]
     done = subprocess.run(
@@ -79,7 +79,7 @@ def test_a_lone_surrogate_from_a_harness_loses_no_report(tmp_path: Path, workers
     raw reaches the terminal."""
     flags = ["--surrogate-on", "aligned_size", "--once", str(tmp_path / "once")]
     reports = {f: tmp_path / f"r.{f}" for f in ("json", "junit", "markdown")}
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--pipe-cmd"]
     argv += [bad("--serve", "reference", *flags), "-n", workers, "--clause", "aligned_size.*"]
     for flag, path in reports.items():
         argv += [f"--{flag}", str(path)]

@@ -44,7 +44,7 @@ def run_spec(tmp_path: Path, label: str, *adapter_args: str) -> tuple[dict[str, 
     """``mmapspec run`` in a child process, serially; its JSON report and wall time."""
     report = tmp_path / f"{label}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MMAPSPEC_PIPE"))}
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", *adapter_args, "-n", "0"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", *adapter_args, "-n", "0"]
     # Verbose, and a spec test that runs for minutes has every thread's stack dumped
     # (pytest's faulthandler_timeout): a run that overstays says where it stands.
     argv += ["--json", str(report), "--", "-v", "-o", f"faulthandler_timeout={STACKS_AFTER}"]

@@ -44,7 +44,7 @@ def test_capabilities_of_the_wrong_type_are_a_protocol_error(caps: object, why: 
 
 def test_the_harness_language_reaches_the_report(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", "--pipe-cmd"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", "--pipe-cmd"]
     argv += [python_harness("reference"), "-n", "0", "--clause", "pagesize.*"]
     done = subprocess.run(
         [*argv, "--json", str(report)], capture_output=True, text=True, timeout=300

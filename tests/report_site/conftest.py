@@ -43,7 +43,7 @@ def mmapspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     env = dict(os.environ)
     env.pop("PYTEST_XDIST_WORKER", None)
     return subprocess.run(
-        [sys.executable, "-m", "mmapspec.cli", *args],
+        [sys.executable, "-m", "mmapspec.commands.cli", *args],
         capture_output=True,
         text=True,
         env=env,

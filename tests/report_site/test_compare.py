@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmapspec import compare
+from mmapspec.viewer import compare
 
 from .conftest import mmapspec
 

@@ -1,11 +1,11 @@
-"""The document renderer (``mmapspec.mdhtml``): what the shipped document uses, safely."""
+"""The document renderer (``mmapspec.viewer.mdhtml``): what the shipped document uses, safely."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from mmapspec import mdhtml
 from mmapspec.spec import catalogue
+from mmapspec.viewer import mdhtml
 
 
 def no_buttons(keys: list[str]) -> str:

@@ -95,7 +95,8 @@ def test_status_filter_shows_only_rows_with_a_checked_status(
 def test_section_filter_shows_only_that_section(page: WebDriver, reports: list[Report]) -> None:
     select = Select(page.find_element(By.ID, "section-filter"))
     sections = [o.get_attribute("value") for o in select.options if o.get_attribute("value")]
-    assert sections == [s["section"] for s in reports[0]["sections"]]
+    # The report lists every section of the catalogue; the page, those where clauses ran.
+    assert sections == [s["section"] for s in reports[0]["sections"] if s["counts"]]
     assert len(sections) > 1, "the fixture runs must span sections"
     for section in sections:
         select.select_by_value(section or "")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmapspec import html, site_model
 from mmapspec.spec import catalogue
+from mmapspec.viewer import site, site_model
 
 from .conftest import mmapspec
 
@@ -73,7 +73,7 @@ def test_report_contents_are_escaped(reports: list[dict[str, Any]]) -> None:
     for clause in hostile["clauses"]:
         clause["message"] = evil
         clause["example"] = evil
-    text = html.build([reports[0], hostile])
+    text = site.build([reports[0], hostile])
     page = parse(text)
     assert len(page.inline["script"]) == 1
     assert all(u.startswith(("#", "data:")) for u in page.urls)
@@ -88,7 +88,7 @@ def test_every_document_quote_is_marked(reports: list[dict[str, Any]]) -> None:
         {**template, "id": c.id, "section": c.section, "quote": c.quote, "basis": c.basis}
         for c in by_id.values()
     ]
-    page = html.Page([full], catalogue.document())
+    page = site.Page([full], catalogue.document())
     assert [c.id for c in page.unplaced] == [c.id for c in catalogue.CLAUSES if c.basis == "safety"]
     text = page.render()
     for c in catalogue.CLAUSES:
@@ -102,7 +102,7 @@ def test_clauses_outside_the_document_get_their_own_sections(
     first, second = other["clauses"][0], other["clauses"][1]
     first.update(id="safety.fixture", section="safety", basis="safety", quote="No leaks.")
     second.update(quote="A sentence this document never had.")
-    text = html.build([other])
+    text = site.build([other])
     safety = text.index('<section id="safety">')
     assert text.index('<section id="document">') < safety < text.index('<section id="unplaced">')
     assert 'data-clause="safety.fixture"' in text[safety:]
@@ -112,41 +112,55 @@ def test_clauses_outside_the_document_get_their_own_sections(
 def test_header_says_unknown_for_what_an_older_report_lacks(
     reports: list[dict[str, Any]],
 ) -> None:
-    text = html.build(reports)
+    text = site.build(reports)
     for report in reports:
         assert f"<h3><bdi>{report['adapter']['name']}</bdi></h3>" in text
     older = copy.deepcopy(reports[0])
     older["run"].pop("date")  # reports made before runs recorded their date
-    assert "<dt>date</dt><dd>unknown</dd>" in html.build([older])
+    assert "<dt>date</dt><dd>unknown</dd>" in site.build([older])
     newer = copy.deepcopy(reports[0])
     newer["run"] = {"mmapspec": "9.9.9", "date": "2026-12-01T10:00:00Z"}
     newer["adapter"]["language"] = "LuaJIT 2.1"
-    text = html.build([newer])
+    text = site.build([newer])
     assert "<dt>mmapspec</dt><dd>9.9.9</dd>" in text
     assert "<dt>date</dt><dd>2026-12-01T10:00:00Z</dd>" in text
     assert "<dt>language</dt><dd>LuaJIT 2.1</dd>" in text
     assert "incomplete" not in text
     newer["incomplete"] = "timed out after 600 s"
-    assert "incomplete (timed out after 600 s) · conformant: " in html.build([newer])
+    assert "incomplete (timed out after 600 s) · conformant: " in site.build([newer])
 
 
 @pytest.mark.parametrize(
-    ("spec", "command"),
+    ("adapter", "command"),
     [
-        ("reference", "mmapspec run --adapter reference --clause map.size.given"),
         (
-            "stdlib --adapter-option module='mmap'",
+            {"spec": "reference", "selection": {"name": "reference", "options": {}}},
+            "mmapspec run --adapter reference --clause map.size.given",
+        ),
+        (
+            {"spec": "x", "selection": {"name": "stdlib", "options": {"module": "mmap"}}},
             "mmapspec run --adapter stdlib --adapter-option module=mmap --clause map.size.given",
         ),
         (
-            "pipe --adapter-option pipe_cmd=\"env LUA_PATH='x/?.lua;;' luajit h.lua mmap\"",
+            {
+                "spec": "x",
+                "selection": {
+                    "name": "pipe",
+                    "options": {"pipe_cmd": "env LUA_PATH='x/?.lua;;' luajit h.lua mmap"},
+                },
+            },
             "mmapspec run --pipe-cmd 'env LUA_PATH='\"'\"'x/?.lua;;'\"'\"' luajit h.lua mmap' "
             "--clause map.size.given",
         ),
+        # A report written before the selection was recorded: its spec line, as it stands.
+        (
+            {"spec": "stdlib --adapter-option module='mmap'"},
+            "mmapspec run --adapter stdlib --adapter-option module='mmap' --clause map.size.given",
+        ),
     ],
 )
-def test_rerun_command(spec: str, command: str) -> None:
-    assert site_model.rerun_command(spec, "map.size.given") == command
+def test_rerun_command(adapter: dict[str, Any], command: str) -> None:
+    assert site_model.rerun_command(adapter, "map.size.given") == command
 
 
 def test_html_command_writes_the_page(report_paths: list[Path], tmp_path: Path) -> None:
@@ -182,7 +196,7 @@ def test_each_quote_is_marked_in_its_own_section(reports: list[dict[str, Any]]) 
         if c.basis != "safety"
     ]
     full["sections"] = [{"section": s} for s in catalogue.SECTIONS]
-    text = html.Page([full], catalogue.document()).render()
+    text = site.Page([full], catalogue.document()).render()
     document = text[text.index('<section id="document">') :]
     section_of = {site_model.anchor("doc", s): s for s in catalogue.SECTIONS}
     starts = {

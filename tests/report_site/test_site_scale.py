@@ -8,9 +8,10 @@ import json
 import time
 from typing import Any
 
-from mmapspec import html, report_formats
-from mmapspec.report_input import checked
+from mmapspec.results import report_formats
+from mmapspec.results.report_input import checked
 from mmapspec.spec import catalogue
+from mmapspec.viewer import site
 
 from tests.conformance.test_runner_units import sample_report
 
@@ -38,7 +39,7 @@ def cpu_seconds(n: int) -> float:
     best = float("inf")
     for _ in range(2):
         start = time.process_time()
-        html.build([doc])
+        site.build([doc])
         best = min(best, time.process_time() - start)
     return best
 
@@ -50,5 +51,5 @@ def test_the_page_is_linear_in_the_clauses() -> None:
 
 
 def test_a_megabyte_name_does_not_make_a_large_page() -> None:
-    page = html.build([report(10, name="N" * (1 << 20))])
+    page = site.build([report(10, name="N" * (1 << 20))])
     assert len(page) < 400_000, len(page)

@@ -58,7 +58,7 @@ def safety_table(tmp_path: Path, *how: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     # The runner and the harness children it starts import the deviants from the root.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", *how, "--clause", "safety.*"]
+    argv = [sys.executable, "-m", "mmapspec.commands.cli", "run", *how, "--clause", "safety.*"]
     done = subprocess.run(
         [*argv, "-n", "0", "--json", str(report)],
         env=env,

@@ -27,7 +27,7 @@ def test_every_clause_passes_against_the_reference(
     argv = [
         sys.executable,
         "-m",
-        "mmapspec.cli",
+        "mmapspec.commands.cli",
         "run",
         "--adapter",
         "reference",

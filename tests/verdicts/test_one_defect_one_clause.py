@@ -118,7 +118,17 @@ def run_spec(deviant: str, workdir: Path) -> Run:
         MMAPSPEC_RUN_PREFIX=prefix,
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
     )
-    argv = [sys.executable, "-m", "mmapspec.cli", "run", *how, "--json", str(report), "-n", "2"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mmapspec.commands.cli",
+        "run",
+        *how,
+        "--json",
+        str(report),
+        "-n",
+        "2",
+    ]
     before = _shm_names(prefix)
     start = time.monotonic()
     try:

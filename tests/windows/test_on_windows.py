@@ -79,7 +79,16 @@ def _run_spec(
     """``mmapspec run`` on Windows with ``selection``; its JSON report and its output."""
     report = tmp_path / "report.json"
     proc = windows.run(
-        ["-m", "mmapspec.cli", "run", *selection, "--json", windows.path(report), "-n", "0"]
+        [
+            "-m",
+            "mmapspec.commands.cli",
+            "run",
+            *selection,
+            "--json",
+            windows.path(report),
+            "-n",
+            "0",
+        ]
     )
     output = proc.stdout + proc.stderr
     assert report.exists(), output[-4000:]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from mmapspec.adapters.interface import Adapter
-from mmapspec.plugin import session_adapter
+from mmapspec.plugin.hooks import session_adapter
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,88 @@
+"""What the plugin's command-line options (``--mmap-*``, ``--adapter-option``, added by
+:mod:`mmapspec.plugin.pytest_entry`) say about the run: the adapter, the spec package and its
+catalogue, the report paths, and whether the run is judged by the verdict
+(:mod:`mmapspec.results.exit_status` has the rule of each run mode).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import pytest
+from mmapspec.adapters import AdapterSpec
+from mmapspec.plugin.defaults import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
+from mmapspec.results import report_files, report_formats, report_markdown
+
+__all__ = ["DEFAULT_ADAPTER", "DEFAULT_SPEC", "spec_in_args"]
+
+REPORT_OPTIONS = {
+    "mmap_json": report_formats.to_json,
+    "mmap_junit": report_formats.to_junit,
+    "mmap_markdown": report_markdown.to_markdown,
+}
+"""The options naming a report file, each with its format, in the order the reports
+are written."""
+
+
+def adapter_spec(config: pytest.Config) -> AdapterSpec:
+    """The adapter the command line names (``--mmap-adapter``, ``--adapter-option``)."""
+    options = []
+    for item in config.getoption("adapter_option"):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise pytest.UsageError(f"--adapter-option takes KEY=VALUE, got {item!r}")
+        options.append((key, value))
+    return AdapterSpec(config.getoption("mmap_adapter") or DEFAULT_ADAPTER, tuple(options))
+
+
+def adapter_requested(config: pytest.Config) -> bool:
+    """Did the command line name the adapter or ask for reports? Then a bad adapter
+    is a usage error, reported up front in one line."""
+    opt = config.option
+    return bool(
+        opt.mmap_adapter
+        or opt.adapter_option
+        or opt.mmap_expectations
+        or opt.mmap_clause
+        or any(config.getoption(o) for o in REPORT_OPTIONS)
+    )
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """Is this process a pytest-xdist worker (rather than the controller)?"""
+    return hasattr(config, "workerinput")
+
+
+def judged_by_verdict(config: pytest.Config) -> bool:
+    """Does the verdict decide the exit status
+    (:func:`~mmapspec.results.exit_status.verdict_exit_status`)?
+    Yes when the command line named the adapter or asked for reports, or named the
+    spec itself (``pytest --pyargs mmapspec.spec``). The project's own suite, which
+    reaches spec/ through testpaths, keeps pytest's rules: there a clause that is
+    unsupported is a skipped test."""
+    return adapter_requested(config) or (
+        config.args_source == pytest.Config.ArgsSource.ARGS and spec_in_args(config)
+    )
+
+
+def check_report_paths(config: pytest.Config) -> None:
+    """A report that cannot be written is refused before the run, not after it."""
+    for flag in REPORT_OPTIONS:
+        path = config.getoption(flag)
+        problem = path and report_files.check_writable(path)
+        if problem:
+            raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
+
+
+def spec_catalogue(config: pytest.Config) -> ModuleType:
+    """The catalogue of the spec package run (``--mmap-spec``): its ``CLAUSES``,
+    and ``BY_ID`` and ``counts_by_section()`` where it has them."""
+    name = f"{config.getoption('mmap_spec', None) or DEFAULT_SPEC}.catalogue"
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise pytest.UsageError(
+            f"--mmap-spec: cannot import {name!r} ({exc}): a spec package has a catalogue "
+            "module listing its clauses"
+        ) from None

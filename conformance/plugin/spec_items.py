@@ -1,0 +1,97 @@
+"""What the plugin reads off a spec test (a pytest item): the clause it gives a status
+to, the clauses it relies on, the capabilities it needs, and whether a missing one
+makes it unsupported, not applicable here, or only this check skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from types import ModuleType
+from typing import Literal
+
+import pytest
+from mmapspec.adapters.interface import Adapter
+from mmapspec.results.status import UNSUPPORTED_PREFIX
+
+NOT_APPLICABLE_PREFIX = "not applicable here: "
+
+SkipKind = Literal["unsupported", "not-applicable", "check-only"]
+"""Why the suite skipped a spec test: the clause needs a capability the adapter lacks
+(the clause is ``unsupported``); the capability is not meant for this platform; or
+only this check needs it (the clause is judged by its other tests)."""
+SKIP_KIND = pytest.StashKey[str]()
+"""On a spec item: the :data:`SkipKind` of the skip the suite made of it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CapabilitySkip:
+    kind: SkipKind
+    reason: str
+
+
+PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
+    # The doc scopes these to some systems: "a void* representing a Windows HANDLE";
+    # unlink "remove the shared memory file from disk (Linux, OSX)". An adapter
+    # lacking them elsewhere is not deviating: such clauses are skipped, not unsupported.
+    "file:handle": ("win32", "cygwin"),
+    "unlink": ("linux", "darwin"),
+}
+
+
+def _marker_args(item: pytest.Item, name: str) -> tuple[str, ...]:
+    ids: list[str] = []
+    for mark in item.iter_markers(name):
+        ids.extend(a for a in mark.args if a not in ids)
+    return tuple(ids)
+
+
+def clause_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The clauses of ``@pytest.mark.clause``: one, or several for the stateful model."""
+    return _marker_args(item, "clause")
+
+
+def prerequisites(item: pytest.Item) -> tuple[str, ...]:
+    """The clauses of ``@pytest.mark.prerequisites``."""
+    return _marker_args(item, "prerequisites")
+
+
+def is_spec_item(item: pytest.Item) -> bool:
+    return bool(clause_ids(item)) or "adapter" in getattr(item, "fixturenames", ())
+
+
+def _required(item: pytest.Item, catalogue: ModuleType) -> tuple[set[str], set[str]]:
+    """The capabilities the test's clause needs, and those only this test needs."""
+    by_id = getattr(catalogue, "BY_ID", None) or {c.id: c for c in catalogue.CLAUSES}
+    clause_needs: set[str] = set()
+    for clause_id in clause_ids(item):
+        if clause_id in by_id:
+            clause_needs |= by_id[clause_id].needs
+    test_needs: set[str] = set()
+    for mark in item.iter_markers("needs"):
+        test_needs |= set(mark.args)
+    return clause_needs, test_needs - clause_needs
+
+
+def capability_skip(
+    item: pytest.Item, impl: Adapter, catalogue: ModuleType
+) -> CapabilitySkip | None:
+    """Why the test cannot run against ``impl`` for want of a capability, or None."""
+    clause_needs, test_needs = _required(item, catalogue)
+    have = impl.capabilities.names()
+    missing = sorted(clause_needs - have)
+    elsewhere = [
+        n for n in missing if not sys.platform.startswith(PLATFORM_ONLY.get(n, sys.platform))
+    ]
+    if elsewhere:
+        reason = f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})"
+        return CapabilitySkip("not-applicable", reason)
+    if missing:
+        return CapabilitySkip("unsupported", UNSUPPORTED_PREFIX + ", ".join(missing))
+    # A capability only this test needs (to set up or observe) does not make the
+    # clause unsupported: the clause is judged by its other tests.
+    extra = sorted(test_needs - have)
+    if extra:
+        reason = f"this check needs {', '.join(extra)}, which the adapter does not declare"
+        return CapabilitySkip("check-only", reason)
+    return None
