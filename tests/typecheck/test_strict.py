@@ -71,7 +71,6 @@ def test_the_pipe_and_the_python_harness_are_typed_for_windows(tmp_path: Path) -
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
 def test_the_macos_paths_are_typed_for_macos(tmp_path: Path) -> None:
     """macOS cannot run here: its backend (``_darwin.py`` over ``_posix.py``), the spec's
     view of it (``platform_posix``) and the pipe's POSIX path are checked as on macOS
