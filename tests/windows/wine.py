@@ -84,6 +84,9 @@ class WindowsPython:
     ) -> subprocess.CompletedProcess[str]:
         """``python.exe ARGS`` under Wine, its streams as pipes, its output captured."""
         launcher = [self.wine] if self.wine else []
+        # UTF-8 mode here and in every Python it starts (PYTHONUTF8): a child's output
+        # in the ANSI code page ('…' is byte 0x85 in cp1252) would kill the thread
+        # that reads it as UTF-8.
         return subprocess.run(
             [*launcher, str(self.exe), "-X", "utf8", *args],
             input="",
@@ -92,7 +95,7 @@ class WindowsPython:
             encoding="utf-8",
             errors="replace",
             cwd=cwd,
-            env=self.env,
+            env={**self.env, "PYTHONUTF8": "1"},
             timeout=timeout,
         )
 
