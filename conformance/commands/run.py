@@ -17,8 +17,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from mmapspec.results.exit_status import HELP_TABLE, command_exit_status, run_failed
+from mmapspec.results.exit_status import HELP_TABLE, run_failed
 from mmapspec.results.safe_text import for_terminal
+from mmapspec.results.status_pipeline import command_exit_status
 
 MAX_TIMEOUT = 366 * 24 * 3600.0
 """The longest --timeout: SIGALRM and timers take no more (inf and 1e300 overflow them)."""

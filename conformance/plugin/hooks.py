@@ -45,6 +45,7 @@ from mmapspec.plugin.options import (
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.spec_items import (
+    MISSING,
     SKIP_KIND,
     capability_skip,
     clause_ids,
@@ -177,6 +178,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     skip = capability_skip(item, impl, catalogue)
     if skip is not None:
         item.stash[SKIP_KIND] = skip.kind
+        item.stash[MISSING] = skip.missing
         pytest.skip(skip.reason)
 
 
@@ -189,6 +191,7 @@ def pytest_runtest_makereport(
     if excinfo is not None and isinstance(excinfo.value, Unsupported):
         # The implementation said it cannot do this at all: not a failure of the spec.
         item.stash[SKIP_KIND] = "unsupported"
+        item.stash[MISSING] = (str(excinfo.value.capability),)
         report.outcome = "skipped"
         report.longrepr = (
             str(item.path),
@@ -200,6 +203,8 @@ def pytest_runtest_makereport(
     facts = WorkerFacts(list(clause_ids(item)), list(prerequisites(item)))
     if report.skipped:
         facts.skip = item.stash.get(SKIP_KIND, None)
+        missing: tuple[str, ...] = item.stash.get(MISSING, ())
+        facts.missing = list(missing)
     if report.failed and excinfo is not None:
         describe_failure(item, excinfo.value, facts)
     facts.attach(report)

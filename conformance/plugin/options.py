@@ -56,7 +56,7 @@ def is_worker(config: pytest.Config) -> bool:
 
 def judged_by_verdict(config: pytest.Config) -> bool:
     """Does the verdict decide the exit status
-    (:func:`~mmapspec.results.exit_status.verdict_exit_status`)?
+    (:func:`~mmapspec.results.status_pipeline.verdict_exit_status`)?
     Yes when the command line named the adapter or asked for reports, or named the
     spec itself (``pytest --pyargs mmapspec.spec``). The project's own suite, which
     reaches spec/ through testpaths, keeps pytest's rules: there a clause that is
