@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from mmapspec.plugin.failure_messages import MESSAGE_LIMIT
 from mmapspec.plugin.options import REPORT_OPTIONS, spec_catalogue
+from mmapspec.plugin.run_config import RunHandle
 from mmapspec.plugin.run_info import run_environment
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.worker_facts import WorkerFacts
@@ -175,6 +176,9 @@ class Collector:
         )
         report.environment = run_environment(self.config)
         self._write(report)
+        handle = self.config.pluginmanager.get_plugin(RunHandle.NAME)
+        if isinstance(handle, RunHandle):  # mmapspec run gets its report back
+            handle.report, handle.write_error = report, self.write_error
         if self.verdict:  # otherwise pytest's own status stands (see exit_status)
             ok = report.ok and not self.other_failures
             failed = incomplete or self.write_error

@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Generator, Iterator
 
 import pytest
-from mmapspec.adapters import load
 from mmapspec.adapters.call_origin import mark_escapes
 from mmapspec.adapters.interface import Adapter, Unsupported
 from mmapspec.plugin.collector import Collector
@@ -42,6 +41,7 @@ from mmapspec.plugin.options import (
     spec_catalogue,
     spec_in_args,
 )
+from mmapspec.plugin.run_config import release_adapter, take_adapter
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.spec_items import (
@@ -77,6 +77,10 @@ def pytest_configure(config: pytest.Config) -> None:
     collector = Collector(config, exp, _adapter_info(config), judged_by_verdict(config))
     config.pluginmanager.register(collector, Collector.NAME)
     config.pluginmanager.register(RunStopper(config), RunStopper.NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    release_adapter(config)  # kept by the probe for a fixture that never came
 
 
 def _declare_markers(config: pytest.Config) -> None:
@@ -146,7 +150,7 @@ def _claim_tagname_prefix() -> None:
 def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
     """The body of a spec package's session fixture ``adapter``: the adapter the
     command line names, whose escaping exceptions are marked as the binding's."""
-    impl = mark_escapes(load(adapter_spec(pytestconfig)))
+    impl = mark_escapes(take_adapter(pytestconfig, keep=False))
     try:
         yield impl
     finally:
