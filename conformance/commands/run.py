@@ -225,14 +225,15 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
         found = None
     if found is None:
         return f"--spec: no package {ns.spec!r} can be imported"
-    from mmapspec.spec._profiles import PROFILES
+    from mmapspec.plugin.spec_contract import load_contract
 
+    profiles = load_contract(ns.spec).PROFILES
     # Only the spec's profiles can be named: the plugin registers them before
     # Hypothesis reads the option; a spec's conftest would come too late.
-    if ns.hypothesis_profile and ns.hypothesis_profile not in PROFILES:
+    if ns.hypothesis_profile and ns.hypothesis_profile not in profiles:
         return (
             f"--hypothesis-profile: no profile {ns.hypothesis_profile!r}; "
-            f"the spec's are {', '.join(PROFILES)}"
+            f"the spec's are {', '.join(profiles)}"
         )
     return None
 

@@ -22,6 +22,7 @@ from mmapspec.plugin.options import REPORT_OPTIONS, spec_catalogue
 from mmapspec.plugin.run_config import RunHandle
 from mmapspec.plugin.run_info import run_environment
 from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.spec_contract import spec_contract
 from mmapspec.plugin.worker_facts import WorkerFacts
 from mmapspec.results import report_files
 from mmapspec.results.clause_results import build_report
@@ -160,12 +161,11 @@ class Collector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from mmapspec.spec.support import RUN_PREFIX_VARIABLE, remove_tagnames_by_prefix
-
+        contract = spec_contract(self.config)
         # Whatever the binding's unlink did, nothing this run created stays in /dev/shm
         # (what the OS will not let it remove stays, and the report is written all the same).
         with contextlib.suppress(OSError):
-            remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
+            contract.remove_tagnames_by_prefix(os.environ.get(contract.RUN_PREFIX_VARIABLE, ""))
         stopper = self.config.pluginmanager.get_plugin(RunStopper.NAME)
         incomplete = stopper.incomplete(session.exitstatus) if stopper else None
         if not self.tests and not (self.verdict and incomplete):

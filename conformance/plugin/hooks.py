@@ -44,6 +44,7 @@ from mmapspec.plugin.options import (
 from mmapspec.plugin.run_config import release_adapter, take_adapter
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.spec_contract import spec_contract
 from mmapspec.plugin.spec_items import (
     MISSING,
     SKIP_KIND,
@@ -72,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if is_worker(config):
         return
-    _claim_tagname_prefix()
+    _claim_tagname_prefix(spec_contract(config).RUN_PREFIX_VARIABLE)
     check_report_paths(config)
     collector = Collector(config, exp, _adapter_info(config), judged_by_verdict(config))
     config.pluginmanager.register(collector, Collector.NAME)
@@ -128,23 +129,20 @@ def _hypothesis_profiles(config: pytest.Config) -> None:
     if not (spec_in_args(config) or adapter_requested(config)):
         return
     from hypothesis import settings
-    from mmapspec.spec._profiles import register
 
-    register()
+    spec_contract(config).register_profiles()
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def _claim_tagname_prefix() -> None:
+def _claim_tagname_prefix(variable: str) -> None:
     """Give the run's tagnames a prefix of their own (workers and harness children
     inherit the environment), so that the controller can remove them all through
     the OS at the end, whatever the binding's ``unlink`` did or did not do. A run
     started inside another (a test of the runner) extends the outer run's prefix:
     its cleanup removes only its own objects, and the outer one's still covers them."""
-    from mmapspec.spec.support import RUN_PREFIX_VARIABLE
-
-    outer = os.environ.get(RUN_PREFIX_VARIABLE, "mmapspec-")
-    os.environ[RUN_PREFIX_VARIABLE] = f"{outer}{uuid.uuid4().hex[:12]}-"
+    outer = os.environ.get(variable, "mmapspec-")
+    os.environ[variable] = f"{outer}{uuid.uuid4().hex[:12]}-"
 
 
 def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:

@@ -330,10 +330,10 @@ def test_a_run_inside_a_run_takes_a_prefix_inside_the_outer_one(
     from mmapspec.spec.support import RUN_PREFIX_VARIABLE
 
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    hooks._claim_tagname_prefix()
+    hooks._claim_tagname_prefix(RUN_PREFIX_VARIABLE)
     first = os.environ[RUN_PREFIX_VARIABLE]
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    hooks._claim_tagname_prefix()
+    hooks._claim_tagname_prefix(RUN_PREFIX_VARIABLE)
     second = os.environ[RUN_PREFIX_VARIABLE]
     assert first.startswith("mmapspec-outer-") and second.startswith("mmapspec-outer-")
     assert not first.startswith(second) and not second.startswith(first)
