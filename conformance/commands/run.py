@@ -1,27 +1,32 @@
 """``mmapspec run``: the specification (``pytest --pyargs mmapspec.spec``) against one
 adapter, in parallel with pytest-xdist, with the per-clause report.
 
-Its options, the pytest command line they stand for, the checks of that command line
-before anything runs, and the run itself. Its exit status is decided in
-:mod:`mmapspec.results.exit_status`.
+Its options make the run's :class:`~mmapspec.plugin.run_config.RunConfig` (checked
+there, as the plugin's options are), which is handed to pytest with the adapter
+the command started to check it, and the report comes back the same way. The
+pytest command line carries the same configuration to xdist's workers. Its exit
+status is decided in :mod:`mmapspec.results.status_pipeline`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmapspec.results.exit_status import HELP_TABLE, command_exit_status, run_failed
+from mmapspec.results.exit_status import HELP_TABLE, run_failed
 from mmapspec.results.safe_text import for_terminal
+from mmapspec.results.status_pipeline import command_exit_status
 
-MAX_TIMEOUT = 366 * 24 * 3600.0
-"""The longest --timeout: SIGALRM and timers take no more (inf and 1e300 overflow them)."""
+if TYPE_CHECKING:
+    from mmapspec.plugin.run_config import RunConfig, RunHandle
+
 MAX_WORKERS_PER_CPU = 4
 """Workers per CPU -n may ask for: more only thrash (each is a Python with the spec)."""
 
@@ -143,42 +148,47 @@ def add_spec_option(cmd: argparse.ArgumentParser) -> None:
     )
 
 
-def pytest_args(ns: argparse.Namespace) -> list[str]:
-    """The pytest command line that ``mmapspec run`` stands for."""
+def _adapter_choice(ns: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """The adapter and its options, ``--pipe-cmd`` spelled out."""
     adapter, options = ns.adapter, list(ns.adapter_option)
     if ns.pipe_cmd is not None:
         if adapter not in (None, "pipe"):
             raise SystemExit(run_failed(f"--pipe-cmd selects the pipe adapter, not {adapter!r}"))
         adapter = "pipe"
         options.append(f"pipe_cmd={ns.pipe_cmd}")
+    return adapter, options
+
+
+def run_config(ns: argparse.Namespace) -> RunConfig:
+    """The run's configuration, checked (a :class:`RunConfigError` says what is wrong)."""
+    from mmapspec.plugin.run_config import RunConfig
+
+    adapter, options = _adapter_choice(ns)
+    return RunConfig.parse(
+        adapter=adapter,
+        adapter_options=options,
+        spec=ns.spec,
+        expectations=ns.expectations,
+        reports={"json": ns.json, "junit": ns.junit, "markdown": ns.markdown},
+        strict=ns.strict,
+        clauses=ns.clause,
+        timeout=ns.timeout,
+    )
+
+
+def pytest_args(ns: argparse.Namespace, config: RunConfig | None = None) -> list[str]:
+    """The pytest command line that ``mmapspec run`` stands for."""
+    config = config or run_config(ns)
     # No -q: with it, pytest-xdist says "bringing up nodes..." twice instead of
     # how many workers run how many tests. --no-header keeps pytest's banner short.
-    args = ["--pyargs", ns.spec, "--mmap-spec", ns.spec, "-p", "no:cacheprovider"]
-    args += ["--no-header", "-rN"]
+    args = ["--pyargs", config.spec, "-p", "no:cacheprovider", "--no-header", "-rN"]
     # This process imported mmapspec before pytest could mark the plugin's package
     # for assertion rewriting; the plugin has no asserts to rewrite.
     args += ["-W", "ignore:Module already imported so cannot be rewritten; mmapspec"]
-    args += ["--mmap-adapter", adapter or "reference"]
-    for opt in options:
-        if "=" not in opt:
-            raise SystemExit(run_failed(f"--adapter-option takes KEY=VALUE, got {opt!r}"))
-        args += ["--adapter-option", opt]
-    for flag, value in (
-        ("--mmap-expectations", ns.expectations),
-        ("--mmap-json", ns.json),
-        ("--mmap-junit", ns.junit),
-        ("--mmap-markdown", ns.markdown),
-        ("--hypothesis-profile", ns.hypothesis_profile),
-        ("--color", ns.color),
-    ):
+    args += config.pytest_args()
+    for flag, value in (("--hypothesis-profile", ns.hypothesis_profile), ("--color", ns.color)):
         if value:
             args += [flag, value]
-    if ns.timeout is not None:
-        args += ["--mmap-timeout", str(ns.timeout)]
-    for pattern in ns.clause:
-        args += ["--mmap-clause", pattern]
-    if ns.strict:
-        args.append("--mmap-strict")
     if str(ns.numprocesses) not in ("0", ""):
         args += ["-n", str(ns.numprocesses)]
     else:
@@ -191,11 +201,6 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
     return args + list(ns.pytest_args)
 
 
-def _adapter_options(args: list[str]) -> tuple[tuple[str, str], ...]:
-    values = [args[i + 1] for i, a in enumerate(args) if a == "--adapter-option"]
-    return tuple((k, v) for k, _, v in (o.partition("=") for o in values))
-
-
 def _missing_suite() -> str | None:
     """The first of the suite's tools that is not installed, or None."""
     for name in SUITE_MODULES:
@@ -206,13 +211,6 @@ def _missing_suite() -> str | None:
 
 def _check_inputs(ns: argparse.Namespace) -> str | None:
     """What is wrong with the command line, found before anything runs, or None."""
-    from mmapspec.results import report_files
-
-    if ns.timeout is not None and not 0 < ns.timeout <= MAX_TIMEOUT:
-        return (
-            f"--timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} "
-            f"(a year), got {ns.timeout:g}"
-        )
     workers = str(ns.numprocesses)
     cpus = os.cpu_count() or 1
     if workers != "auto" and not (workers.isdigit() and int(workers) <= MAX_WORKERS_PER_CPU * cpus):
@@ -227,31 +225,25 @@ def _check_inputs(ns: argparse.Namespace) -> str | None:
         found = None
     if found is None:
         return f"--spec: no package {ns.spec!r} can be imported"
-    from mmapspec.spec._profiles import PROFILES
+    from mmapspec.plugin.spec_contract import load_contract
 
+    profiles = load_contract(ns.spec).PROFILES
     # Only the spec's profiles can be named: the plugin registers them before
     # Hypothesis reads the option; a spec's conftest would come too late.
-    if ns.hypothesis_profile and ns.hypothesis_profile not in PROFILES:
+    if ns.hypothesis_profile and ns.hypothesis_profile not in profiles:
         return (
             f"--hypothesis-profile: no profile {ns.hypothesis_profile!r}; "
-            f"the spec's are {', '.join(PROFILES)}"
+            f"the spec's are {', '.join(profiles)}"
         )
-    for flag in ("json", "junit", "markdown"):
-        path = getattr(ns, flag)
-        problem = path and report_files.check_writable(path)
-        if problem:
-            return f"--{flag}: {problem}"
     return None
 
 
 class _RunWatcher:
-    """Sees the report the plugin built, so that an incomplete run is one line here;
-    and puts a count of the tests in place of pytest's "N failed, M passed" line,
+    """Puts a count of the tests in place of pytest's "N failed, M passed" line,
     which a run whose verdict is green (the deviations expected) would contradict."""
 
-    def __init__(self, quiet: bool = False) -> None:
-        self.incomplete: str | None = None
-        self.write_error: str | None = None
+    def __init__(self, handle: RunHandle, quiet: bool = False) -> None:
+        self.handle = handle
         self.started = time.monotonic()
         self.quiet = quiet
 
@@ -271,37 +263,28 @@ class _RunWatcher:
         reporter.summary_stats = summary_stats
 
     def pytest_unconfigure(self, config: Any) -> None:
-        from mmapspec.plugin.collector import Collector
-
-        collector = config.pluginmanager.get_plugin(Collector.NAME)
-        report = getattr(collector, "report", None)
-        self.incomplete = getattr(report, "incomplete", None)
-        self.write_error = getattr(collector, "write_error", None)
+        report = self.handle.report
         if self.quiet and report is not None:
             from mmapspec.results.report_formats import summary_line
 
             print(summary_line(report), flush=True)
 
 
-_REPORT_FLAGS = ("--mmap-json", "--mmap-junit", "--mmap-markdown")
-
-
 @contextlib.contextmanager
-def _reports_to_stdout(args: list[str]) -> Iterator[list[str]]:
+def _reports_to_stdout(config: RunConfig) -> Iterator[RunConfig]:
     """A report named ``-`` goes to stdout, and everything else the run prints to
     stderr, so that ``mmapspec run --json - | jq`` reads the report alone."""
-    at = [i + 1 for i, a in enumerate(args) if a in _REPORT_FLAGS and args[i + 1] == "-"]
+    at = [name for name, path in config.reports if path == "-"]
     if not at:
-        yield args
+        yield config
         return
     out = os.dup(1)
-    args = list(args)
-    args[at[0]] = f"/dev/fd/{out}"
+    reports = tuple((n, f"/dev/fd/{out}" if n == at[0] else p) for n, p in config.reports)
     os.set_inheritable(out, False)
     sys.stdout.flush()
     os.dup2(2, 1)
     try:
-        yield args
+        yield dataclasses.replace(config, reports=reports)
     finally:
         sys.stdout.flush()
         os.dup2(out, 1)
@@ -322,10 +305,14 @@ def run_spec(ns: argparse.Namespace) -> int:
             "pip install 'mmapspec[suite]'"
         )
     import pytest
-    from mmapspec.adapters import AdapterLoadError, AdapterSpec, load
+    from mmapspec.adapters import AdapterLoadError, load
+    from mmapspec.plugin.run_config import RunConfigError, RunHandle
     from mmapspec.results import expectations
 
-    args = pytest_args(ns)
+    try:
+        config = run_config(ns)
+    except RunConfigError as exc:
+        return run_failed(str(exc))
     if [ns.json, ns.junit, ns.markdown].count("-") > 1:
         return run_failed("only one of --json, --junit and --markdown can be '-' (stdout)")
     problem = _check_inputs(ns)
@@ -338,17 +325,19 @@ def run_spec(ns: argparse.Namespace) -> int:
             expectations.load(ns.expectations)
         except expectations.ExpectationsError as exc:
             return run_failed(str(exc))
-    spec = AdapterSpec(args[args.index("--mmap-adapter") + 1], _adapter_options(args))
+    # Started once here: a harness that will not start is one line of ours, and
+    # the run takes this instance instead of starting another.
     try:
-        load(spec).close()
+        impl = load(config.adapter)
     except AdapterLoadError as exc:
         return run_failed(f"adapter: {exc}")
     except Exception as exc:  # a harness that would not start, whatever its reason
-        return run_failed(f"adapter {spec}: {type(exc).__name__}: {exc}")
-    watcher = _RunWatcher(quiet=ns.quiet)
-    with _reports_to_stdout(args) as args:
-        code = int(pytest.main(args, plugins=[watcher]))
-    if watcher.write_error:
-        return run_failed(watcher.write_error)
-    code, why = command_exit_status(code, watcher.incomplete)
+        return run_failed(f"adapter {config.adapter}: {type(exc).__name__}: {exc}")
+    with _reports_to_stdout(config) as config:
+        handle = RunHandle(config, impl)
+        watcher = _RunWatcher(handle, quiet=ns.quiet)
+        code = int(pytest.main(pytest_args(ns, config), plugins=[handle, watcher]))
+    if handle.write_error:
+        return run_failed(handle.write_error)
+    code, why = command_exit_status(code, handle.report.incomplete if handle.report else None)
     return run_failed(why) if why else code

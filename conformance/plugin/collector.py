@@ -1,8 +1,11 @@
 """The controller's side of the plugin (the single process without xdist): each
-phase report of a spec test, with the facts its worker attached, is folded into
-that test's :class:`~mmapspec.results.records.TestOutcome`; at the end of the session the
-outcomes become the run's :class:`~mmapspec.results.model.Report`, which is written to the
-files asked for, printed, and sets the exit status (:mod:`mmapspec.results.exit_status`).
+phase report of a spec test, with the facts its worker attached, becomes a typed
+:class:`~mmapspec.results.status_pipeline.PhaseFact` (never a status: the pipeline
+decides it) and is folded into that test's
+:class:`~mmapspec.results.records.TestOutcome`; at the end of the session the outcomes
+become the run's :class:`~mmapspec.results.model.Report`, which is written to the
+files asked for, printed, and sets the exit status
+(:func:`~mmapspec.results.status_pipeline.verdict_exit_status`).
 """
 
 from __future__ import annotations
@@ -16,26 +19,19 @@ from typing import Any
 import pytest
 from mmapspec.plugin.failure_messages import MESSAGE_LIMIT
 from mmapspec.plugin.options import REPORT_OPTIONS, spec_catalogue
+from mmapspec.plugin.run_config import RunHandle
 from mmapspec.plugin.run_info import run_environment
 from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.spec_contract import spec_contract
 from mmapspec.plugin.worker_facts import WorkerFacts
 from mmapspec.results import report_files
 from mmapspec.results.clause_results import build_report
-from mmapspec.results.exit_status import verdict_exit_status
 from mmapspec.results.expectations import Expectations
-from mmapspec.results.model import HARNESS_FAILED, SUITE_ERROR, Report
+from mmapspec.results.model import Report
 from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.report_formats import terminal_rows
-from mmapspec.results.status import (
-    CRASH,
-    ERROR,
-    FAIL,
-    HARNESS_ERROR,
-    PASS,
-    SKIPPED,
-    UNSUPPORTED,
-    Status,
-)
+from mmapspec.results.status import Status
+from mmapspec.results.status_pipeline import PhaseFact, fold_phase, verdict_exit_status
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -50,32 +46,27 @@ def _worker_died(report: pytest.TestReport) -> bool:
     return str(report.when) == "???"
 
 
-def _phase_status(
-    report: pytest.TestReport, facts: WorkerFacts | None
-) -> tuple[Status, str | None]:
-    """The status of one phase of a spec test, and its message."""
-    if report.failed and facts is not None and facts.harness:
-        # The machinery's failure, not the binding's: never a crash or a failure.
-        return HARNESS_ERROR, HARNESS_FAILED + (facts.message or str(report.longrepr))
-    if _worker_died(report) or (facts is not None and facts.crash):
-        # xdist's report for a worker that died mid-test, or ImplementationCrashed.
-        return CRASH, (facts.message if facts else None) or str(report.longrepr)
-    if report.skipped:
-        reason = _skip_reason(report)
-        if facts is not None and facts.skip == "unsupported":
-            return UNSUPPORTED, reason
-        return SKIPPED, reason
-    if report.failed:
-        message = facts.message if facts is not None else None
-        if message is None:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            message = getattr(crash, "message", None) or str(report.longrepr)[-MESSAGE_LIMIT:]
-        if report.when != "call":
-            message = f"error in {report.when}: {message}"
-        if facts is not None and facts.suite_error:
-            return ERROR, SUITE_ERROR + message
-        return FAIL, message
-    return PASS, None
+def phase_fact(report: pytest.TestReport, facts: WorkerFacts | None) -> PhaseFact:
+    """One phase of a spec test as facts: what pytest's report and the worker say."""
+    text = str(report.longrepr)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return PhaseFact(
+        when=str(report.when),
+        outcome=report.outcome,
+        worker_died=_worker_died(report),
+        text=text,
+        skip_reason=_skip_reason(report) if report.skipped else "",
+        short_failure=getattr(crash, "message", None) or text[-MESSAGE_LIMIT:],
+        crash=facts.crash if facts else False,
+        harness=facts.harness if facts else False,
+        suite_error=facts.suite_error if facts else False,
+        skip=facts.skip if facts else None,
+        missing=tuple(facts.missing) if facts else (),
+        message=facts.message if facts else None,
+        example=facts.example if facts else None,
+        prerequisite=facts.prerequisite if facts else None,
+        attributed=facts.attributed if facts else None,
+    )
 
 
 class Collector:
@@ -113,13 +104,7 @@ class Collector:
             if report.failed:
                 self.other_failures += 1
             return
-        status, message = _phase_status(report, facts)
-        if report.when == "call" or _worker_died(report) or status != PASS:
-            outcome.merge(status, message, facts.example if facts else None)
-            if status in (FAIL, CRASH):
-                outcome.broken_prerequisite = facts.prerequisite if facts else None
-                outcome.attributed = facts.attributed if facts else None
-                outcome.harness_failure = facts.harness if facts else False
+        status = fold_phase(outcome, phase_fact(report, facts))
         if report.when == "call":
             outcome.duration = report.duration
         if report.user_properties:
@@ -148,7 +133,7 @@ class Collector:
         self.tests[report.nodeid] = outcome
         return outcome
 
-    def _expected(self, clauses: tuple[str, ...], status: str) -> bool:
+    def _expected(self, clauses: tuple[str, ...], status: Status) -> bool:
         entries = self.expectations.entries
         return bool(clauses) and all(c in entries and entries[c].status == status for c in clauses)
 
@@ -176,12 +161,11 @@ class Collector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from mmapspec.spec.support import RUN_PREFIX_VARIABLE, remove_tagnames_by_prefix
-
+        contract = spec_contract(self.config)
         # Whatever the binding's unlink did, nothing this run created stays in /dev/shm
         # (what the OS will not let it remove stays, and the report is written all the same).
         with contextlib.suppress(OSError):
-            remove_tagnames_by_prefix(os.environ.get(RUN_PREFIX_VARIABLE, ""))
+            contract.remove_tagnames_by_prefix(os.environ.get(contract.RUN_PREFIX_VARIABLE, ""))
         stopper = self.config.pluginmanager.get_plugin(RunStopper.NAME)
         incomplete = stopper.incomplete(session.exitstatus) if stopper else None
         if not self.tests and not (self.verdict and incomplete):
@@ -192,6 +176,9 @@ class Collector:
         )
         report.environment = run_environment(self.config)
         self._write(report)
+        handle = self.config.pluginmanager.get_plugin(RunHandle.NAME)
+        if isinstance(handle, RunHandle):  # mmapspec run gets its report back
+            handle.report, handle.write_error = report, self.write_error
         if self.verdict:  # otherwise pytest's own status stands (see exit_status)
             ok = report.ok and not self.other_failures
             failed = incomplete or self.write_error

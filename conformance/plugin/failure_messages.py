@@ -13,8 +13,8 @@ import pytest
 from mmapspec.adapters.call_origin import is_evidence
 from mmapspec.adapters.interface import HarnessFailure, ImplementationCrashed
 from mmapspec.plugin.options import adapter_spec
+from mmapspec.plugin.spec_contract import SpecContract, spec_contract
 from mmapspec.plugin.worker_facts import WorkerFacts
-from mmapspec.spec.attribution import PrerequisiteFailed, Violation
 
 MESSAGE_LIMIT = 2000
 """Characters of a failure's message kept in the report."""
@@ -22,6 +22,7 @@ MESSAGE_LIMIT = 2000
 
 def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts) -> None:
     """Fill in ``facts`` for a phase of ``item`` that failed with ``error``."""
+    contract = spec_contract(item.config)
     # What the adapter itself says went wrong in this test comes first: after a
     # harness failure or a crash, Hypothesis's replay fails differently (a
     # "flaky" error) and would hide the cause.
@@ -29,7 +30,7 @@ def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts
     exc = (
         standing
         if isinstance(standing, (HarnessFailure, ImplementationCrashed))
-        else _attributed_exception(error)
+        else _attributed_exception(error, contract)
     )
     # A harness failure is no evidence about the binding: it is reported as the
     # harness's (status harness-error), with its cause, and streaks of them stop the run.
@@ -37,17 +38,17 @@ def describe_failure(item: pytest.Item, error: BaseException, facts: WorkerFacts
     facts.crash = not facts.harness and (
         isinstance(exc, ImplementationCrashed) or bool(getattr(exc, "crashed", False))
     )
-    facts.suite_error = not (facts.crash or facts.harness) and _is_suite_error(error)
-    if isinstance(exc, PrerequisiteFailed):
-        facts.prerequisite = exc.clause
+    facts.suite_error = not (facts.crash or facts.harness) and _is_suite_error(error, contract)
+    if isinstance(exc, contract.PrerequisiteFailed):
+        facts.prerequisite = getattr(exc, "clause", None)
     elif isinstance(exc, ImplementationCrashed):
         # Crash triage found the crash caused by earlier calls, or not replaying: it is
         # that clause's (safety.process.survives), and the running test's is blocked.
         triaged = getattr(exc, "clause", None)
         if isinstance(triaged, str):
             facts.prerequisite = triaged
-    elif isinstance(exc, Violation):
-        facts.attributed = exc.clause
+    elif isinstance(exc, contract.Violation):
+        facts.attributed = getattr(exc, "clause", None)
     facts.message = _exception_message(exc)
     facts.example = _falsifying_example(error, item)
 
@@ -61,21 +62,22 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [leaf for sub in inner for leaf in _leaves(sub)]
 
 
-def _attributed_exception(exc: BaseException) -> BaseException:
+def _attributed_exception(exc: BaseException, contract: SpecContract) -> BaseException:
     """The exception that says whose failure this is: among several distinct ones,
     a failure of the test's own clause first, then a crash, then the first."""
     leaves = _leaves(exc)
-    own = [e for e in leaves if not isinstance(e, PrerequisiteFailed)]
+    own = [e for e in leaves if not isinstance(e, contract.PrerequisiteFailed)]
     crashes = [e for e in leaves if isinstance(e, ImplementationCrashed)]
     return (own or crashes or leaves)[0]
 
 
-def _is_suite_error(exc: BaseException) -> bool:
+def _is_suite_error(exc: BaseException, contract: SpecContract) -> bool:
     """Every exception inside ``exc`` was raised by the suite's own code: none came
     out of an adapter call, none is an assertion or a ``pytest.fail``."""
     leaves = _leaves(exc)
     return bool(leaves) and not any(
-        is_evidence(e) or isinstance(e, (PrerequisiteFailed, pytest.fail.Exception)) for e in leaves
+        is_evidence(e) or isinstance(e, (contract.PrerequisiteFailed, pytest.fail.Exception))
+        for e in leaves
     )
 
 

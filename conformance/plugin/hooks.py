@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Generator, Iterator
 
 import pytest
-from mmapspec.adapters import load
 from mmapspec.adapters.call_origin import mark_escapes
 from mmapspec.adapters.interface import Adapter, Unsupported
 from mmapspec.plugin.collector import Collector
@@ -42,9 +41,12 @@ from mmapspec.plugin.options import (
     spec_catalogue,
     spec_in_args,
 )
+from mmapspec.plugin.run_config import release_adapter, take_adapter
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
+from mmapspec.plugin.spec_contract import spec_contract
 from mmapspec.plugin.spec_items import (
+    MISSING,
     SKIP_KIND,
     capability_skip,
     clause_ids,
@@ -71,11 +73,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if is_worker(config):
         return
-    _claim_tagname_prefix()
+    _claim_tagname_prefix(spec_contract(config).RUN_PREFIX_VARIABLE)
     check_report_paths(config)
     collector = Collector(config, exp, _adapter_info(config), judged_by_verdict(config))
     config.pluginmanager.register(collector, Collector.NAME)
     config.pluginmanager.register(RunStopper(config), RunStopper.NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    release_adapter(config)  # kept by the probe for a fixture that never came
 
 
 def _declare_markers(config: pytest.Config) -> None:
@@ -123,29 +129,26 @@ def _hypothesis_profiles(config: pytest.Config) -> None:
     if not (spec_in_args(config) or adapter_requested(config)):
         return
     from hypothesis import settings
-    from mmapspec.spec._profiles import register
 
-    register()
+    spec_contract(config).register_profiles()
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def _claim_tagname_prefix() -> None:
+def _claim_tagname_prefix(variable: str) -> None:
     """Give the run's tagnames a prefix of their own (workers and harness children
     inherit the environment), so that the controller can remove them all through
     the OS at the end, whatever the binding's ``unlink`` did or did not do. A run
     started inside another (a test of the runner) extends the outer run's prefix:
     its cleanup removes only its own objects, and the outer one's still covers them."""
-    from mmapspec.spec.support import RUN_PREFIX_VARIABLE
-
-    outer = os.environ.get(RUN_PREFIX_VARIABLE, "mmapspec-")
-    os.environ[RUN_PREFIX_VARIABLE] = f"{outer}{uuid.uuid4().hex[:12]}-"
+    outer = os.environ.get(variable, "mmapspec-")
+    os.environ[variable] = f"{outer}{uuid.uuid4().hex[:12]}-"
 
 
 def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
     """The body of a spec package's session fixture ``adapter``: the adapter the
     command line names, whose escaping exceptions are marked as the binding's."""
-    impl = mark_escapes(load(adapter_spec(pytestconfig)))
+    impl = mark_escapes(take_adapter(pytestconfig, keep=False))
     try:
         yield impl
     finally:
@@ -177,6 +180,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     skip = capability_skip(item, impl, catalogue)
     if skip is not None:
         item.stash[SKIP_KIND] = skip.kind
+        item.stash[MISSING] = skip.missing
         pytest.skip(skip.reason)
 
 
@@ -189,6 +193,7 @@ def pytest_runtest_makereport(
     if excinfo is not None and isinstance(excinfo.value, Unsupported):
         # The implementation said it cannot do this at all: not a failure of the spec.
         item.stash[SKIP_KIND] = "unsupported"
+        item.stash[MISSING] = (str(excinfo.value.capability),)
         report.outcome = "skipped"
         report.longrepr = (
             str(item.path),
@@ -200,6 +205,8 @@ def pytest_runtest_makereport(
     facts = WorkerFacts(list(clause_ids(item)), list(prerequisites(item)))
     if report.skipped:
         facts.skip = item.stash.get(SKIP_KIND, None)
+        missing: tuple[str, ...] = item.stash.get(MISSING, ())
+        facts.missing = list(missing)
     if report.failed and excinfo is not None:
         describe_failure(item, excinfo.value, facts)
     facts.attach(report)

@@ -12,7 +12,8 @@ from types import ModuleType
 import pytest
 from mmapspec.adapters import AdapterSpec
 from mmapspec.plugin.defaults import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
-from mmapspec.results import report_files, report_formats, report_markdown
+from mmapspec.plugin.run_config import RunConfig
+from mmapspec.results import report_formats, report_markdown
 
 __all__ = ["DEFAULT_ADAPTER", "DEFAULT_SPEC", "spec_in_args"]
 
@@ -26,14 +27,8 @@ are written."""
 
 
 def adapter_spec(config: pytest.Config) -> AdapterSpec:
-    """The adapter the command line names (``--mmap-adapter``, ``--adapter-option``)."""
-    options = []
-    for item in config.getoption("adapter_option"):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise pytest.UsageError(f"--adapter-option takes KEY=VALUE, got {item!r}")
-        options.append((key, value))
-    return AdapterSpec(config.getoption("mmap_adapter") or DEFAULT_ADAPTER, tuple(options))
+    """The adapter the run names (its :class:`~mmapspec.plugin.run_config.RunConfig`)."""
+    return RunConfig.from_pytest(config).adapter
 
 
 def adapter_requested(config: pytest.Config) -> bool:
@@ -56,7 +51,7 @@ def is_worker(config: pytest.Config) -> bool:
 
 def judged_by_verdict(config: pytest.Config) -> bool:
     """Does the verdict decide the exit status
-    (:func:`~mmapspec.results.exit_status.verdict_exit_status`)?
+    (:func:`~mmapspec.results.status_pipeline.verdict_exit_status`)?
     Yes when the command line named the adapter or asked for reports, or named the
     spec itself (``pytest --pyargs mmapspec.spec``). The project's own suite, which
     reaches spec/ through testpaths, keeps pytest's rules: there a clause that is
@@ -67,12 +62,9 @@ def judged_by_verdict(config: pytest.Config) -> bool:
 
 
 def check_report_paths(config: pytest.Config) -> None:
-    """A report that cannot be written is refused before the run, not after it."""
-    for flag in REPORT_OPTIONS:
-        path = config.getoption(flag)
-        problem = path and report_files.check_writable(path)
-        if problem:
-            raise pytest.UsageError(f"--{flag.replace('_', '-')}: {problem}")
+    """A report that cannot be written is refused before the run, not after it (as
+    the rest of the run's configuration, by :meth:`RunConfig.from_pytest`)."""
+    RunConfig.from_pytest(config)
 
 
 def spec_catalogue(config: pytest.Config) -> ModuleType:

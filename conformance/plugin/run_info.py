@@ -1,5 +1,5 @@
 """What a report records about the run besides its tests: the adapter's name, version
-and capabilities (read from the adapter, loaded once on the controller), and
+and capabilities (read from the adapter, started once in each process), and
 mmapspec's version, the date, the spec package and the Hypothesis profile and seed.
 """
 
@@ -13,17 +13,20 @@ from importlib import metadata
 
 import mmapspec
 import pytest
-from mmapspec.adapters import AdapterLoadError, load
+from mmapspec.adapters import AdapterLoadError
 from mmapspec.adapters.interface import Adapter
 from mmapspec.plugin.options import DEFAULT_SPEC, adapter_spec
+from mmapspec.plugin.run_config import take_adapter
 from mmapspec.results.records import AdapterInfo, HypothesisSettings, RunEnvironment
 
 
 def probe_adapter(config: pytest.Config) -> AdapterInfo:
     """Load the adapter once on the controller: a bad name, an import error or a
     harness that will not start is one clear line here instead of an error per test."""
+    runs_tests = not getattr(config.option, "numprocesses", None)
     try:
-        impl = load(adapter_spec(config))
+        # Where this process runs the tests too, the spec's fixture takes this one.
+        impl = take_adapter(config, keep=runs_tests)
     except AdapterLoadError as exc:
         raise pytest.UsageError(f"adapter: {exc}") from None
     except Exception as exc:  # a harness that would not start, whatever its reason
@@ -42,7 +45,8 @@ def probe_adapter(config: pytest.Config) -> AdapterInfo:
             language=_language(impl),
         )
     finally:
-        impl.close()
+        if not runs_tests:
+            impl.close()
 
 
 def _language(impl: Adapter) -> str | None:

@@ -22,12 +22,16 @@ SkipKind = Literal["unsupported", "not-applicable", "check-only"]
 only this check needs it (the clause is judged by its other tests)."""
 SKIP_KIND = pytest.StashKey[str]()
 """On a spec item: the :data:`SkipKind` of the skip the suite made of it."""
+MISSING = pytest.StashKey[tuple[str, ...]]()
+"""On a spec item skipped as ``unsupported``: the capabilities the adapter lacks."""
 
 
 @dataclasses.dataclass(frozen=True)
 class CapabilitySkip:
     kind: SkipKind
     reason: str
+    missing: tuple[str, ...] = ()
+    """For ``unsupported``: the capabilities the clause needs and the adapter lacks."""
 
 
 PLATFORM_ONLY: dict[str, tuple[str, ...]] = {
@@ -87,7 +91,9 @@ def capability_skip(
         reason = f"{NOT_APPLICABLE_PREFIX}{', '.join(elsewhere)} (not on {sys.platform})"
         return CapabilitySkip("not-applicable", reason)
     if missing:
-        return CapabilitySkip("unsupported", UNSUPPORTED_PREFIX + ", ".join(missing))
+        return CapabilitySkip(
+            "unsupported", UNSUPPORTED_PREFIX + ", ".join(missing), tuple(missing)
+        )
     # A capability only this test needs (to set up or observe) does not make the
     # clause unsupported: the clause is judged by its other tests.
     extra = sorted(test_needs - have)

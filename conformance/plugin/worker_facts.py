@@ -44,6 +44,8 @@ class WorkerFacts:
     skip: str | None = None
     """Why the suite skipped the phase (a :data:`~mmapspec.plugin.spec_items.SkipKind`:
     ``unsupported``, ``not-applicable``, ``check-only``); None for any other skip."""
+    missing: list[str] = dataclasses.field(default_factory=list)
+    """For an ``unsupported`` skip: the capabilities the adapter lacks."""
 
     def attach(self, report: pytest.TestReport) -> None:
         """Write the facts onto ``report``; those left at their defaults are left off."""

@@ -1,4 +1,5 @@
-"""The exit status of a run of the spec: the one place that decides it.
+"""The exit status of a run of the spec: its codes and what they mean (decided by
+:mod:`mmapspec.results.status_pipeline`).
 
 =====  ===================================================================================
 code   meaning
@@ -13,12 +14,13 @@ code   meaning
 The spec runs in three modes, each with its own rule:
 
 * ``mmapspec run`` (the command): exactly the codes above, and a run that failed says
-  why in one line on stderr (:func:`command_exit_status`).
+  why in one line on stderr (:func:`~mmapspec.results.status_pipeline.command_exit_status`).
 * pytest on the spec with the verdict: ``pytest --pyargs mmapspec.spec``, or any pytest
   run whose command line names the adapter, expectations, clauses or a report
   (``--mmap-*``): 0 and 1 by the verdict, 2 (pytest's "interrupted") when the run is
   incomplete; pytest's own codes for a run that did not happen (3 internal error,
-  4 usage error, 5 no tests) are kept (:func:`verdict_exit_status`).
+  4 usage error, 5 no tests) are kept
+  (:func:`~mmapspec.results.status_pipeline.verdict_exit_status`).
 * the project's own suite, which reaches ``spec/`` through its testpaths: pytest's own
   rules, where an unsupported clause is a skipped test: the plugin leaves pytest's
   status as it is, whatever the code.
@@ -46,7 +48,7 @@ class PytestCode(enum.IntEnum):
     NO_TESTS_COLLECTED = 5
 
 
-_WHY_PYTEST_STOPPED: dict[int, str] = {
+WHY_PYTEST_STOPPED: dict[int, str] = {
     PytestCode.INTERRUPTED: "interrupted (collection error or Ctrl-C)",
     PytestCode.INTERNAL_ERROR: "internal error",
     PytestCode.USAGE_ERROR: "usage error",
@@ -63,28 +65,6 @@ exit status:
      would not start or kept failing, no tests, interrupted, timed out; one line
      on stderr says why"""
 """The table above, for ``--help``."""
-
-
-def verdict_exit_status(pytest_status: int, incomplete: str | None, ok: bool) -> int:
-    """pytest on the spec with the verdict: ``ok`` (the report is conformant and safe,
-    and no other test failed) is 0, else 1; an incomplete run is 2; a run that did
-    not happen keeps pytest's code."""
-    if incomplete is not None:
-        return PytestCode.INTERRUPTED
-    if pytest_status in (PytestCode.OK, PytestCode.TESTS_FAILED):
-        return EXIT_OK if ok else EXIT_DEVIATIONS
-    return pytest_status
-
-
-def command_exit_status(pytest_status: int, incomplete: str | None) -> tuple[int, str | None]:
-    """``mmapspec run``: its exit status from the verdict mode's, and the line that
-    says why the run failed (None when it did not)."""
-    if incomplete is not None:
-        return EXIT_RUN_FAILED, f"run incomplete: {incomplete}"
-    if pytest_status in (EXIT_OK, EXIT_DEVIATIONS):
-        return pytest_status, None
-    why = _WHY_PYTEST_STOPPED.get(pytest_status, "unknown")
-    return EXIT_RUN_FAILED, f"the run itself failed: pytest exit code {pytest_status}, {why}"
 
 
 def run_failed(message: str) -> int:

@@ -55,11 +55,19 @@ def _applies(entry: Mapping[str, Any], platform: str) -> bool:
 
 def _missing(clause: Mapping[str, Any], needs: Iterable[str]) -> str | None:
     """The capability an unsupported clause lacks, among those it needs."""
-    message = clause.get("message") or ""
-    if clause["actual"] != "unsupported" or not message.startswith(UNSUPPORTED_PREFIX):
+    if clause["actual"] != "unsupported":
         return None
-    named = [n.strip() for n in message[len(UNSUPPORTED_PREFIX) :].split(",")]
+    named = clause["missing"] if "missing" in clause else _missing_in_words(clause)
     return next((n for n in named if n in set(needs)), None)
+
+
+def _missing_in_words(clause: Mapping[str, Any]) -> list[str]:
+    """A report of the previous version, which carried no ``missing`` field, named
+    the missing capabilities only in its message, after ``unsupported: ``."""
+    message = clause.get("message") or ""
+    if not message.startswith(UNSUPPORTED_PREFIX):
+        return []
+    return [n.strip() for n in message[len(UNSUPPORTED_PREFIX) :].split(",")]
 
 
 def write(

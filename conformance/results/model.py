@@ -10,7 +10,6 @@ of :mod:`mmapspec.results.records`), its verdict, and its JSON document
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -30,64 +29,27 @@ from mmapspec.results.records import (
 )
 from mmapspec.results.status import (
     BLOCKED,
-    CRASH,
     DIFFERS,
     ERROR,
-    EXPECTED_FAIL,
-    FAIL,
     HARNESS_ERROR,
     STATUSES,
     Status,
 )
+from mmapspec.results.status_pipeline import (
+    HARNESS_FAILED,
+    SUITE_ERROR,
+    PartVerdict,
+    Verdict,
+    failing,
+    part_verdict,
+    run_verdict,
+)
+
+__all__ = ["HARNESS_FAILED", "SUITE_ERROR", "PartVerdict", "Report", "ReportError", "Verdict"]
 
 FORMAT, VERSION = "mmapspec-report", 1
 """The ``format`` and ``version`` of the JSON document (the version changes only
 when a report of the previous one would no longer read back)."""
-
-SUITE_ERROR = "the suite's own code raised, not the implementation: "
-"""How the message of a test with status ``error`` begins."""
-HARNESS_FAILED = "the harness failed, not the implementation: "
-"""How the message of a test with status ``harness-error`` begins."""
-
-
-class Verdict(str, enum.Enum):
-    """One word for the run (:attr:`Report.verdict`)."""
-
-    CONFORMANT = "conformant"
-    AS_EXPECTED = "as expected"
-    """Every deviation is listed in the expectations file."""
-    DEVIATIONS = "deviations"
-    INCOMPLETE = "incomplete"
-    """The run stopped before its end, whatever its clauses say."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-
-@dataclasses.dataclass(frozen=True)
-class PartVerdict:
-    """The verdict on one part of a run: the document's clauses or the safety clauses."""
-
-    safety: bool
-    deviations: int
-    """The part's deviating clauses (for the document's part, with stale expectations
-    and failing untagged tests)."""
-    as_expected: bool
-    """Some clause of the part deviates exactly as the expectations file says."""
-    incomplete: str | None
-    """Why the run stopped before its end, or None."""
-
-    def __str__(self) -> str:
-        if self.incomplete is not None:
-            return f"incomplete: {self.incomplete}"
-        if self.deviations:
-            return f"{self.deviations} deviation(s)"
-        if self.as_expected:
-            return "as expected"
-        return "safe" if self.safety else "conformant"
 
 
 @dataclasses.dataclass
@@ -159,18 +121,21 @@ class Report:
 
     @property
     def failed_untagged(self) -> list[TestRecord]:
-        return [t for t in self.untagged if t.status in (FAIL, CRASH)]
+        return failing(self.untagged)
 
     def part_verdict(self, safety: bool) -> PartVerdict:
         """The verdict on the document's clauses (with stale expectations and failing
-        untagged tests), or on the safety clauses. Every verdict of a report, its
-        renderings' and its exit status's, is made from these two."""
-        clauses = [c for c in self.clauses if (c.basis == "safety") == safety]
-        deviations = sum(c.deviation for c in clauses)
-        if not safety:
-            deviations += len(self.stale) + len(self.failed_untagged)
-        expected = bool(self.expectations_file) and any(c.status == EXPECTED_FAIL for c in clauses)
-        return PartVerdict(safety, deviations, expected, self.incomplete)
+        untagged tests), or on the safety clauses
+        (:func:`~mmapspec.results.status_pipeline.part_verdict`). Every verdict of a
+        report, its renderings' and its exit status's, is made from these two."""
+        return part_verdict(
+            self.clauses,
+            safety,
+            stale=len(self.stale),
+            failed_untagged=len(self.failed_untagged),
+            expectations_file=self.expectations_file,
+            incomplete=self.incomplete,
+        )
 
     @property
     def conformant(self) -> bool:
@@ -193,14 +158,8 @@ class Report:
     def verdict(self) -> Verdict:
         """Incomplete (whatever its clauses say), deviations (of the document's clauses
         or the safety clauses), as expected (every deviation listed), or conformant."""
-        if self.incomplete is not None:
-            return Verdict.INCOMPLETE
         parts = (self.part_verdict(safety=False), self.part_verdict(safety=True))
-        if any(part.deviations for part in parts):
-            return Verdict.DEVIATIONS
-        if any(part.as_expected for part in parts):
-            return Verdict.AS_EXPECTED
-        return Verdict.CONFORMANT
+        return run_verdict(parts, self.incomplete)
 
     def by_section(self) -> dict[str, list[ClauseResult]]:
         """Clauses grouped per section, sections in catalogue order."""

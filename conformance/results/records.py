@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mmapspec.results.expectations import Expectation
-from mmapspec.results.status import SKIPPED, Status, severity
+from mmapspec.results.status import NOT_YET_RUN, Status
 
 Scalar = str | int | float | bool | None
 """A value a JSON report holds as it is (a note's value)."""
@@ -145,7 +145,8 @@ class TestOutcome:
     clauses: tuple[str, ...]
     """The clause the test gives a status to (several only for the stateful model,
     whose failures name the clause of the rule that broke: ``attributed``)."""
-    status: Status = SKIPPED
+    status: Status = NOT_YET_RUN
+    """The worst of its phases (:func:`~mmapspec.results.status_pipeline.fold_phase`)."""
     message: str | None = None
     example: str | None = None
     duration: float = 0.0
@@ -159,16 +160,8 @@ class TestOutcome:
     the failure is evidence against that clause and blocks the test's own."""
     harness_failure: bool = False
     """The failure was the runner-to-binding machinery's, not the binding's."""
-
-    def merge(self, status: Status, message: str | None, example: str | None) -> None:
-        """Fold in one phase; the worst phase wins. The plugin folds in the call
-        phase always, and setup/teardown only when they did not pass."""
-        if severity(status) > severity(self.status):
-            self.status, self.message = status, message
-        elif status == self.status and self.message is None:
-            self.message = message
-        if example and not self.example:
-            self.example = example
+    missing: tuple[str, ...] = ()
+    """For ``unsupported``: the capabilities the adapter lacks."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,6 +212,8 @@ class ClauseResult:
     tested_range: str | None = None
     """What the integer range the binding declares kept out of this clause's tests
     (their note ``int_range``), or None where it kept out nothing."""
+    missing: tuple[str, ...] = ()
+    """For ``unsupported``: the capabilities the clause needs and the adapter lacks."""
 
     def to_json(self) -> dict[str, Any]:
         notes = [
@@ -226,7 +221,7 @@ class ClauseResult:
             for t in self.tests
             for name, value in t.notes
         ]
-        return {
+        doc: dict[str, Any] = {
             "id": self.id,
             "section": self.section,
             "function": self.function,
@@ -245,6 +240,9 @@ class ClauseResult:
             "tests": [t.to_json() for t in self.tests],
             "notes": notes,
         }
+        if self.missing:  # absent where nothing is missing, as in earlier reports
+            doc["missing"] = list(self.missing)
+        return doc
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ClauseResult:
@@ -279,6 +277,7 @@ class ClauseResult:
             tests=tests,
             blocked_by=doc["blocked_by"],
             tested_range=doc.get("tested_range"),
+            missing=tuple(doc.get("missing", ())),
         )
 
 

@@ -102,6 +102,10 @@ UNEXPECTED_PASS = Status.UNEXPECTED_PASS
 
 STATUSES = tuple(Status)
 
+NOT_YET_RUN = SKIPPED
+"""A test's status before any of its phases is folded in
+(:func:`~mmapspec.results.status_pipeline.fold`, the worst phase wins)."""
+
 UNSUPPORTED_PREFIX = "unsupported: "
 """A skip reason starting so is the clause's ``unsupported`` status; the message of an
 unsupported clause names the missing capabilities after it."""

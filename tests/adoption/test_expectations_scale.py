@@ -24,20 +24,26 @@ NEEDS = {
 }
 
 
-def report(**actual: tuple[str, str]) -> dict[str, object]:
+def report(
+    **actual: tuple[str, str | None] | tuple[str, str, tuple[str, ...]],
+) -> dict[str, object]:
+    """A report's clauses: (actual, message) or (actual, message, missing capabilities)."""
     return {
         "platform": {"system": "linux"},
         "clauses": [
-            {"id": cid.replace("__", "."), "actual": a, "message": m}
-            for cid, (a, m) in actual.items()
+            {"id": cid.replace("__", "."), "actual": a[0], "message": a[1], "missing": a[2:][0]}
+            if len(a) == 3
+            else {"id": cid.replace("__", "."), "actual": a[0], "message": a[1]}
+            for cid, a in actual.items()
         ],
     }
 
 
 DAY_ONE = report(
-    map__tagname__a=("unsupported", "unsupported: tagname"),
-    map__tagname__b=("unsupported", "unsupported: tagname, unlink"),
-    unlink__c=("unsupported", "unsupported: unlink"),
+    # The missing capabilities are read from the typed field, whatever the message says.
+    map__tagname__a=("unsupported", "the binding lacks it", ("tagname",)),
+    map__tagname__b=("unsupported", "unsupported: tagname, unlink", ("tagname", "unlink")),
+    unlink__c=("unsupported", "unsupported: unlink", ("unlink",)),
     map__size__d=(
         "fail",
         "AssertionError: map('/tmp/pytest-of-root/pytest-9/x0/f-3e61df95….bin', 'w', 0): "
@@ -63,6 +69,18 @@ def test_one_entry_per_missing_capability_and_stable_reasons() -> None:
     covered = parsed.covering(NEEDS).entries
     assert set(covered) == {"map.size.d", "map.tagname.a", "map.tagname.b", "unlink.c"}
     assert covered["map.tagname.b"].reason.endswith("(capability tagname)")
+
+
+def test_the_missing_capability_is_read_from_its_field_not_the_message() -> None:
+    """Where a clause carries ``missing``, its message is not read: a message naming
+    a capability with no capability missing is an entry of its own. A report of the
+    previous version (no field) is read by its message, as it was written."""
+    typed = report(map__tagname__a=("unsupported", "unsupported: tagname", ()))
+    parsed = expectations.parse(expectations_writer.write(typed, NEEDS), platform="linux")
+    assert set(parsed.capabilities) == set() and set(parsed.entries) == {"map.tagname.a"}
+    previous = report(map__tagname__a=("unsupported", "unsupported: tagname"))
+    parsed = expectations.parse(expectations_writer.write(previous, NEEDS), platform="linux")
+    assert set(parsed.capabilities) == {"tagname"} and not parsed.entries
 
 
 def test_a_clause_entry_wins_and_an_unknown_capability_is_an_error() -> None:

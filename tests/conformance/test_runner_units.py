@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mmapspec.results import expectations, model, report_formats, report_markdown
-from mmapspec.results.clause_results import build_report, judge
+from mmapspec.results.clause_results import build_report
 from mmapspec.results.model import Report
 from mmapspec.results.records import AdapterInfo, TestOutcome
 from mmapspec.results.status import (
@@ -26,6 +26,7 @@ from mmapspec.results.status import (
     UNSUPPORTED,
     worst,
 )
+from mmapspec.results.status_pipeline import fold, judge
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +61,9 @@ def test_worst_orders_crash_fail_unsupported_pass_skipped() -> None:
 
 def test_phases_merge_to_the_worst() -> None:
     t = TestOutcome("t", ("c.a",))
-    t.merge(PASS, None, None)
-    t.merge(FAIL, "error in teardown: leaked fd", None)
-    t.merge(PASS, None, None)
+    fold(t, PASS, None, None)
+    fold(t, FAIL, "error in teardown: leaked fd", None)
+    fold(t, PASS, None, None)
     assert (t.status, t.message) == (FAIL, "error in teardown: leaked fd")
 
 
@@ -329,10 +330,10 @@ def test_a_run_inside_a_run_takes_a_prefix_inside_the_outer_one(
     from mmapspec.spec.support import RUN_PREFIX_VARIABLE
 
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    hooks._claim_tagname_prefix()
+    hooks._claim_tagname_prefix(RUN_PREFIX_VARIABLE)
     first = os.environ[RUN_PREFIX_VARIABLE]
     monkeypatch.setenv(RUN_PREFIX_VARIABLE, "mmapspec-outer-")
-    hooks._claim_tagname_prefix()
+    hooks._claim_tagname_prefix(RUN_PREFIX_VARIABLE)
     second = os.environ[RUN_PREFIX_VARIABLE]
     assert first.startswith("mmapspec-outer-") and second.startswith("mmapspec-outer-")
     assert not first.startswith(second) and not second.startswith(first)

@@ -4,9 +4,10 @@ of the words of its skip reason."""
 from __future__ import annotations
 
 import pytest
-from mmapspec.plugin.collector import _phase_status
+from mmapspec.plugin.collector import phase_fact
 from mmapspec.plugin.worker_facts import WorkerFacts
 from mmapspec.results.status import SKIPPED, UNSUPPORTED
+from mmapspec.results.status_pipeline import phase_status
 
 
 def _skipped(reason: str) -> pytest.TestReport:
@@ -28,7 +29,7 @@ def _skipped(reason: str) -> pytest.TestReport:
 )
 def test_the_skip_kind_decides(kind: str | None, reason: str, status: object) -> None:
     facts = WorkerFacts(["c.a"], [], skip=kind)
-    assert _phase_status(_skipped(reason), facts) == (status, reason)
+    assert phase_status(phase_fact(_skipped(reason), facts)) == (status, reason)
 
 
 def test_the_skip_kind_survives_the_trip_to_the_controller() -> None:
