@@ -137,3 +137,13 @@ def test_entry_point_import_cost() -> None:
         for _ in range(5)
     )
     assert times[2] < 0.010, times
+
+
+def test_own_adapter_fixture_beside_the_spec(tmp_path: Path) -> None:
+    """Run in one session with the spec, the project's own ``adapter`` (no capabilities)
+    is left alone: the plugin judges the spec's adapter only."""
+    project = _project(tmp_path)
+    spec = "mmapspec.spec.test_pagesize"
+    both = _pytest(project, "-q", "test_binding.py::test_own_adapter_fixture", "--pyargs", spec)
+    assert both.returncode == 0, both.stdout[-3000:] + both.stderr[-2000:]
+    assert re.search(r"\b9 passed\b", both.stdout), both.stdout[-3000:]

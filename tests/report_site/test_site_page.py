@@ -131,7 +131,7 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
 
 
 @pytest.mark.parametrize(
-    ("adapter", "command"),
+    ("chosen", "command"),
     [
         (
             {"spec": "reference", "selection": {"name": "reference", "options": {}}},
@@ -159,8 +159,10 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
         ),
     ],
 )
-def test_rerun_command(adapter: dict[str, Any], command: str) -> None:
-    assert site_model.rerun_command(adapter, "map.size.given") == command
+def test_rerun_command(chosen: dict[str, Any], command: str) -> None:
+    """The report's ``adapter`` entry (named ``chosen`` here: ``adapter`` is the spec's
+    fixture, which the plugin reads when the spec runs in the same session)."""
+    assert site_model.rerun_command(chosen, "map.size.given") == command
 
 
 def test_html_command_writes_the_page(report_paths: list[Path], tmp_path: Path) -> None:
