@@ -25,6 +25,11 @@ GUARD = Path(__file__).resolve().parent.parent / "_guard.py"
 """Started as the child's process-group leader on POSIX; it starts the harness."""
 STOP_GRACE = 5.0
 """Seconds a child gets to answer ``stop`` and exit before it is killed."""
+ERROR_INTERNAL_ERROR = 1359
+"""Windows' error for a CreateProcess that failed inside the OS (seen under Wine when
+the machine is loaded): worth one more try."""
+START_AGAIN_AFTER = 0.5
+"""Seconds before that try."""
 STDERR_TAIL = 2000
 """Bytes of the child's stderr quoted when it crashes."""
 
@@ -63,14 +68,22 @@ class Child:
         if sys.platform == "win32":
             # No guard: Windows has no process groups to kill; kill() ends the tree.
             # A new process group keeps the console's Ctrl-C for the runner.
-            return subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self.stderr.write_fd,
-                bufsize=0,
-                creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
-            )
+            for attempt in range(2):
+                try:
+                    return subprocess.Popen(
+                        argv,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=self.stderr.write_fd,
+                        bufsize=0,
+                        creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
+                    )
+                except OSError as exc:
+                    # Once more after a moment: Wine's CreateProcess has said "Internal
+                    # error" under load; a command that cannot run fails twice.
+                    if attempt or getattr(exc, "winerror", None) != ERROR_INTERNAL_ERROR:
+                        raise
+                    time.sleep(START_AGAIN_AFTER)
         # The guard's lifeline: only this process holds the write end, so it
         # closes when this process dies, however it dies.
         watch, self.lifeline = os.pipe()

@@ -140,15 +140,10 @@ class PipeAdapter(Adapter):
             raise AdapterLoadError(f"pipe: cannot run {self.pipe_cmd!r}: {why}")
         try:
             child = Child(self.argv, self.timeout, self.validate)
-        except OSError:
-            # Once more: starting a process can fail for a moment (Wine's CreateProcess
-            # has said "Internal error" under load); a command that cannot run fails twice.
-            try:
-                child = Child(self.argv, self.timeout, self.validate)
-            except OSError as exc:
-                raise AdapterLoadError(
-                    f"pipe: cannot run {self.pipe_cmd!r}: {exc.strerror or exc}"
-                ) from None
+        except OSError as exc:
+            raise AdapterLoadError(
+                f"pipe: cannot run {self.pipe_cmd!r}: {exc.strerror or exc}"
+            ) from None
         try:
             hello = handshake(child, self.start_timeout)
         except Exception as exc:  # whatever went wrong, the runner prints one line
