@@ -101,10 +101,20 @@ def fifo_wait(pid: int) -> Blocked | None | bool:
     if not known:
         return None
     wait = next((w.strip() for w in known if w.strip() in FIFO_WAITS), None)
-    if wait is None:
+    if wait is None or _out_of_syscalls(pid):
+        # Not asleep in a FIFO wait; or it was, and has woken since wchan was read
+        # (on a loaded machine the answer to a request can arrive between the two
+        # reads): a process that hangs on a FIFO is inside the system call.
         return False
     syscall, idle = _syscall(pid)
     return Blocked(wait, syscall, idle)
+
+
+def _out_of_syscalls(pid: int) -> bool:
+    """Whether /proc/PID/syscall says the process runs, or is outside any system call
+    (False where it cannot be read: then the OS does not say)."""
+    text = _read(f"/proc/{pid}/syscall")
+    return text is not None and not text[:1].isdigit()
 
 
 @dataclasses.dataclass
