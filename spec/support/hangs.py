@@ -80,9 +80,9 @@ class Blocked:
         return f"blocked{inside}, asleep in the kernel's {self.wait} (waiting on a FIFO)"
 
 
-def _syscall(pid: int) -> tuple[str | None, bool]:
-    """The system call ``pid`` is in (name and number), and whether it reads fd 0."""
-    text = _read(f"/proc/{pid}/syscall")
+def _syscall(text: str | None) -> tuple[str | None, bool]:
+    """The system call a process is in (name and number), and whether it reads fd 0,
+    from its /proc/PID/syscall (``text``; None where that cannot be read)."""
     if not text or not text[0].isdigit():  # "running", or "-1 ..." outside a syscall
         return None, False
     fields = text.split()
@@ -101,20 +101,14 @@ def fifo_wait(pid: int) -> Blocked | None | bool:
     if not known:
         return None
     wait = next((w.strip() for w in known if w.strip() in FIFO_WAITS), None)
-    if wait is None or _out_of_syscalls(pid):
+    text = _read(f"/proc/{pid}/syscall")  # read once: the process may wake meanwhile
+    if wait is None or (text is not None and not text[:1].isdigit()):
         # Not asleep in a FIFO wait; or it was, and has woken since wchan was read
         # (on a loaded machine the answer to a request can arrive between the two
         # reads): a process that hangs on a FIFO is inside the system call.
         return False
-    syscall, idle = _syscall(pid)
+    syscall, idle = _syscall(text)
     return Blocked(wait, syscall, idle)
-
-
-def _out_of_syscalls(pid: int) -> bool:
-    """Whether /proc/PID/syscall says the process runs, or is outside any system call
-    (False where it cannot be read: then the OS does not say)."""
-    text = _read(f"/proc/{pid}/syscall")
-    return text is not None and not text[:1].isdigit()
 
 
 @dataclasses.dataclass
