@@ -220,4 +220,6 @@ class Collector:
         if self.write_error:
             terminalreporter.write_line(f"reports: NOT all written: {self.write_error}", red=True)
         elif written:
-            terminalreporter.write_line("reports: " + ", ".join(os.fspath(p) for p in written))
+            terminalreporter.write_line(
+                "reports: " + ", ".join(report_files.shown(p) for p in written)
+            )

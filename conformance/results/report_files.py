@@ -23,6 +23,12 @@ def _is_stdout(path: str | Path) -> bool:
     return str(path) == "-" or str(path).startswith("/dev/fd/")
 
 
+def shown(path: str | Path) -> str:
+    """How a report's destination is named to the user: standard output as ``-``,
+    the way it was asked for, not the descriptor ``mmapspec run`` handed pytest."""
+    return "-" if _is_stdout(path) else os.fspath(path)
+
+
 class ReportWriteError(Exception):
     """A report could not be written: one line, naming the path and the OS's reason."""
 

@@ -57,6 +57,7 @@ def test_json_to_stdout_and_the_table_to_stderr() -> None:
     jsonschema.validate(doc, model.schema())
     assert doc["verdict"] == "conformant"
     assert "mmapspec conformance" in proc.stderr
+    assert "reports: -" in proc.stderr.splitlines(), proc.stderr[-400:]
     assert not Path("-").exists()
     two = mmapspec("run", "--json", "-", "--markdown", "-")
     assert two.returncode == 2 and "only one of" in two.stderr
