@@ -200,7 +200,7 @@ def pytest_runtest_makereport(
             item.location[1] or 0,
             UNSUPPORTED_PREFIX + str(excinfo.value.capability),
         )
-    if not is_spec_item(item):
+    if not is_spec_item(item, spec_catalogue(item.config)):
         return report
     facts = WorkerFacts(list(clause_ids(item)), list(prerequisites(item)))
     if report.skipped:

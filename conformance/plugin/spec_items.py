@@ -6,6 +6,7 @@ makes it unsupported, not applicable here, or only this check skipped.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from types import ModuleType
 from typing import Literal
@@ -60,8 +61,15 @@ def prerequisites(item: pytest.Item) -> tuple[str, ...]:
     return _marker_args(item, "prerequisites")
 
 
-def is_spec_item(item: pytest.Item) -> bool:
-    return bool(clause_ids(item)) or "adapter" in getattr(item, "fixturenames", ())
+def is_spec_item(item: pytest.Item, catalogue: ModuleType) -> bool:
+    """A test of the spec package (``catalogue``'s): it names a clause, or it lives in
+    that package (an untagged one there is the spec's own mistake, and reported). A
+    project's test run in the same session, with an ``adapter`` of its own or not, is
+    none of the report's business."""
+    if clause_ids(item):
+        return True
+    package = os.path.normcase(os.path.dirname(os.path.realpath(catalogue.__file__ or "")))
+    return os.path.normcase(os.path.realpath(item.path)).startswith(package + os.sep)
 
 
 def _required(item: pytest.Item, catalogue: ModuleType) -> tuple[set[str], set[str]]:

@@ -10,6 +10,7 @@ suite imported beyond the entry point, which costs under 10 ms to import.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -44,6 +45,7 @@ def adapter():
 '''
 
 TESTS = """
+import json
 import os
 import signal
 import sys
@@ -147,3 +149,22 @@ def test_own_adapter_fixture_beside_the_spec(tmp_path: Path) -> None:
     both = _pytest(project, "-q", "test_binding.py::test_own_adapter_fixture", "--pyargs", spec)
     assert both.returncode == 0, both.stdout[-3000:] + both.stderr[-2000:]
     assert re.search(r"\b9 passed\b", both.stdout), both.stdout[-3000:]
+
+
+def test_own_failing_test_beside_the_spec_is_not_in_the_report(tmp_path: Path) -> None:
+    """A project's failing test with its own ``adapter``, run in one session with the
+    spec, fails in pytest's summary only: the conformance report does not count it as
+    a spec test that names no clause."""
+    project = _project(tmp_path)
+    (project / "test_more.py").write_text("def test_fails(adapter):\n    assert adapter is None\n")
+    report = tmp_path / "report.json"
+    both = _pytest(
+        project, "-q", "test_more.py", "--mmap-json", str(report),
+        "--pyargs", "mmapspec.spec.test_pagesize",
+    )  # fmt: skip
+    assert both.returncode == 1, both.stdout[-3000:] + both.stderr[-2000:]
+    assert re.search(r"\b1 failed, 8 passed\b", both.stdout), both.stdout[-3000:]
+    assert "UNTAGGED" not in both.stdout, both.stdout[-3000:]
+    doc = json.loads(report.read_text())
+    assert doc["untagged"] == [], doc["untagged"]
+    assert doc["verdict"] == "conformant", doc["verdict"]

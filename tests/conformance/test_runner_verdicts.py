@@ -164,3 +164,9 @@ def test_plain_pytest_on_the_spec_takes_its_hypothesis_profiles(tmp_path: Path) 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hypothesis = json.loads(out.read_text())["run"]["hypothesis"]
     assert (hypothesis["profile"], hypothesis["derandomize"]) == ("ci", True)
+
+
+def test_a_spec_test_naming_no_clause_is_reported_untagged(tmp_path: Path) -> None:
+    proc, doc = mini(tmp_path, "--adapter", "stdlib", "-n", "0", env={"MINISPEC_UNTAGGED": "1"})
+    assert [t["nodeid"].rsplit("::", 1)[-1] for t in doc["untagged"]] == ["test_names_no_clause"]
+    assert "UNTAGGED" in proc.stdout and proc.returncode == 1, proc.stdout[-3000:]

@@ -146,3 +146,12 @@ def test_adapter_call_raises(adapter: Adapter) -> None:
     ``tests.deviants.runner:RaisingAdapter`` its AttributeError fails this clause."""
     m = adapter.map(None, "w", size=100)
     adapter.free(m.handle)
+
+
+def test_names_no_clause(adapter: Adapter) -> None:
+    """The spec's own slip: a test of the spec package that names no clause. It is
+    reported as untagged, and its failure makes the run deviating. Opt-in, since it
+    fails."""
+    if os.environ.get("MINISPEC_UNTAGGED") != "1":
+        pytest.skip("set MINISPEC_UNTAGGED=1 to run a spec test that names no clause")
+    assert adapter.pagesize() < 0
