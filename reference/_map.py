@@ -8,7 +8,7 @@ from typing import Any
 
 from ._align import PAGESIZE, check_addr
 from ._args import U64, as_int, check_aligned, check_range, check_tagname
-from ._errors import at_address, failure, os_failure
+from ._errors import MmapError, at_address, failure, os_failure
 from ._files import Opened, discard, open_file, open_tag, release
 from ._grow import MAPS_PAST_END, check_growable, grow, put_back, size_of
 from ._map_object import READONLY_MODES, LiveMap, Map, new_map
@@ -226,24 +226,21 @@ def _check_unused(opened: Opened, size: int, offset: int, addr: int) -> None:
     try:
         backend.check_unused(addr, size)
     except OsCallError as e:
-        raise os_failure(
-            e,
-            "map",
-            f"map: cannot map {size} bytes of {opened.label} at offset {offset}" + at_address(addr),
-            opened.path,
-        ) from None
+        raise _map_failure(e, opened, size, offset, addr) from None
 
 
 def _mapped(opened: Opened, access: str, size: int, offset: int, addr: int | None) -> int:
     try:
         return backend.map(opened.f, size, offset, access, addr, None)
     except OsCallError as e:
-        raise os_failure(
-            e,
-            "map",
-            f"map: cannot map {size} bytes of {opened.label} at offset {offset}" + at_address(addr),
-            opened.path,
-        ) from None
+        raise _map_failure(e, opened, size, offset, addr) from None
+
+
+def _map_failure(
+    e: OsCallError, opened: Opened, size: int, offset: int, addr: int | None
+) -> MmapError:
+    where = f"map: cannot map {size} bytes of {opened.label} at offset {offset}"
+    return os_failure(e, "map", where + at_address(addr), opened.path)
 
 
 def _map_named(access: str, size: int | None, offset: int, addr: int | None, tagname: str) -> Map:

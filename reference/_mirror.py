@@ -7,7 +7,7 @@ from typing import Any
 from ._align import PAGESIZE, check_addr
 from ._args import U64, as_int, check_range
 from ._buffer import Exporter, exports, lock
-from ._errors import at_address, failure, os_failure
+from ._errors import MmapError, at_address, failure, os_failure
 from ._files import Opened, discard, open_file, release
 from ._grow import MAPS_PAST_END, check_growable, grow, put_back, size_of
 from ._map_object import Map, new_map
@@ -244,13 +244,7 @@ def _mirrored(opened: Opened, size: int, times: int, addr: int | None) -> int:
     try:
         return backend.mirror(opened.f, size, times, addr)
     except OsCallError as e:
-        raise os_failure(
-            e,
-            "map",
-            f"mirror: cannot map {opened.label} {times} times ({size} bytes each)"
-            + at_address(addr),
-            opened.path,
-        ) from None
+        raise _mirror_failure(e, opened, size, times, addr) from None
 
 
 def _check_unused(opened: Opened, size: int, times: int, addr: int) -> None:
@@ -258,10 +252,11 @@ def _check_unused(opened: Opened, size: int, times: int, addr: int) -> None:
     try:
         backend.check_unused(addr, size * times)
     except OsCallError as e:
-        raise os_failure(
-            e,
-            "map",
-            f"mirror: cannot map {opened.label} {times} times ({size} bytes each)"
-            + at_address(addr),
-            opened.path,
-        ) from None
+        raise _mirror_failure(e, opened, size, times, addr) from None
+
+
+def _mirror_failure(
+    e: OsCallError, opened: Opened, size: int, times: int, addr: int | None
+) -> MmapError:
+    where = f"mirror: cannot map {opened.label} {times} times ({size} bytes each)"
+    return os_failure(e, "map", where + at_address(addr), opened.path)
