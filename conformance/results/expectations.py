@@ -199,26 +199,3 @@ def packaged(path: str | Path) -> str | Path:
         known = ", ".join(sorted(p.stem for p in (folder / "expectations").glob("*.toml")))
         raise ExpectationsError(f"no packaged expectations file {text!r} (packaged: {known})")
     return candidate
-
-
-def render(entries: Iterable[Expectation], header: str = "") -> str:
-    """Write entries back as a TOML file (used to generate an adapter's file from a run).
-    Every string goes through :func:`~mmapspec.results.safe_text.for_toml` and the header's
-    lines through :func:`~mmapspec.results.safe_text.visible`, so what a report held always
-    reads back."""
-    from mmapspec.results import safe_text
-
-    lines = [f"# {line}".rstrip() for line in safe_text.visible(header, lines=True).splitlines()]
-    for e in sorted(entries, key=lambda e: e.clause):
-        lines += ["", f"[clause.{_quote(e.clause)}]", f"status = {_quote(e.status)}"]
-        lines.append(f"reason = {_quote(e.reason)}")
-        if e.platforms:
-            lines.append("platforms = [" + ", ".join(_quote(p) for p in e.platforms) + "]")
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _quote(s: str) -> str:
-    """A TOML basic string every TOML reader reads back."""
-    from mmapspec.results import safe_text
-
-    return safe_text.for_toml(s)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import tomlkit
+
 from .minirun import (
     ALL_DEVIATIONS,
     DEVIANT,
@@ -83,8 +85,9 @@ def test_stdlib_expectations_are_green_and_deleting_an_entry_turns_red(tmp_path:
     doc = json.loads((tmp_path / "green.json").read_text())
     assert statuses(doc)[victim.clause] == ("expected-fail", "fail")
 
-    kept = [e for e in expectations.load(copy, platform=None).entries.values() if e != victim]
-    copy.write_text(expectations.render(kept))
+    doc = tomlkit.parse(copy.read_text())
+    del doc["clause"][victim.clause]
+    copy.write_text(tomlkit.dumps(doc))
     red = run(*common, "--json", str(tmp_path / "red.json"), cwd=tmp_path)
     assert red.returncode == 1, red.stdout + red.stderr
     doc = json.loads((tmp_path / "red.json").read_text())

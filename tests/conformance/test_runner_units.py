@@ -191,17 +191,6 @@ def test_platforms_limit_an_entry() -> None:
     assert list(expectations.parse(text, platform="darwin").entries) == ["a"]
 
 
-def test_render_round_trips() -> None:
-    entries = [
-        expectations.Expectation("b.x", "unsupported", 'no "tagname"'),
-        expectations.Expectation("a.y", "fail", "wrong\nerrcode", ("linux",)),
-    ]
-    parsed = expectations.parse(expectations.render(entries, "header\nline two"), platform="linux")
-    assert sorted(parsed.entries.values(), key=lambda e: e.clause) == sorted(
-        entries, key=lambda e: e.clause
-    )
-
-
 def test_json_report_matches_its_schema() -> None:
     for rep in (
         sample_report(),
