@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 from mmapspec.plugin.failure_messages import MESSAGE_LIMIT
-from mmapspec.plugin.options import REPORT_OPTIONS, spec_catalogue
-from mmapspec.plugin.run_config import RunHandle
+from mmapspec.plugin.options import RENDERERS, spec_catalogue
+from mmapspec.plugin.run_config import RunConfig, RunHandle
 from mmapspec.plugin.run_info import run_environment
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.spec_contract import spec_contract
@@ -77,11 +77,13 @@ class Collector:
     def __init__(
         self,
         config: pytest.Config,
+        run: RunConfig,
         expectations: Expectations,
         adapter: AdapterInfo,
         verdict: bool,
     ) -> None:
         self.config = config
+        self.run = run
         self.verdict = verdict
         """Whether the verdict decides the exit status (else pytest's own rules)."""
         self.expectations = expectations
@@ -140,13 +142,12 @@ class Collector:
     def build(self) -> Report:
         catalogue = spec_catalogue(self.config)
         counts = getattr(catalogue, "counts_by_section", None)
-        patterns = self.config.getoption("mmap_clause")
         selected = None
-        if patterns:
+        if self.run.clauses:
             selected = [
                 c.id
                 for c in catalogue.CLAUSES
-                if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)
+                if any(fnmatch.fnmatchcase(c.id, p) for p in self.run.clauses)
             ]
         return build_report(
             catalogue.CLAUSES,
@@ -156,7 +157,7 @@ class Collector:
             selected=selected,
             duration=time.monotonic() - self.started,
             section_sizes=dict(counts()) if callable(counts) else None,
-            strict=self.config.getoption("mmap_strict"),
+            strict=self.run.strict,
         )
 
     @pytest.hookimpl(trylast=True)
@@ -185,19 +186,17 @@ class Collector:
             session.exitstatus = verdict_exit_status(session.exitstatus, failed, ok)
 
     def _written(self) -> list[str]:
-        """The report files asked for, in the order of :data:`REPORT_OPTIONS`."""
-        return [p for p in (self.config.getoption(o) for o in REPORT_OPTIONS) if p]
+        """The report files asked for, in the order they are written."""
+        return [path for _, path in self.run.reports]
 
     def _write(self, report: Report) -> None:
         """Write each report asked for; one that cannot be written (a full disk) is
         one line (:attr:`write_error`) and the others are written all the same."""
-        for option, render in REPORT_OPTIONS.items():
-            path = self.config.getoption(option)
-            if path:
-                try:
-                    report_files.write(path, render(report))
-                except report_files.ReportWriteError as exc:
-                    self.write_error = self.write_error or str(exc)
+        for name, path in self.run.reports:
+            try:
+                report_files.write(path, RENDERERS[name](report))
+            except report_files.ReportWriteError as exc:
+                self.write_error = self.write_error or str(exc)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:

@@ -35,13 +35,12 @@ from mmapspec.plugin.failure_messages import describe_failure
 from mmapspec.plugin.options import (
     adapter_requested,
     adapter_spec,
-    check_report_paths,
     is_worker,
     judged_by_verdict,
     spec_catalogue,
     spec_in_args,
 )
-from mmapspec.plugin.run_config import release_adapter, take_adapter
+from mmapspec.plugin.run_config import RunConfig, release_adapter, take_adapter
 from mmapspec.plugin.run_info import probe_adapter
 from mmapspec.plugin.run_stopper import RunStopper
 from mmapspec.plugin.spec_contract import spec_contract
@@ -63,7 +62,10 @@ from mmapspec.results.status import UNSUPPORTED_PREFIX
 def pytest_configure(config: pytest.Config) -> None:
     _hypothesis_profiles(config)
     _declare_markers(config)
-    path = config.getoption("mmap_expectations", None)
+    # Every setting is checked here (a report that cannot be written is refused before
+    # the run), and read from this one configuration from here on.
+    run = RunConfig.from_pytest(config)
+    path = run.expectations
     try:
         exp = expectations.NO_EXPECTATIONS
         if path:  # capability entries spelled out for the clauses that need them
@@ -74,8 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_worker(config):
         return
     _claim_tagname_prefix(spec_contract(config).RUN_PREFIX_VARIABLE)
-    check_report_paths(config)
-    collector = Collector(config, exp, _adapter_info(config), judged_by_verdict(config))
+    collector = Collector(config, run, exp, _adapter_info(config), judged_by_verdict(config))
     config.pluginmanager.register(collector, Collector.NAME)
     config.pluginmanager.register(RunStopper(config), RunStopper.NAME)
 
@@ -156,7 +157,7 @@ def session_adapter(pytestconfig: pytest.Config) -> Iterator[Adapter]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    patterns = config.getoption("mmap_clause")
+    patterns = RunConfig.from_pytest(config).clauses
     if not patterns:
         return
     keep: list[pytest.Item] = []

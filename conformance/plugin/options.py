@@ -12,18 +12,18 @@ from types import ModuleType
 import pytest
 from mmapspec.adapters import AdapterSpec
 from mmapspec.plugin.defaults import DEFAULT_ADAPTER, DEFAULT_SPEC, spec_in_args
-from mmapspec.plugin.run_config import RunConfig
+from mmapspec.plugin.run_config import REPORTS, RunConfig
 from mmapspec.results import report_formats, report_markdown
 
 __all__ = ["DEFAULT_ADAPTER", "DEFAULT_SPEC", "spec_in_args"]
 
-REPORT_OPTIONS = {
-    "mmap_json": report_formats.to_json,
-    "mmap_junit": report_formats.to_junit,
-    "mmap_markdown": report_markdown.to_markdown,
+RENDERERS = {
+    "json": report_formats.to_json,
+    "junit": report_formats.to_junit,
+    "markdown": report_markdown.to_markdown,
 }
-"""The options naming a report file, each with its format, in the order the reports
-are written."""
+"""How each report format of :data:`~mmapspec.plugin.run_config.REPORTS` is written
+(its option is ``--mmap-FORMAT``)."""
 
 
 def adapter_spec(config: pytest.Config) -> AdapterSpec:
@@ -40,7 +40,7 @@ def adapter_requested(config: pytest.Config) -> bool:
         or opt.adapter_option
         or opt.mmap_expectations
         or opt.mmap_clause
-        or any(config.getoption(o) for o in REPORT_OPTIONS)
+        or any(config.getoption(f"mmap_{name}") for name in REPORTS)
     )
 
 
@@ -59,12 +59,6 @@ def judged_by_verdict(config: pytest.Config) -> bool:
     return adapter_requested(config) or (
         config.args_source == pytest.Config.ArgsSource.ARGS and spec_in_args(config)
     )
-
-
-def check_report_paths(config: pytest.Config) -> None:
-    """A report that cannot be written is refused before the run, not after it (as
-    the rest of the run's configuration, by :meth:`RunConfig.from_pytest`)."""
-    RunConfig.from_pytest(config)
 
 
 def spec_catalogue(config: pytest.Config) -> ModuleType:

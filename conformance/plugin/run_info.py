@@ -15,8 +15,8 @@ import mmapspec
 import pytest
 from mmapspec.adapters import AdapterLoadError
 from mmapspec.adapters.interface import Adapter
-from mmapspec.plugin.options import DEFAULT_SPEC, adapter_spec
-from mmapspec.plugin.run_config import take_adapter
+from mmapspec.plugin.options import adapter_spec
+from mmapspec.plugin.run_config import RunConfig, take_adapter
 from mmapspec.results.records import AdapterInfo, HypothesisSettings, RunEnvironment
 
 
@@ -101,13 +101,14 @@ def run_environment(config: pytest.Config) -> RunEnvironment:
     from hypothesis import settings
 
     seed = config.getoption("hypothesis_seed", None)
-    spec = config.getoption("mmap_spec", None) or DEFAULT_SPEC
+    run = RunConfig.from_pytest(config)
+    spec = run.spec
     return RunEnvironment(
         mmapspec=mmapspec.version(),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         spec=spec,
         spec_version=_spec_version(spec),
-        timeout=config.getoption("mmap_timeout", None),
+        timeout=run.timeout,
         hypothesis=HypothesisSettings(
             version=hypothesis.__version__,
             profile=settings.get_current_profile_name(),

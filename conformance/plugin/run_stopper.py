@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from mmapspec.plugin.run_config import RunConfig
 from mmapspec.plugin.worker_facts import WorkerFacts
 
 HARNESS_FAILURES_IN_A_ROW = 3
@@ -61,7 +62,7 @@ class RunStopper:
         if threading.current_thread() is not threading.main_thread():
             return
         self._handle(signal.SIGTERM, lambda: self._interrupt("terminated (SIGTERM)"))
-        timeout = self.config.getoption("mmap_timeout", None)
+        timeout = RunConfig.from_pytest(self.config).timeout
         if timeout:
             reason = f"timed out after {timeout:g} s (--timeout)"
             if hasattr(signal, "setitimer"):
