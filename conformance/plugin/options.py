@@ -64,7 +64,7 @@ def judged_by_verdict(config: pytest.Config) -> bool:
 def spec_catalogue(config: pytest.Config) -> ModuleType:
     """The catalogue of the spec package run (``--mmap-spec``): its ``CLAUSES``,
     and ``BY_ID`` and ``counts_by_section()`` where it has them."""
-    name = f"{config.getoption('mmap_spec', None) or DEFAULT_SPEC}.catalogue"
+    name = f"{RunConfig.from_pytest(config).spec}.catalogue"
     try:
         return importlib.import_module(name)
     except ImportError as exc:
