@@ -176,8 +176,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # trylast: after pytest has set up the test's fixtures, the adapter among them.
     catalogue = spec_catalogue(item.config)
     impl: Adapter | None = getattr(item, "funcargs", {}).get("adapter")
-    if impl is None or not hasattr(impl, "capabilities"):
-        return  # no adapter, or another test's own `adapter` in a session with the spec
+    if impl is None or not is_spec_item(item, catalogue):
+        return  # no adapter, or a project's own test (and `adapter`) beside the spec
     skip = capability_skip(item, impl, catalogue)
     if skip is not None:
         item.stash[SKIP_KIND] = skip.kind

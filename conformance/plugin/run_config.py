@@ -130,9 +130,6 @@ class RunConfig:
         config.stash[_PARSED] = parsed
         return parsed
 
-    def report_path(self, name: str) -> str | None:
-        return dict(self.reports).get(name)
-
     def pytest_args(self) -> list[str]:
         """The plugin's options that make this configuration again (in a worker)."""
         args = ["--mmap-spec", self.spec, "--mmap-adapter", self.adapter.name]

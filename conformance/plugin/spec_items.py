@@ -6,6 +6,7 @@ makes it unsupported, not applicable here, or only this check skipped.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from types import ModuleType
@@ -68,8 +69,16 @@ def is_spec_item(item: pytest.Item, catalogue: ModuleType) -> bool:
     none of the report's business."""
     if clause_ids(item):
         return True
-    package = os.path.normcase(os.path.dirname(os.path.realpath(catalogue.__file__ or "")))
-    return os.path.normcase(os.path.realpath(item.path)).startswith(package + os.sep)
+    return _real(str(item.path)).startswith(
+        _real(os.path.dirname(catalogue.__file__ or "")) + os.sep
+    )
+
+
+@functools.cache
+def _real(path: str) -> str:
+    """``path`` resolved and in the OS's case (asked once per path: every phase of every
+    test in a session asks whether it is the spec's)."""
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _required(item: pytest.Item, catalogue: ModuleType) -> tuple[set[str], set[str]]:
