@@ -88,7 +88,7 @@ class WindowsPython:
         # in the ANSI code page ('…' is byte 0x85 in cp1252) would kill the thread
         # that reads it as UTF-8.
         return subprocess.run(
-            [*launcher, str(self.exe), "-X", "utf8", *args],
+            [*launcher, str(self.exe), *args],
             input="",
             capture_output=True,
             text=True,
