@@ -12,7 +12,20 @@ import enum
 from collections.abc import Iterable, Mapping
 
 
-class Status(str, enum.Enum):
+class Word(str, enum.Enum):
+    """A report's word (a status, a verdict): printed and formatted as its value,
+    on every Python (``enum.StrEnum`` is 3.11+)."""
+
+    _value_: str
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Status(Word):
     """The status of a clause (and of one test's contribution to it)."""
 
     PASS = "pass"
@@ -43,12 +56,6 @@ class Status(str, enum.Enum):
     a missing capability (say, no way to fill a disk on this machine), or none ran."""
     EXPECTED_FAIL = "expected-fail"
     UNEXPECTED_PASS = "unexpected-pass"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def facts(self) -> StatusFacts:

@@ -28,7 +28,6 @@ runner assigns a status.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -54,6 +53,7 @@ from mmapspec.results.status import (
     UNEXPECTED_PASS,
     UNSUPPORTED,
     Status,
+    Word,
     severity,
     worst,
 )
@@ -287,7 +287,7 @@ def judge(
 # -- 6. the verdict of each part, and of the run ----------------------------------------
 
 
-class Verdict(str, enum.Enum):
+class Verdict(Word):
     """One word for the run (:attr:`~mmapspec.results.model.Report.verdict`)."""
 
     CONFORMANT = "conformant"
@@ -296,12 +296,6 @@ class Verdict(str, enum.Enum):
     DEVIATIONS = "deviations"
     INCOMPLETE = "incomplete"
     """The run stopped before its end, whatever its clauses say."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 @dataclasses.dataclass(frozen=True)
