@@ -31,9 +31,8 @@ def report(
     return {
         "platform": {"system": "linux"},
         "clauses": [
-            {"id": cid.replace("__", "."), "actual": a[0], "message": a[1], "missing": a[2:][0]}
-            if len(a) == 3
-            else {"id": cid.replace("__", "."), "actual": a[0], "message": a[1]}
+            {"id": cid.replace("__", "."), "actual": a[0], "message": a[1]}
+            | ({"missing": a[2]} if len(a) == 3 else {})
             for cid, a in actual.items()
         ],
     }

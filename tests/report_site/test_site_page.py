@@ -160,8 +160,8 @@ def test_header_says_unknown_for_what_an_older_report_lacks(
     ],
 )
 def test_rerun_command(chosen: dict[str, Any], command: str) -> None:
-    """The report's ``adapter`` entry (named ``chosen`` here: ``adapter`` is the spec's
-    fixture, which the plugin reads when the spec runs in the same session)."""
+    """The report's ``adapter`` entry (named ``chosen`` here: ``adapter`` is the name
+    of the spec's fixture)."""
     assert site_model.rerun_command(chosen, "map.size.given") == command
 
 
